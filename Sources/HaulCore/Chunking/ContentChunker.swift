@@ -1,0 +1,100 @@
+/// Sizes that shape content-defined chunks.
+public struct ChunkerParameters: Sendable, Hashable {
+    /// No chunk is shorter than this (except a file's last). Default: 256 KiB.
+    public var minimumSize: Int64
+    /// The size chunks average on random data. Default: 1 MiB. Must be a power of two.
+    public var averageSize: Int64
+    /// No chunk is longer than this. Default: 4 MiB.
+    public var maximumSize: Int64
+
+    /// The parameters every Haul repository uses: 256 KiB / 1 MiB / 4 MiB.
+    public static let standard = ChunkerParameters(minimumSize: 256 << 10, averageSize: 1 << 20, maximumSize: 4 << 20)
+
+    /// Creates parameters; `averageSize` must be a power of two between `minimumSize` and `maximumSize`.
+    public init(minimumSize: Int64, averageSize: Int64, maximumSize: Int64) {
+        precondition(minimumSize > 0 && minimumSize <= averageSize && averageSize <= maximumSize)
+        precondition(averageSize & (averageSize - 1) == 0, "averageSize must be a power of two")
+        self.minimumSize = minimumSize
+        self.averageSize = averageSize
+        self.maximumSize = maximumSize
+    }
+}
+
+/// A streaming FastCDC chunker (gear rolling hash with normalized chunking, level 2).
+///
+/// Feed bytes with ``cutPoints(in:)``; it returns the lengths of the chunks completed inside each buffer. Call
+/// ``finish()`` at end of input for the last chunk. Boundaries depend only on content, so an edit moves at most
+/// the chunks around it, which is what lets delta updates fetch only what changed. The gear table is 256 words
+/// from SplitMix64 seeded with `0x4841554C` ("HAUL"), fixed forever: changing it changes every chunk table.
+public struct ContentChunker: Sendable {
+    /// The parameters in use.
+    public let parameters: ChunkerParameters
+    private let smallMask: UInt64
+    private let largeMask: UInt64
+    private var hash: UInt64 = 0
+    private var length: Int64 = 0
+
+    /// Creates a chunker.
+    public init(parameters: ChunkerParameters = .standard) {
+        self.parameters = parameters
+        let bits = UInt64(parameters.averageSize.trailingZeroBitCount)
+        // A match needs the top N bits of the gear hash to be zero: N+2 bits before the average, N-2 after.
+        smallMask = ~(UInt64.max >> (bits + 2))
+        largeMask = ~(UInt64.max >> (bits - 2))
+    }
+
+    /// Consumes `bytes` and returns the lengths of chunks that ended inside them, in order.
+    public mutating func cutPoints(in bytes: UnsafeRawBufferPointer) -> [Int64] {
+        var cuts: [Int64] = []
+        let gear = gearTable
+        let minimum = parameters.minimumSize
+        let average = parameters.averageSize
+        let maximum = parameters.maximumSize
+        var hash = self.hash
+        var length = self.length
+        var index = 0
+        let count = bytes.count
+        while index < count {
+            // Skip hashing below the minimum: the hash only depends on the last 64 bytes anyway.
+            if length < minimum - 64 {
+                let skip = min(Int(minimum - 64 - length), count - index)
+                length += Int64(skip)
+                index += skip
+                continue
+            }
+            let byte = bytes[index]
+            hash = (hash << 1) &+ gear[Int(byte)]
+            length += 1
+            index += 1
+            let mask = length < average ? smallMask : largeMask
+            if (length >= minimum && hash & mask == 0) || length >= maximum {
+                cuts.append(length)
+                hash = 0
+                length = 0
+            }
+        }
+        self.hash = hash
+        self.length = length
+        return cuts
+    }
+
+    /// Ends the input; returns the length of the last chunk, or nil if it is empty.
+    public mutating func finish() -> Int64? {
+        defer {
+            hash = 0
+            length = 0
+        }
+        return length > 0 ? length : nil
+    }
+}
+
+let gearTable: [UInt64] = {
+    var state: UInt64 = 0x4841_554C
+    return (0..<256).map { _ in
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}()

@@ -1,0 +1,107 @@
+public import Foundation
+public import Logging
+import Crypto
+
+/// Turns a folder (or one file) of model files into a version in a Haul repository.
+///
+/// Each file is read once: the whole-file SHA-256, the content-defined chunk table and the blob copy are made
+/// in the same streaming pass with a fixed 4 MiB buffer. Blobs already present are reused (dedup across versions
+/// and models); the manifest is written next; `index.json` is replaced last, atomically.
+public struct Publisher: Sendable {
+    /// Publishing options.
+    public struct Configuration: Sendable {
+        /// How long the new index stays valid before clients refuse it. Default: 7 days.
+        public var expiresAfter: Duration = .seconds(7 * 24 * 3600)
+        /// Name written into a new repository's index. Default: the repository folder's name.
+        public var repositoryName: String? = nil
+        /// Read buffer size. Default: 4 MiB.
+        public var bufferSize: Int = 4 << 20
+
+        /// The defaults above.
+        public init() {}
+    }
+
+    /// What a publish did.
+    public struct Report: Sendable {
+        /// The manifest of the published version.
+        public var manifest: Manifest
+        /// Its digest.
+        public var manifestDigest: SHA256Digest
+        /// Blobs newly written.
+        public var blobsWritten: Int
+        /// Blobs that were already in the repository.
+        public var blobsReused: Int
+        /// The index version after publishing.
+        public var indexVersion: Int64
+        /// True when this exact version was already published: nothing changed.
+        public var unchanged: Bool
+    }
+
+    /// The repository folder.
+    public let repository: RepositoryLayout
+    /// Options.
+    public let configuration: Configuration
+    private let logger: Logger
+
+    /// Creates a publisher for the repository at `repositoryPath` (created if needed).
+    public init(repositoryPath: String, configuration: Configuration = .init(), logger: Logger = Logger(label: "haul.publish")) {
+        self.repository = RepositoryLayout(root: repositoryPath)
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Publishes `source` (a file or a folder tree) as `name`@`version` and makes it the model's latest version.
+    /// - Returns: what was written. Publishing identical content again is not an error: `unchanged` is true.
+    /// - Throws: ``HaulError`` `.invalidArgument` for an unusable source or a version that exists with other
+    ///   content, `.invalidRepositoryData` for an existing but malformed index, `.fileSystem` on I/O failure.
+    public func publish(_ source: String, name: ModelName, version: ModelVersion, now: Date = Date()) throws -> Report {
+        let sources = try Self.enumerate(source)
+        try repository.createFolders()
+        defer { try? FileSystem.remove(repository.stagingPath) }
+        var files: [Manifest.File] = []
+        var written = 0
+        for (path, absolute) in sources {
+            let (file, isNew) = try publishFile(at: absolute, as: path)
+            files.append(file)
+            if isNew { written += 1 }
+        }
+        let manifest = Manifest(name: name, version: version, files: files)
+        try manifest.validate()
+        let manifestData = try manifest.encoded()
+        let digest = SHA256Digest.of(manifestData)
+        let manifestPath = repository.manifestPath(digest)
+        if FileSystem.fileSize(manifestPath) != Int64(manifestData.count) {
+            try FileSystem.writeAtomically(manifestData, to: manifestPath)
+        }
+        var index = try repository.loadIndex() ?? RepositoryIndex(repository: repositoryName, expires: now)
+        let entry = RepositoryIndex.VersionEntry(manifest: digest, manifestSize: Int64(manifestData.count), size: manifest.totalSize)
+        if let existing = index.models[name.string]?.versions[version.string] {
+            guard existing.manifest == digest else {
+                throw HaulError(
+                    .invalidArgument,
+                    "\(name)@\(version) is already published with other content. Versions are immutable: publish under a new version.",
+                    context: ["published": existing.manifest.hex, "new": digest.hex])
+            }
+            if index.models[name.string]?.latest == version {
+                logger.debug("version already published", metadata: ["haul.model": "\(name)@\(version)"])
+                return Report(manifest: manifest, manifestDigest: digest, blobsWritten: written, blobsReused: files.count - written,
+                    indexVersion: index.version, unchanged: true)
+            }
+        }
+        var model = index.models[name.string] ?? RepositoryIndex.Model(latest: version, versions: [:])
+        model.versions[version.string] = entry
+        model.latest = version
+        index.models[name.string] = model
+        index.version += 1
+        index.expires = now.addingTimeInterval(Double(configuration.expiresAfter.components.seconds))
+        try index.validate()
+        try repository.writeIndex(SignedEnvelope.wrapping(index))
+        logger.debug("published", metadata: ["haul.model": "\(name)@\(version)", "haul.index.version": "\(index.version)"])
+        return Report(manifest: manifest, manifestDigest: digest, blobsWritten: written, blobsReused: files.count - written,
+            indexVersion: index.version, unchanged: false)
+    }
+
+    private var repositoryName: String {
+        configuration.repositoryName ?? (repository.root as NSString).lastPathComponent
+    }
+}

@@ -1,0 +1,51 @@
+public import Foundation
+
+/// The files of a Haul repository on disk, as `haul publish` writes them and any web server serves them.
+///
+/// ```
+/// <repo>/
+///   index.json                    the only mutable file: a SignedEnvelope around the RepositoryIndex
+///   manifests/sha256/<hex>.json   one per model version, immutable
+///   blobs/sha256/<hex>            file contents, immutable
+///   .staging/                     publish's temp files (exists only while publishing; do not upload)
+/// ```
+public struct RepositoryLayout: Sendable {
+    /// The repository folder.
+    public let root: String
+
+    /// A layout rooted at `root`.
+    public init(root: String) { self.root = (root as NSString).standardizingPath }
+
+    /// URL path of the index relative to the repository base.
+    public static let indexPath = "index.json"
+    /// URL path of a manifest relative to the repository base.
+    public static func manifestPath(_ digest: SHA256Digest) -> String { "manifests/sha256/\(digest.hex).json" }
+    /// URL path of a blob relative to the repository base.
+    public static func blobPath(_ digest: SHA256Digest) -> String { "blobs/sha256/\(digest.hex)" }
+
+    /// `index.json` on disk.
+    public var indexPath: String { "\(root)/\(Self.indexPath)" }
+    /// A manifest on disk.
+    public func manifestPath(_ digest: SHA256Digest) -> String { "\(root)/\(Self.manifestPath(digest))" }
+    /// A blob on disk.
+    public func blobPath(_ digest: SHA256Digest) -> String { "\(root)/\(Self.blobPath(digest))" }
+    /// Where publish stages temp files.
+    public var stagingPath: String { "\(root)/.staging" }
+
+    /// Creates the repository's folders.
+    public func createFolders() throws {
+        for folder in ["manifests/sha256", "blobs/sha256", ".staging"] { try FileSystem.createDirectory("\(root)/\(folder)") }
+    }
+
+    /// The current index, or nil for a new repository.
+    /// - Throws: ``HaulError`` `.invalidRepositoryData` for a malformed index.
+    public func loadIndex() throws -> RepositoryIndex? {
+        guard FileSystem.exists(indexPath) else { return nil }
+        return try SignedEnvelope.decodeIndex(try FileSystem.read(indexPath, limit: FormatLimits().maximumIndexBytes)).1
+    }
+
+    /// Replaces `index.json` atomically.
+    public func writeIndex(_ envelope: SignedEnvelope) throws {
+        try FileSystem.writeAtomically(try CanonicalJSON.encode(envelope, pretty: true), to: indexPath)
+    }
+}

@@ -1,0 +1,89 @@
+public import Foundation
+
+/// The local, content-addressed store of downloaded models.
+///
+/// ```
+/// <root>/
+///   blobs/sha256/<hex>                 verified file contents, read-only, one per distinct content
+///   manifests/sha256/<hex>.json        manifests of installed versions
+///   partial/<hex>.partial              a blob being downloaded (preallocated, written in place)
+///   partial/<hex>.journal              chunks of the partial already verified (resume across restarts)
+///   partial/<hex>.lock                 held by the process downloading that blob
+///   staging/<uuid>/                    a model folder being assembled, renamed into models/ when complete
+///   models/<name>/<version>/<path…>    installed models: hard links to blobs (copies across volumes)
+///   receipts/<name>/<version>.json     proof of a complete install: manifest digest, repository, time
+/// ```
+/// A file appears under `blobs/` only after its bytes were verified, and a model appears under `models/` only
+/// once all its files are there: nothing half-written is ever visible under a final name.
+public struct ContentStore: Sendable {
+    /// The store's root folder.
+    public let root: String
+
+    /// Opens (and creates if needed) a store at `root`.
+    /// - Throws: ``HaulError`` `.fileSystem` when the folders cannot be created.
+    public init(root: String) throws {
+        self.root = (root as NSString).standardizingPath
+        for folder in ["blobs/sha256", "manifests/sha256", "partial", "staging", "models", "receipts"] {
+            try FileSystem.createDirectory("\(self.root)/\(folder)")
+        }
+    }
+
+    /// Where the verified blob with `digest` lives.
+    public func blobPath(_ digest: SHA256Digest) -> String { "\(root)/blobs/sha256/\(digest.hex)" }
+    /// Where an installed manifest lives.
+    public func manifestPath(_ digest: SHA256Digest) -> String { "\(root)/manifests/sha256/\(digest.hex).json" }
+    /// The partial file of a blob being downloaded.
+    public func partialPath(_ digest: SHA256Digest) -> String { "\(root)/partial/\(digest.hex).partial" }
+    /// The resume journal beside a partial file.
+    public func journalPath(_ digest: SHA256Digest) -> String { "\(root)/partial/\(digest.hex).journal" }
+    /// The lock file beside a partial file.
+    public func lockPath(_ digest: SHA256Digest) -> String { "\(root)/partial/\(digest.hex).lock" }
+    /// The folder holding an installed model version's files.
+    public func modelPath(_ name: ModelName, _ version: ModelVersion) -> String { "\(root)/models/\(name)/\(version)" }
+    /// The receipt of an installed model version.
+    public func receiptPath(_ name: ModelName, _ version: ModelVersion) -> String { "\(root)/receipts/\(name)/\(version).json" }
+
+    /// Whether a verified blob of `size` bytes is present.
+    public func hasBlob(_ digest: SHA256Digest, size: Int64) -> Bool {
+        FileSystem.fileSize(blobPath(digest)) == size
+    }
+
+    /// Moves a fully verified partial file into `blobs/` (read-only, fsynced, atomic rename).
+    /// - Throws: ``HaulError`` `.fileSystem` when the rename fails.
+    public func commitBlob(from partial: String, digest: SHA256Digest) throws {
+        try OpenFile.with(partial, .readWrite) { file in
+            try file.sync()
+            if fchmod(file.descriptor.rawValue, 0o444) != 0 { throw HaulError.fileSystem("chmod", path: partial, Errno(rawValue: errno)) }
+        }
+        try FileSystem.rename(partial, to: blobPath(digest))
+        try FileSystem.syncDirectory("\(root)/blobs/sha256")
+    }
+
+    /// Stores a manifest's exact bytes under its digest.
+    public func storeManifest(_ data: Data, digest: SHA256Digest) throws {
+        let path = manifestPath(digest)
+        if FileSystem.fileSize(path) == Int64(data.count) { return }
+        try FileSystem.writeAtomically(data, to: path)
+    }
+
+    /// Reads and validates an installed manifest.
+    /// - Throws: ``HaulError`` `.notInstalled` if absent, `.digestMismatch` if the bytes changed on disk.
+    public func loadManifest(_ digest: SHA256Digest) throws -> Manifest {
+        let path = manifestPath(digest)
+        guard FileSystem.isRegularFile(path) else {
+            throw HaulError(.notInstalled, "The manifest \(digest) is not in the store at \(root).", context: ["path": path])
+        }
+        let data = try FileSystem.read(path, limit: FormatLimits().maximumManifestBytes)
+        guard SHA256Digest.of(data) == digest else {
+            throw HaulError(.digestMismatch, "The stored manifest \(path) was modified. Run `haul verify` and pull again.", context: ["path": path])
+        }
+        return try Manifest.decode(data)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import SystemPackage

@@ -1,0 +1,27 @@
+public import Foundation
+
+/// Proof that a model version is completely installed: written last, removed first.
+public struct InstallReceipt: Codable, Hashable, Sendable {
+    /// The model's name.
+    public var name: ModelName
+    /// The installed version.
+    public var version: ModelVersion
+    /// Digest of the manifest it was installed from.
+    public var manifest: SHA256Digest
+    /// Total bytes of the model's files.
+    public var size: Int64
+    /// The repository it came from (base URL or path).
+    public var repository: String
+    /// When the install completed.
+    public var installedAt: Date
+
+    /// Creates a receipt.
+    public init(name: ModelName, version: ModelVersion, manifest: SHA256Digest, size: Int64, repository: String, installedAt: Date) {
+        self.name = name
+        self.version = version
+        self.manifest = manifest
+        self.size = size
+        self.repository = repository
+        self.installedAt = installedAt
+    }
+}

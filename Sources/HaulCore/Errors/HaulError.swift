@@ -8,7 +8,7 @@ public struct HaulError: Error, Sendable, CustomStringConvertible {
         enum Storage: String, Sendable {
             case unreachable, offline, timeout, httpStatus, sizeMismatch, digestMismatch, insufficientSpace
             case invalidRepositoryData, unknownModel, unknownVersion, cancelled, fileSystem, invalidArgument
-            case notInstalled, untrusted
+            case notInstalled, untrusted, badResponse
         }
         let storage: Storage
 
@@ -42,6 +42,8 @@ public struct HaulError: Error, Sendable, CustomStringConvertible {
         public static let notInstalled = Code(storage: .notInstalled)
         /// Repository data failed a trust check (signature, rollback, expiry).
         public static let untrusted = Code(storage: .untrusted)
+        /// The origin's answer broke HTTP rules or did not match the request (wrong `Content-Range`, refused redirect).
+        public static let badResponse = Code(storage: .badResponse)
 
         public var description: String { storage.rawValue }
     }
@@ -77,7 +79,7 @@ public struct HaulError: Error, Sendable, CustomStringConvertible {
     public var isTransient: Bool {
         switch code.storage {
         case .unreachable, .timeout: return true
-        case .sizeMismatch: return context["transient"] == "true"
+        case .sizeMismatch, .badResponse, .digestMismatch: return context["transient"] == "true"
         case .httpStatus:
             guard let status = context["status"].flatMap(Int.init) else { return false }
             return status == 408 || status == 429 || (500...599).contains(status)

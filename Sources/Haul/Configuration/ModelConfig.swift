@@ -1,0 +1,89 @@
+public import Foundation
+
+/// Where models come from and where they go: the seed's `ModelConfig`, for any repository.
+///
+/// Environment overrides (read by ``fromEnvironment(repository:)``): `HAUL_REPOSITORY` (base URL; several
+/// separated by commas, the first is primary and the rest are mirrors), `HAUL_STORE` (store folder),
+/// `HAUL_OFFLINE=1` (no network).
+public struct ModelConfig: Sendable {
+    /// Base URLs of the repository: the primary first, then mirrors. Each holds `index.json`.
+    public var repositoryURLs: [URL]
+    /// The local store folder.
+    public var storePath: String
+    /// Never touch the network; installed models keep working, missing ones fail with `.offline`.
+    public var offline: Bool = false
+    /// How transfers behave.
+    public var transfer: TransferConfiguration = TransferConfiguration()
+
+    /// Creates a configuration.
+    public init(repositoryURLs: [URL], storePath: String = ModelConfig.defaultStorePath(), offline: Bool = false) {
+        self.repositoryURLs = repositoryURLs
+        self.storePath = storePath
+        self.offline = offline
+    }
+
+    /// Creates a configuration for one repository URL.
+    public init(repositoryURL: URL, storePath: String = ModelConfig.defaultStorePath()) {
+        self.init(repositoryURLs: [repositoryURL], storePath: storePath)
+    }
+
+    /// A configuration from the environment, falling back to `repository` and the default store.
+    /// - Throws: ``HaulError`` `.invalidArgument` when no repository is given or a URL is not http(s).
+    public static func fromEnvironment(
+        repository: String? = nil, mirrors: [String] = [], environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> ModelConfig {
+        let text = repository ?? environment["HAUL_REPOSITORY"]
+        var urls: [URL] = []
+        for item in ((text?.split(separator: ",").map(String.init)) ?? []) + mirrors {
+            urls.append(try parseRepositoryURL(item.trimmingCharacters(in: .whitespaces)))
+        }
+        let store = environment["HAUL_STORE"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultStorePath(environment: environment)
+        let offline = ["1", "true", "yes"].contains(environment["HAUL_OFFLINE"]?.lowercased() ?? "")
+        return ModelConfig(repositoryURLs: urls, storePath: store, offline: offline)
+    }
+
+    /// Parses an http(s) base URL.
+    /// - Throws: ``HaulError`` `.invalidArgument` for anything else.
+    public static func parseRepositoryURL(_ text: String) throws -> URL {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+            url.host != nil
+        else {
+            throw HaulError(.invalidArgument, "\"\(text)\" is not an http(s) repository URL, e.g. https://models.example.com/repo.", context: ["url": text])
+        }
+        return url
+    }
+
+    /// The platform's cache folder for Haul: `$XDG_CACHE_HOME/haul` or `~/.cache/haul` on Linux,
+    /// `~/Library/Caches/haul` on Apple platforms (excluded from backups by the system).
+    public static func defaultStorePath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        #if canImport(Darwin)
+        let caches = FileManager.default.urls(for: .cachesDirectory, in: .userDomainMask).first?.path ?? NSTemporaryDirectory()
+        return "\(caches)/haul"
+        #else
+        if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return "\(xdg)/haul" }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        return "\(home)/.cache/haul"
+        #endif
+    }
+}
+
+/// How a download behaves on the wire.
+public struct TransferConfiguration: Sendable {
+    /// Parallel range requests, shared by all files of a download. Default: 8.
+    public var connections: Int = 8
+    /// A request that receives no bytes for this long is abandoned and retried. Default: 30 s.
+    public var stallTimeout: Duration = .seconds(30)
+    /// Time allowed to connect. Default: 10 s.
+    public var connectTimeout: Duration = .seconds(10)
+    /// Retries of transient failures.
+    public var retry: RetryPolicy = RetryPolicy()
+    /// Bytes per second across all connections and downloads of this manager; nil: unlimited. Default: nil.
+    public var rateLimit: Int64? = nil
+    /// Keep the partial file and journal when a download is cancelled, for a later resume. Default: true.
+    public var keepPartialOnCancel: Bool = true
+    /// Most redirects followed for one request (never https → http). Default: 5.
+    public var maximumRedirects: Int = 5
+
+    /// The defaults above.
+    public init() {}
+}

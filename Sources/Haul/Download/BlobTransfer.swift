@@ -1,0 +1,86 @@
+import Foundation
+import HaulCore
+import Synchronization
+
+/// One blob being downloaded: its preallocated partial file, resume journal, and which chunks are verified.
+final class BlobTransfer: Sendable {
+    let digest: SHA256Digest
+    let size: Int64
+    let spans: [ChunkSpan]
+    let partial: OpenFile
+    let journal: ChunkJournal
+    private let state: Mutex<State>
+
+    private struct State {
+        var verified: Set<Int>
+        var committed = false
+        var wholeFile = false
+    }
+
+    /// Opens or resumes the partial file of `file` in `store`.
+    /// - Returns: the transfer and the bytes already verified on disk.
+    init(file: Manifest.File, store: ContentStore, discardPartial: Bool) throws {
+        digest = file.sha256
+        size = file.size
+        spans = file.chunkSpans
+        let partialPath = store.partialPath(digest)
+        let journalPath = store.journalPath(digest)
+        if discardPartial {
+            try FileSystem.remove(partialPath)
+            try FileSystem.remove(journalPath)
+        }
+        let fresh = FileSystem.fileSize(partialPath) != size
+        if fresh { try FileSystem.remove(partialPath) }
+        partial = try OpenFile.open(partialPath, .readWrite, options: [.create], permissions: [.ownerReadWrite, .groupRead, .otherRead])
+        do {
+            if fresh { try partial.preallocate(size) }
+            let (journal, verified) = try ChunkJournal.open(
+                path: journalPath, partial: partial, digest: digest, size: size, chunkCount: spans.count, freshPartial: fresh)
+            self.journal = journal
+            state = Mutex(State(verified: verified))
+        } catch {
+            try? partial.close()
+            throw error
+        }
+    }
+
+    var verifiedChunks: Set<Int> { state.withLock { $0.verified } }
+    var verifiedBytes: Int64 { state.withLock { s in s.verified.reduce(0) { $0 + spans[$1].size } } }
+    var isComplete: Bool { state.withLock { $0.verified.count == spans.count } }
+
+    /// Records a verified chunk; returns false if it was already verified.
+    func markVerified(_ chunk: Int) -> Bool {
+        let inserted = state.withLock { $0.verified.insert(chunk).inserted }
+        if inserted { journal.record(chunk) }
+        return inserted
+    }
+
+    /// Switches to whole-file requests (the origin ignores ranges); true only for the first caller.
+    func switchToWholeFile() -> Bool {
+        state.withLock { s in
+            defer { s.wholeFile = true }
+            return !s.wholeFile
+        }
+    }
+
+    /// Commits the blob into the store once every chunk is verified; true for the one caller that commits.
+    func commitIfComplete(into store: ContentStore) throws -> Bool {
+        let shouldCommit = state.withLock { s -> Bool in
+            guard s.verified.count == spans.count, !s.committed else { return false }
+            s.committed = true
+            return true
+        }
+        guard shouldCommit else { return false }
+        try journal.flush()
+        journal.close()
+        try store.commitBlob(from: store.partialPath(digest), digest: digest)
+        try FileSystem.remove(store.journalPath(digest))
+        return true
+    }
+
+    /// Closes the files (keeping them on disk for a resume).
+    func close() {
+        journal.close()
+        try? partial.close()
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import HaulCore
+import Logging
+import Synchronization
+
+/// Downloads the missing blobs of a model over a shared budget of parallel range requests.
+///
+/// Every blob is split into chunk-aligned pieces; `connections` workers take pieces from one queue (small files
+/// first), so a connection that finishes early simply takes the next piece and no connection idles while work
+/// remains. Each worker retries its own piece with backoff, re-fetching only the chunks not yet verified, from
+/// the healthiest mirror.
+struct ModelTransfer {
+    let store: ContentStore
+    let transport: HTTPTransport
+    let mirrors: MirrorSet
+    let configuration: TransferConfiguration
+    let meter: ProgressMeter
+    let logger: Logger
+
+    /// Downloads `files` (unique blobs not yet in the store) and commits each blob as it completes.
+    func run(_ files: [Manifest.File], discardPartial: Bool) async throws {
+        let blobs = try files.map { try BlobTransfer(file: $0, store: store, discardPartial: discardPartial) }
+        defer { blobs.forEach { $0.close() } }
+        let missing = blobs.reduce(Int64(0)) { $0 + $1.size - $1.verifiedBytes }
+        meter.verified.add(blobs.reduce(0) { $0 + $1.verifiedBytes }, ordering: .relaxed)
+        let target = PiecePlan.targetSize(missingBytes: missing, connections: configuration.connections)
+        var pieces: [Piece] = []
+        for (index, blob) in blobs.enumerated().sorted(by: { $0.element.size < $1.element.size }) {
+            pieces += PiecePlan.pieces(blob: index, spans: blob.spans, verified: blob.verifiedChunks, target: target)
+            if blob.spans.isEmpty || blob.isComplete { _ = try blob.commitIfComplete(into: store) }
+        }
+        logger.debug("transfer planned", metadata: ["haul.pieces": "\(pieces.count)", "haul.missing": "\(missing)"])
+        let queue = PieceQueue(pieces)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<max(1, min(configuration.connections, pieces.count)) {
+                group.addTask {
+                    while let piece = queue.next() {
+                        try await fetch(piece, blob: blobs[piece.blob], queue: queue)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        for blob in blobs where !blob.isComplete {
+            throw HaulError(.sizeMismatch, "Blob \(blob.digest) is incomplete after the transfer.", context: ["blob": blob.digest.hex])
+        }
+    }
+
+    /// Fetches one piece, retrying the chunks still unverified until done or the retry policy gives up.
+    private func fetch(_ original: Piece, blob: BlobTransfer, queue: PieceQueue) async throws {
+        var piece = original
+        var attempt = 0
+        var mirror = mirrors.pick()
+        var digestFailures: [Int: Int] = [:]
+        while true {
+            try Task.checkCancellation()
+            attempt += 1
+            let url = mirrors.url(mirror, RepositoryLayout.blobPath(blob.digest))
+            let sink = PieceSink(blob: blob, piece: piece, meter: meter, url: url.absoluteString)
+            let headers: [(String, String)] = piece.wholeFile ? [] : [("Range", ByteRange.header(for: piece.bytes)), ("If-Range", "\"\(blob.digest.hex)\"")]
+            meter.connections.add(1, ordering: .relaxed)
+            do {
+                try await transport.get(url, headers: headers, into: sink)
+                meter.connections.subtract(1, ordering: .relaxed)
+                try blob.journal.flush()
+                _ = try blob.commitIfComplete(into: store)
+                return
+            } catch {
+                meter.connections.subtract(1, ordering: .relaxed)
+                try blob.journal.flush()
+                let failure = HTTPTransport.translate(error, url: url)
+                if failure.code == .cancelled || Task.isCancelled { throw HaulError(.cancelled, "The download was cancelled.") }
+                if failure.context["rangeIgnored"] == "true" {
+                    // The origin ignores ranges: one worker fetches the whole file; the others drop their pieces.
+                    guard blob.switchToWholeFile() else { return }
+                    logger.info("origin ignores Range; fetching the whole file in one request", metadata: ["haul.url": "\(url.absoluteString)"])
+                    piece = Piece(blob: piece.blob, chunks: 0..<blob.spans.count, bytes: 0...max(0, blob.size - 1), wholeFile: true)
+                    continue
+                }
+                guard let remaining = remainder(of: piece, blob: blob) else {
+                    _ = try blob.commitIfComplete(into: store)
+                    return
+                }
+                if failure.code == .digestMismatch, let chunk = failure.context["chunk"].flatMap(Int.init) {
+                    digestFailures[chunk, default: 0] += 1
+                    // The same bad bytes twice from every mirror: the repository itself is wrong.
+                    if digestFailures[chunk]! >= 2 * mirrors.urls.count { throw fatalDigest(failure) }
+                }
+                mirrors.demote(mirror, for: failure)
+                if case .retry(let delay) = configuration.retry.decide(after: failure, attempt: attempt) {
+                    logger.info("retrying", metadata: ["haul.url": "\(url.absoluteString)", "haul.attempt": "\(attempt)", "haul.error": "\(failure.message)", "haul.delay": "\(delay)"])
+                    mirror = mirrors.pick(avoiding: mirrors.urls.count > 1 ? mirror : nil)
+                    try await Task.sleep(for: delay)
+                    piece = remaining
+                    continue
+                }
+                throw failure.code == .digestMismatch ? fatalDigest(failure) : failure
+            }
+        }
+    }
+
+    /// The part of `piece` whose chunks are not yet verified, or nil when all are.
+    private func remainder(of piece: Piece, blob: BlobTransfer) -> Piece? {
+        let verified = blob.verifiedChunks
+        guard let first = piece.chunks.first(where: { !verified.contains($0) }) else { return nil }
+        let last = piece.chunks.last(where: { !verified.contains($0) })!
+        return Piece(blob: piece.blob, chunks: first..<(last + 1), bytes: blob.spans[first].offset...(blob.spans[last].end - 1), wholeFile: piece.wholeFile)
+    }
+
+    private func fatalDigest(_ error: HaulError) -> HaulError {
+        var context = error.context
+        context["transient"] = nil
+        return HaulError(.digestMismatch, "The origin keeps serving bytes that do not match the manifest (\(error.message)). The repository is corrupt; ask its publisher to republish. Nothing was installed.", context: context)
+    }
+}
+
+/// The shared queue of pieces.
+final class PieceQueue: Sendable {
+    private let pieces: Mutex<[Piece]>
+    init(_ pieces: [Piece]) { self.pieces = Mutex(pieces.reversed()) }
+    func next() -> Piece? { pieces.withLock { $0.popLast() } }
+}

@@ -1,0 +1,86 @@
+import Crypto
+import HaulCore
+import NIOCore
+import NIOHTTP1
+
+/// Writes one piece's body into the partial file at its offsets and verifies each chunk as soon as it is complete.
+///
+/// A chunk whose SHA-256 differs from the manifest aborts the request with `.digestMismatch`; its bytes are never
+/// marked verified. Bytes beyond the piece, or beyond the blob, abort it too (endless data).
+final class PieceSink: ResponseSink, @unchecked Sendable {
+    // Mutated only from the request's event loop, serially (AsyncHTTPClient's delegate contract).
+    private let blob: BlobTransfer
+    private let piece: Piece
+    private let meter: ProgressMeter
+    private let url: String
+    private var offset: Int64 = 0
+    private var end: Int64 = 0
+    private var chunk: Int = 0
+    private var hasher = SHA256()
+    private var filled: Int64 = 0
+    private(set) var newlyVerified: Int64 = 0
+
+    init(blob: BlobTransfer, piece: Piece, meter: ProgressMeter, url: String) {
+        self.blob = blob
+        self.piece = piece
+        self.meter = meter
+        self.url = url
+    }
+
+    func receiveHead(_ head: HTTPResponseHead) throws {
+        let verdict = try PieceResponseCheck.check(
+            status: Int(head.status.code), contentRange: head.headers.first(name: "Content-Range"),
+            contentLength: head.headers.first(name: "Content-Length"), retryAfter: head.headers.first(name: "Retry-After"),
+            piece: piece, size: blob.size, url: url)
+        switch verdict {
+        case .accept(let start):
+            offset = start
+            end = piece.wholeFile ? blob.size : piece.bytes.upperBound + 1
+            chunk = blob.spans.firstIndex { $0.offset == start } ?? 0
+        }
+    }
+
+    func receiveBody(_ buffer: ByteBuffer) throws {
+        guard buffer.readableBytes > 0 else { return }
+        guard offset + Int64(buffer.readableBytes) <= end else {
+            throw HaulError(.sizeMismatch, "\(url) sent more bytes than requested; the response was cut off and discarded.", context: ["url": url, "transient": "true"])
+        }
+        try buffer.withUnsafeReadableBytes { bytes in
+            try blob.partial.write(bytes, at: offset)
+            var index = 0
+            while index < bytes.count {
+                let span = blob.spans[chunk]
+                let take = Int(min(Int64(bytes.count - index), span.size - filled))
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[index..<(index + take)]))
+                filled += Int64(take)
+                index += take
+                if filled == span.size { try finishChunk(span) }
+            }
+        }
+        offset += Int64(buffer.readableBytes)
+        meter.received.add(Int64(buffer.readableBytes), ordering: .relaxed)
+    }
+
+    private func finishChunk(_ span: ChunkSpan) throws {
+        let digest = SHA256Digest(hasher.finalize())
+        hasher = SHA256()
+        filled = 0
+        guard digest == span.sha256 else {
+            throw HaulError(
+                .digestMismatch,
+                "Chunk \(span.index) of blob \(blob.digest.hex.prefix(12)) from \(url) does not match its SHA-256; it will be fetched again.",
+                context: ["url": url, "chunk": "\(span.index)", "expected": span.sha256.hex, "actual": digest.hex, "transient": "true"])
+        }
+        if blob.markVerified(span.index) {
+            newlyVerified += span.size
+            meter.verified.add(span.size, ordering: .relaxed)
+        }
+        chunk += 1
+    }
+
+    func receiveEnd() throws {
+        guard offset == end else {
+            throw HaulError(.sizeMismatch, "\(url) ended the body after \(offset - piece.bytes.lowerBound) of \(end - piece.bytes.lowerBound) bytes.", context: ["url": url, "transient": "true"])
+        }
+    }
+}

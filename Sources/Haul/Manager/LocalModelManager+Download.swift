@@ -1,0 +1,149 @@
+public import Foundation
+import Logging
+
+extension LocalModelManager {
+    /// Downloads, verifies and installs a model version (the repository's latest when `version` is nil).
+    ///
+    /// Already-installed content costs one index request; blobs already in the store (shared with other models or
+    /// versions) are not fetched again; an interrupted earlier download resumes from its verified chunks.
+    /// - Parameters:
+    ///   - discardPartial: start over instead of resuming a partial download.
+    ///   - onProgress: called with a snapshot about five times a second, and once at the end.
+    /// - Returns: the installed model.
+    /// - Throws: ``HaulError``: `.offline`, `.unreachable`, `.timeout`, `.httpStatus`, `.unknownModel`,
+    ///   `.unknownVersion`, `.invalidRepositoryData`, `.digestMismatch`, `.sizeMismatch`, `.insufficientSpace`,
+    ///   `.cancelled` (after ``cancelDownload(_:)`` or task cancellation). A model that is already installed is not
+    ///   an error: it is returned.
+    @discardableResult
+    public func downloadModel(
+        _ name: String, version: String? = nil, discardPartial: Bool = false,
+        onProgress: @escaping @Sendable (DownloadProgress) -> Void = { _ in }
+    ) async throws -> InstalledModel {
+        let reference = ModelReference(name: try ModelName(name), version: try version.map(ModelVersion.init))
+        if config.offline { return try offlineInstall(reference) }
+        guard !config.repositoryURLs.isEmpty else {
+            throw HaulError(.invalidArgument, "No repository is configured. Pass --repo URL or set HAUL_REPOSITORY.")
+        }
+        let meter = ProgressMeter()
+        let id = UUID()
+        let (cancelSignal, cancelContinuation) = AsyncStream<Void>.makeStream()
+        try register(name, Running(id: id, cancel: cancelContinuation, meter: meter))
+        await setState(name) { $0.isDownloading = true; $0.lastError = nil }
+        do {
+            let model = try await withThrowingTaskGroup(of: InstalledModel?.self) { group in
+                group.addTask { try await self.perform(reference, meter: meter, discardPartial: discardPartial) }
+                group.addTask {
+                    for await _ in cancelSignal { throw HaulError(.cancelled, "The download of \(name) was cancelled.") }
+                    return nil
+                }
+                group.addTask { try await self.report(name, meter: meter, onProgress: onProgress) }
+                defer { group.cancelAll() }
+                while let result = try await group.next() {
+                    if let model = result { return model }
+                }
+                throw HaulError(.cancelled, "The download of \(name) was cancelled.")
+            }
+            meter.setPhase(.completed)
+            await finish(name, id: id, snapshot: meter.snapshot(), error: nil, onProgress: onProgress)
+            return model
+        } catch {
+            let failure = (error as? HaulError) ?? (error is CancellationError ? HaulError(.cancelled, "The download of \(name) was cancelled.") : HTTPTransport.translate(error, url: config.repositoryURLs[0]))
+            meter.setPhase(.failed)
+            if failure.code == .cancelled, discardPartial || !config.transfer.keepPartialOnCancel { removePartials(meter) }
+            await finish(name, id: id, snapshot: meter.snapshot(), error: failure, onProgress: onProgress)
+            throw failure
+        }
+    }
+
+    /// Stops a running download of `name` promptly. Its verified chunks stay on disk for a resume unless
+    /// ``TransferConfiguration/keepPartialOnCancel`` is false. Nothing appears under a final name.
+    public func cancelDownload(_ name: String) {
+        let running = running.withLock { $0[name] }
+        running?.cancel.yield()
+    }
+
+    /// Whether a download of `name` is running.
+    public func isDownloading(_ name: String) -> Bool { running.withLock { $0[name] != nil } }
+
+    /// Fraction done of the running download of `name`, 0...1 (the seed's `downloadProgress`); 0 when none runs.
+    public func downloadProgress(_ name: String) -> Double {
+        running.withLock { $0[name] }?.meter.snapshot().fraction ?? 0
+    }
+
+    /// Live progress of the download of `name`: a snapshot about five times a second, ending with it.
+    /// Empty (finishes at once) when no download of `name` is running.
+    public func progress(for name: String) -> AsyncStream<DownloadProgress> {
+        let (stream, continuation) = AsyncStream<DownloadProgress>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let listener = UUID()
+        let registered = running.withLock { table -> Bool in
+            guard table[name] != nil else { return false }
+            table[name]?.listeners[listener] = continuation
+            return true
+        }
+        if !registered { continuation.finish() }
+        return stream
+    }
+
+    /// The observable state of `name`'s downloads, for UI binding.
+    @MainActor
+    public func state(for name: String) -> DownloadState { states.state(for: name) }
+
+    // MARK: - The pipeline
+
+    private func perform(_ reference: ModelReference, meter: ProgressMeter, discardPartial: Bool) async throws -> InstalledModel {
+        let mirrors = MirrorSet(urls: config.repositoryURLs, logger: logger)
+        let repository = RepositoryClient(transport: transport, mirrors: mirrors, limits: FormatLimits(), logger: logger)
+        meter.setPhase(.resolving)
+        let (index, _) = try await repository.fetchIndex()
+        let (version, entry) = try index.entry(for: reference.name, version: reference.version)
+        if let receipt = try store.receipt(reference.name, version), receipt.manifest == entry.manifest {
+            logger.debug("already installed", metadata: ["haul.model": "\(reference.name)@\(version)"])
+            meter.total.store(receipt.size, ordering: .relaxed)
+            meter.verified.store(receipt.size, ordering: .relaxed)
+            return InstalledModel(receipt, store: store)
+        }
+        let (manifest, manifestData) = try await repository.fetchManifest(entry)
+        guard manifest.name == reference.name, manifest.version == version else {
+            throw HaulError(.invalidRepositoryData, "The manifest for \(reference.name)@\(version) describes \(manifest.name)@\(manifest.version); the repository is inconsistent.")
+        }
+        var unique: [SHA256Digest: Manifest.File] = [:]
+        for file in manifest.files where unique[file.sha256] == nil { unique[file.sha256] = file }
+        meter.total.store(unique.values.reduce(0) { $0 + $1.size }, ordering: .relaxed)
+        meter.setPhase(.verifying)
+        let locks = try await BlobLocks.acquire(Array(unique.keys).sorted(), in: store, clock: clock)
+        defer { locks.release() }
+        let missing = unique.values.filter { !store.hasBlob($0.sha256, size: $0.size) }.sorted { $0.path < $1.path }
+        meter.verified.store(unique.values.filter { store.hasBlob($0.sha256, size: $0.size) }.reduce(0) { $0 + $1.size }, ordering: .relaxed)
+        try checkSpace(for: missing, discardPartial: discardPartial)
+        meter.setPhase(.downloading)
+        meter.trackPartials(missing.map { store.partialPath($0.sha256) } + missing.map { store.journalPath($0.sha256) })
+        let transfer = ModelTransfer(store: store, transport: transport, mirrors: mirrors, configuration: config.transfer, meter: meter, logger: logger)
+        try await transfer.run(missing, discardPartial: discardPartial)
+        try Task.checkCancellation()
+        meter.setPhase(.installing)
+        let receipt = try store.install(manifest, manifestData: manifestData, manifestDigest: entry.manifest, repository: config.repositoryURLs[0].absoluteString)
+        logger.debug("installed", metadata: ["haul.model": "\(reference.name)@\(version)", "haul.path": "\(store.modelPath(reference.name, version))"])
+        return InstalledModel(receipt, store: store)
+    }
+
+    /// Fails early when the disk cannot hold what is still missing (partial files already reserve their space).
+    private func checkSpace(for missing: [Manifest.File], discardPartial: Bool) throws {
+        let needed = missing.reduce(Int64(0)) { total, file in
+            let reserved = !discardPartial && FileSystem.fileSize(store.partialPath(file.sha256)) == file.size
+            return total + (reserved ? 0 : file.size)
+        }
+        let available = try FileSystem.availableSpace(at: store.root)
+        guard needed <= available else {
+            throw HaulError(
+                .insufficientSpace,
+                "Not enough disk space: the download needs \(ByteFormat.string(needed)) more but \(store.root) has \(ByteFormat.string(available)) free. Free some space (or `haul rm` unused models) and retry.",
+                context: ["needed": "\(needed)", "available": "\(available)", "path": store.root])
+        }
+    }
+
+    private func offlineInstall(_ reference: ModelReference) throws -> InstalledModel {
+        do { return try installed(reference.name.string, version: reference.version?.string) } catch let error as HaulError where error.code == .notInstalled {
+            throw HaulError(.offline, "Offline mode is on and \(reference) is not installed. Turn offline mode off (unset HAUL_OFFLINE) to download it.", context: ["model": reference.description])
+        }
+    }
+}

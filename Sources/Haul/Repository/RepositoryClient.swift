@@ -1,0 +1,60 @@
+import Foundation
+import HaulCore
+import Logging
+
+/// Fetches and validates a repository's index and manifests.
+struct RepositoryClient {
+    let transport: HTTPTransport
+    let mirrors: MirrorSet
+    let limits: FormatLimits
+    let logger: Logger
+
+    /// The current index from the first mirror that answers.
+    func fetchIndex() async throws -> (RepositoryIndex, URL) {
+        let (data, url) = try await fetchDocument(RepositoryLayout.indexPath, limit: limits.maximumIndexBytes, what: "index")
+        return (try SignedEnvelope.decodeIndex(data, limits: limits).1, url)
+    }
+
+    /// The manifest pinned by `entry`: its size and SHA-256 must match exactly.
+    func fetchManifest(_ entry: RepositoryIndex.VersionEntry) async throws -> (Manifest, Data) {
+        let (data, url) = try await fetchDocument(RepositoryLayout.manifestPath(entry.manifest), limit: Int(entry.manifestSize), what: "manifest")
+        guard Int64(data.count) == entry.manifestSize, SHA256Digest.of(data) == entry.manifest else {
+            throw HaulError(.digestMismatch, "The manifest at \(url.absoluteString) does not match the index (size or SHA-256). The repository is inconsistent or was tampered with.", context: ["url": url.absoluteString])
+        }
+        return (try Manifest.decode(data, limits: limits), data)
+    }
+
+    /// GETs a small document, trying mirrors in order of health with retries.
+    private func fetchDocument(_ path: String, limit: Int, what: String) async throws -> (Data, URL) {
+        var attempt = 0
+        var mirror = mirrors.pick()
+        while true {
+            attempt += 1
+            let url = mirrors.url(mirror, path)
+            do {
+                let (head, data) = try await transport.fetchSmall(url, limit: limit)
+                guard head.status == .ok else {
+                    var context = ["url": url.absoluteString, "status": "\(head.status.code)"]
+                    if let retry = head.headers.first(name: "Retry-After"), let seconds = Double(retry) { context["retryAfter"] = "\(seconds)" }
+                    let hint = head.status.code == 404 ? "Check the repository URL; it has no \(what) at this path." : "The origin is failing; try again later."
+                    throw HaulError(.httpStatus, "Fetching the \(what) from \(url.absoluteString) failed with HTTP \(head.status.code). \(hint)", context: context)
+                }
+                return (data, url)
+            } catch {
+                let failure = HTTPTransport.translate(error, url: url)
+                if failure.code == .cancelled { throw failure }
+                mirrors.demote(mirror, for: failure)
+                let other = mirrors.pick(avoiding: mirror)
+                if other != mirror, attempt < mirrors.urls.count * configurationAttempts {
+                    mirror = other
+                    continue
+                }
+                guard case .retry(let delay) = transport.configuration.retry.decide(after: failure, attempt: attempt) else { throw failure }
+                logger.info("retrying", metadata: ["haul.url": "\(url.absoluteString)", "haul.attempt": "\(attempt)", "haul.error": "\(failure.message)"])
+                try await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    private var configurationAttempts: Int { transport.configuration.retry.maximumAttempts }
+}

@@ -1,0 +1,108 @@
+public import HaulCore
+import Synchronization
+
+/// Faults the server injects on purpose, so that tests exercise real network failure on a real socket.
+///
+/// Each rule matches request paths containing ``Rule/pathContains`` and fires for its first ``Rule/times``
+/// matching requests (nil: every one). Rules are checked in order; the first one that fires wins.
+public struct FaultPlan: Sendable {
+    /// One fault.
+    public enum Fault: Sendable, Hashable {
+        /// Answer with this status and no body (e.g. 404, 503); `retryAfter` sets `Retry-After` in seconds.
+        case status(Int, retryAfter: Int? = nil)
+        /// Flip the byte at this absolute file offset in whatever part of the body covers it.
+        case corruptByte(at: Int64)
+        /// Send only this many body bytes, then drop the connection (a reset or truncation mid-body).
+        case dropConnection(afterBytes: Int64)
+        /// Answer every request with 200 and the whole file, ignoring `Range` (as some origins do).
+        case ignoreRange
+        /// Send a `Content-Range` that starts `shift` bytes later than the bytes actually sent.
+        case wrongContentRange(shift: Int64)
+        /// Send this many bytes, then stop sending (keeping the connection open) for `seconds`.
+        case stall(afterBytes: Int64, seconds: Double)
+        /// Send at most this many bytes per second.
+        case throttle(bytesPerSecond: Int64)
+        /// Report a different validator (as if the file changed on the origin).
+        case changeETag(String)
+    }
+
+    /// A fault with the requests it applies to.
+    public struct Rule: Sendable, Hashable {
+        /// The request path must contain this text (empty: every request).
+        public var pathContains: String
+        /// The fault.
+        public var fault: Fault
+        /// How many matching requests fire it; nil: all of them.
+        public var times: Int?
+
+        /// Creates a rule.
+        public init(pathContains: String = "", _ fault: Fault, times: Int? = nil) {
+            self.pathContains = pathContains
+            self.fault = fault
+            self.times = times
+        }
+    }
+
+    /// The rules, in order.
+    public var rules: [Rule]
+
+    /// A plan with these rules.
+    public init(_ rules: [Rule] = []) { self.rules = rules }
+}
+
+/// The server's mutable fault state and request log, shared by all connections.
+public final class FaultInjector: Sendable {
+    private struct State {
+        var plan: FaultPlan
+        var fired: [Int: Int] = [:]
+        var log: [RequestRecord] = []
+    }
+    private let state: Mutex<State>
+
+    /// One served request, for tests to assert on.
+    public struct RequestRecord: Sendable, Hashable {
+        /// `GET` or `HEAD`.
+        public var method: String
+        /// The URL path.
+        public var path: String
+        /// The `Range` header sent by the client.
+        public var range: String?
+        /// The status answered.
+        public var status: Int
+        /// Body bytes the server planned to send.
+        public var plannedBytes: Int64
+    }
+
+    /// Creates an injector with `plan`.
+    public init(plan: FaultPlan = FaultPlan()) { state = Mutex(State(plan: plan)) }
+
+    /// Replaces the plan and clears the fired counters.
+    public func replacePlan(_ plan: FaultPlan) {
+        state.withLock {
+            $0.plan = plan
+            $0.fired = [:]
+        }
+    }
+
+    /// The faults that fire for one request to `path` (consuming their counts).
+    func faults(for path: String) -> [FaultPlan.Fault] {
+        state.withLock { state in
+            var chosen: [FaultPlan.Fault] = []
+            for (index, rule) in state.plan.rules.enumerated() where rule.pathContains.isEmpty || path.contains(rule.pathContains) {
+                let count = state.fired[index, default: 0]
+                if let times = rule.times, count >= times { continue }
+                state.fired[index] = count + 1
+                chosen.append(rule.fault)
+            }
+            return chosen
+        }
+    }
+
+    func record(_ record: RequestRecord) { state.withLock { $0.log.append(record) } }
+
+    /// Every request served so far.
+    public var requests: [RequestRecord] { state.withLock { $0.log } }
+
+    /// Forgets the request log.
+    public func clearLog() { state.withLock { $0.log.removeAll() } }
+}

@@ -2,6 +2,7 @@ public import HaulCore
 public import Hummingbird
 public import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// `haul serve`: an HTTP origin for a repository folder with strict RFC 9110 range semantics.
 ///
@@ -53,21 +54,28 @@ public struct RepositoryServer: Sendable {
         )
     }
 
-    /// Runs the server while `body` runs, then shuts it down. `body` receives the bound port.
+    /// Runs the server while `body` runs, then shuts it down gracefully. `body` receives the bound port.
     public func withRunning<R: Sendable>(_ body: @escaping @Sendable (Int) async throws -> R) async throws -> R {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let app = buildApplication { port in continuation.yield(port) }
+        let services = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
         return try await withThrowingTaskGroup(of: R?.self) { group in
             group.addTask {
-                try await app.run()
+                try await services.run()
                 return nil
             }
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else { throw CancellationError() }
-            let result = try await body(port)
-            group.cancelAll()
-            while try await group.next() != nil {}
-            return result
+            do {
+                let result = try await body(port)
+                await services.triggerGracefulShutdown()
+                while try await group.next() != nil {}
+                return result
+            } catch {
+                await services.triggerGracefulShutdown()
+                group.cancelAll()
+                throw error
+            }
         }
     }
 }

@@ -109,3 +109,16 @@ public final class LocalModelManager: Sendable {
         return try store.verify(models: set, removeCorrupt: repair)
     }
 }
+
+extension LocalModelManager {
+    /// The repository's current index (every model and version), validated.
+    /// - Throws: ``HaulError`` `.offline` in offline mode, else network and validation errors.
+    public func fetchIndex() async throws -> RepositoryIndex {
+        guard !config.offline else { throw HaulError(.offline, "Offline mode is on; the repository index cannot be fetched.") }
+        guard !config.repositoryURLs.isEmpty else {
+            throw HaulError(.invalidArgument, "No repository is configured. Pass --repo URL or set HAUL_REPOSITORY.")
+        }
+        let mirrors = MirrorSet(urls: config.repositoryURLs, logger: logger)
+        return try await RepositoryClient(transport: transport, mirrors: mirrors, limits: FormatLimits(), logger: logger).fetchIndex().0
+    }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import Haul
+
+struct Publish: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Publish a model file or folder into a Haul repository folder.")
+
+    @Argument(help: "The model file or folder to publish.")
+    var source: String
+
+    @Option(name: .long, help: "The repository folder to write (created if missing).")
+    var repo: String
+
+    @Option(name: .long, help: "The model's name.")
+    var name: String
+
+    @Option(name: .long, help: "The version label (versions are immutable).")
+    var version: String
+
+    @Option(name: .long, help: "Days until the index expires and clients refuse it for new downloads.")
+    var expires: Int = 7
+
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        guard expires >= 1 else { throw ValidationError("--expires must be at least 1 day.") }
+    }
+
+    func run() async throws {
+        let logger = global.makeLogger()
+        try await Failure.guarding {
+            var configuration = Publisher.Configuration()
+            configuration.expiresAfter = .seconds(expires * 86_400)
+            let publisher = Publisher(repositoryPath: repo, configuration: configuration, logger: logger)
+            let report = try publisher.publish(source, name: try ModelName(name), version: try ModelVersion(version))
+            guard !global.quiet else { return }
+            let manifest = report.manifest
+            if report.unchanged {
+                print("\(manifest.name)@\(manifest.version) is already published with this content; nothing changed.")
+                return
+            }
+            for file in manifest.files {
+                print("  \(file.path)  \(ByteFormat.string(file.size))  sha256:\(file.sha256.hex.prefix(16))…  \(file.chunks.count) chunks")
+            }
+            print("Published \(manifest.name)@\(manifest.version): \(manifest.files.count) files, \(ByteFormat.string(manifest.totalSize)), \(report.blobsWritten) blobs written, \(report.blobsReused) reused.")
+            print("Manifest sha256:\(report.manifestDigest.hex), index version \(report.indexVersion). Upload \(repo) to your origin (see README).")
+        }
+    }
+}

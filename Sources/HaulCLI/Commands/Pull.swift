@@ -1,0 +1,92 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Haul
+
+struct Pull: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Download, verify and install a model.")
+
+    @Argument(help: "The model, as name or name@version (default version: the repository's latest).")
+    var model: String
+
+    @OptionGroup var repository: RepositoryOptions
+
+    @Option(name: .long, help: "Parallel range requests.")
+    var connections: Int = 8
+
+    @Option(name: .long, help: "Bandwidth cap across all connections, e.g. 500K, 20M, 1G (bytes per second).")
+    var limitRate: String?
+
+    @Option(name: .long, help: "Seconds without data before a request is abandoned and retried.")
+    var stallTimeout: Int = 30
+
+    @Flag(name: .long, help: "Start over instead of resuming an interrupted download.")
+    var discardPartial = false
+
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        guard (1...64).contains(connections) else { throw ValidationError("--connections must be between 1 and 64.") }
+        guard stallTimeout >= 1 else { throw ValidationError("--stall-timeout must be at least 1 second.") }
+        if let limitRate, RateText.parse(limitRate) == nil {
+            throw ValidationError("--limit-rate takes a number with an optional K, M or G suffix, e.g. 20M.")
+        }
+    }
+
+    func run() async throws {
+        let logger = global.makeLogger()
+        try await Failure.guarding {
+            let reference = try ModelReference(parsing: model)
+            var config = try repository.config(global: global)
+            config.transfer.connections = connections
+            config.transfer.stallTimeout = .seconds(stallTimeout)
+            config.transfer.rateLimit = limitRate.flatMap(RateText.parse)
+            let bar = ProgressBar(label: reference.description, quiet: global.quiet)
+            let installed = try await LocalModelManager.withManager(config: config, logger: logger) { manager in
+                try await CancelOnInterrupt.run(cancel: { manager.cancelDownload(reference.name.string) }) {
+                    defer { bar.finish() }
+                    return try await manager.downloadModel(
+                        reference.name.string, version: reference.version?.string, discardPartial: discardPartial,
+                        onProgress: { bar.update($0) })
+                }
+            }
+            if !global.quiet {
+                print("Installed \(installed.name)@\(installed.version) (\(ByteFormat.string(installed.size)), verified) at \(installed.url.path)")
+            }
+        }
+    }
+}
+
+/// Parses `500K`, `20M`, `1G`, `1048576` (binary multiples, as curl and aria2 do).
+enum RateText {
+    static func parse(_ text: String) -> Int64? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).uppercased()
+        let multipliers: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
+        if let last = trimmed.last, let multiplier = multipliers[last] {
+            guard let value = Double(trimmed.dropLast()), value > 0 else { return nil }
+            return Int64(value * Double(multiplier))
+        }
+        guard let value = Int64(trimmed), value > 0 else { return nil }
+        return value
+    }
+}
+
+/// Turns Ctrl-C (SIGINT) and SIGTERM into a cancellation of the running download.
+enum CancelOnInterrupt {
+    static func run<R>(cancel: @escaping @Sendable () -> Void, _ body: () async throws -> R) async throws -> R {
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        let sources = [SIGINT, SIGTERM].map { number in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { cancel() }
+            source.resume()
+            return source
+        }
+        defer {
+            sources.forEach { $0.cancel() }
+            signal(SIGINT, SIG_DFL)
+            signal(SIGTERM, SIG_DFL)
+        }
+        return try await body()
+    }
+}

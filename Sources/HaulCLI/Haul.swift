@@ -1,0 +1,18 @@
+import ArgumentParser
+
+@main
+struct HaulCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "haul",
+        abstract: "Deliver large model files from any static HTTP origin: fast, verified, resumable.",
+        discussion: """
+            Exit codes: 0 success, 1 other failure, 2 usage error, 3 network (unreachable, timeout, HTTP status, \
+            offline), 4 verification (digest, size, invalid or untrusted repository data), 5 not found (unknown \
+            model or version, not installed), 6 disk (no space, file-system error), 130 cancelled.
+            """,
+        version: "0.1.0",
+        subcommands: [
+            Publish.self, Serve.self, Pull.self, List.self, Info.self, Remove.self, Verify.self, Demo.self,
+        ]
+    )
+}

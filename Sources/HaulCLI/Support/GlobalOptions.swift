@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import Haul
+import Logging
+
+/// Options every command shares.
+struct GlobalOptions: ParsableArguments {
+    @Flag(name: .shortAndLong, help: "Print only errors.")
+    var quiet = false
+
+    @Flag(name: .shortAndLong, help: "Log retries, mirror choices and requests.")
+    var verbose = false
+
+    @Option(name: .long, help: "The local store folder (default: $HAUL_STORE, else the platform cache folder).")
+    var store: String?
+
+    /// Bootstraps logging once (only the executable does this) and returns the CLI's logger.
+    func makeLogger() -> Logger {
+        let level: Logger.Level = verbose ? .debug : (quiet ? .error : .notice)
+        LoggingBootstrap.once(level: level)
+        var logger = Logger(label: "haul")
+        logger.logLevel = level
+        return logger
+    }
+}
+
+/// Options of commands that talk to a repository.
+struct RepositoryOptions: ParsableArguments {
+    @Option(name: .long, help: "Repository base URL (default: $HAUL_REPOSITORY).")
+    var repo: String?
+
+    @Option(name: .long, help: "A mirror of the repository (repeatable); any chunk may come from any mirror.")
+    var mirror: [String] = []
+
+    func config(global: GlobalOptions) throws -> ModelConfig {
+        var config = try ModelConfig.fromEnvironment(repository: repo, mirrors: mirror)
+        if let store = global.store { config.storePath = store }
+        return config
+    }
+}
+
+enum LoggingBootstrap {
+    nonisolated(unsafe) private static var done = false
+    static func once(level: Logger.Level) {
+        guard !done else { return }
+        done = true
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}

@@ -75,13 +75,19 @@ let package = Package(
         // Shared by the test targets: temp directories, fixtures, nginx and origin launchers.
         .target(
             name: "HaulTestSupport",
-            dependencies: ["HaulCore", "HaulServer", "Haul"],
+            dependencies: [
+                "HaulCore", "HaulServer", "Haul",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "HaulCoreTests", dependencies: ["HaulCore", "HaulTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "HaulServerTests",
-            dependencies: ["HaulServer", "HaulTestSupport", "Haul"],
+            dependencies: [
+                "HaulServer", "HaulTestSupport", "Haul",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "HaulTests", dependencies: ["Haul", "HaulTestSupport"], swiftSettings: swiftSettings),

@@ -52,7 +52,7 @@ public struct RelativePath: Hashable, Sendable, Comparable, CustomStringConverti
                 throw reject("contains an invisible or bidirectional-control character")
             }
         }
-        guard text.precomposedStringWithCanonicalMapping == text else {
+        guard text.precomposedStringWithCanonicalMapping.utf8.elementsEqual(text.utf8) else {
             throw reject("is not in Unicode NFC form")
         }
         guard !text.hasPrefix("/") else { throw reject("is absolute") }

@@ -54,6 +54,12 @@ public enum ByteRange {
         public var range: ClosedRange<Int64>?
         /// The complete size, or nil when the server wrote `*`.
         public var size: Int64?
+
+        /// Creates a value.
+        public init(range: ClosedRange<Int64>?, size: Int64?) {
+            self.range = range
+            self.size = size
+        }
     }
 
     /// Parses `bytes first-last/size`, `bytes first-last/*` or `bytes */size`; nil when malformed.

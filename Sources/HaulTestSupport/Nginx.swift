@@ -1,0 +1,90 @@
+public import Foundation
+import HaulCore
+
+/// Runs a real nginx on 127.0.0.1 serving `root`, with a config written to a temp folder.
+public enum Nginx {
+    /// The nginx binary, or nil when it is not installed (the README's test command installs it).
+    public static var binary: String? {
+        ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx", "/opt/homebrew/bin/nginx"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Starts nginx serving `root` (optional `extra` directives inside `location /`), runs `body`, stops nginx.
+    public static func withServer<R>(root: String, extra: String = "", _ body: (URL) async throws -> R) async throws -> R {
+        guard let binary else { throw HaulError(.invalidArgument, "nginx is not installed; run the README's test command, which installs it.") }
+        let prefix = NSTemporaryDirectory() + "haul-nginx-\(UUID().uuidString)"
+        try FileSystem.createDirectory("\(prefix)/logs")
+        defer { try? FileSystem.remove(prefix) }
+        let port = try FreePort.find()
+        let config = """
+            worker_processes 1;
+            daemon off;
+            pid \(prefix)/nginx.pid;
+            error_log \(prefix)/logs/error.log warn;
+            events { worker_connections 256; }
+            http {
+                access_log off;
+                sendfile on;
+                tcp_nopush on;
+                client_body_temp_path \(prefix)/body;
+                proxy_temp_path \(prefix)/proxy;
+                fastcgi_temp_path \(prefix)/fastcgi;
+                uwsgi_temp_path \(prefix)/uwsgi;
+                scgi_temp_path \(prefix)/scgi;
+                server {
+                    listen 127.0.0.1:\(port);
+                    root \(root);
+                    location / { \(extra) }
+                }
+            }
+            """
+        try FileSystem.writeAtomically(Data(config.utf8), to: "\(prefix)/nginx.conf")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["-p", prefix, "-c", "\(prefix)/nginx.conf"]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try await FreePort.waitUntilListening(port)
+        return try await body(URL(string: "http://127.0.0.1:\(port)/")!)
+    }
+}
+
+/// Loopback port helpers.
+public enum FreePort {
+    /// A port that was free a moment ago on 127.0.0.1.
+    public static func find() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw HaulError(.fileSystem, "Cannot bind a loopback port.") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Waits (up to 10 s) until something accepts connections on 127.0.0.1:`port`.
+    public static func waitUntilListening(_ port: Int) async throws {
+        for _ in 0..<200 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            let connected = withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            }
+            close(fd)
+            if connected { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw HaulError(.unreachable, "Nothing listens on 127.0.0.1:\(port) after 10 s.")
+    }
+}

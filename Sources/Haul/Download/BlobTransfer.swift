@@ -15,6 +15,7 @@ final class BlobTransfer: Sendable {
         var verified: Set<Int>
         var committed = false
         var wholeFile = false
+        var closed = false
     }
 
     /// Opens or resumes the partial file of `file` in `store`.
@@ -81,6 +82,10 @@ final class BlobTransfer: Sendable {
     /// Closes the files (keeping them on disk for a resume).
     func close() {
         journal.close()
-        try? partial.close()
+        let shouldClose = state.withLock { s -> Bool in
+            defer { s.closed = true }
+            return !s.closed
+        }
+        if shouldClose { try? partial.close() }
     }
 }

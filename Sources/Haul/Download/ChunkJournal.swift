@@ -11,6 +11,7 @@ final class ChunkJournal: Sendable {
     private struct State {
         var pending: [UInt32] = []
         var length: Int64
+        var closed = false
     }
     private let file: OpenFile
     private let partial: OpenFile
@@ -61,7 +62,7 @@ final class ChunkJournal: Sendable {
     func flush() throws {
         // Held across the I/O so records land in order with no gap a crash could expose.
         try state.withLock { state in
-            guard !state.pending.isEmpty else { return }
+            guard !state.pending.isEmpty, !state.closed else { return }
             try partial.sync()
             let bytes = state.pending.flatMap(Self.encode)
             try bytes.withUnsafeBytes { try file.write($0, at: state.length) }
@@ -71,7 +72,14 @@ final class ChunkJournal: Sendable {
         }
     }
 
-    func close() { try? file.close() }
+    /// Closes the journal file once; later calls do nothing (a second close could hit a reused descriptor).
+    func close() {
+        let shouldClose = state.withLock { state -> Bool in
+            defer { state.closed = true }
+            return !state.closed
+        }
+        if shouldClose { try? file.close() }
+    }
 
     private static func encode(_ value: UInt32) -> [UInt8] {
         [UInt8(value & 0xFF), UInt8((value >> 8) & 0xFF), UInt8((value >> 16) & 0xFF), UInt8(value >> 24)]

@@ -85,6 +85,12 @@ final class HTTPTransport: Sendable {
             default: break
             }
         }
+        if let parser = error as? HTTPParserError, parser == .invalidEOFState {
+            return HaulError(.sizeMismatch, "\(url.host ?? "The origin") closed the connection before sending the whole body.", context: context.merging(["transient": "true"]) { a, _ in a }, underlying: error)
+        }
+        if error is HTTPParserError {
+            return HaulError(.badResponse, "\(url.host ?? "The origin") sent a malformed HTTP response: \(error).", context: context.merging(["transient": "true"]) { a, _ in a }, underlying: error)
+        }
         return HaulError(.unreachable, "Cannot reach \(url.host ?? url.absoluteString): \(error). Check the network and the repository URL.", context: context, underlying: error)
     }
 }

@@ -84,11 +84,13 @@ public final class FaultInjector: Sendable {
         }
     }
 
-    /// The faults that fire for one request to `path` (consuming their counts).
-    func faults(for path: String) -> [FaultPlan.Fault] {
+    /// The faults that fire for one request to `path` asking for `span` of the file (consuming their counts).
+    /// A byte-corruption rule fires only for requests whose span covers its byte.
+    func faults(for path: String, span: ClosedRange<Int64>?) -> [FaultPlan.Fault] {
         state.withLock { state in
             var chosen: [FaultPlan.Fault] = []
             for (index, rule) in state.plan.rules.enumerated() where rule.pathContains.isEmpty || path.contains(rule.pathContains) {
+                if case .corruptByte(let at) = rule.fault, !(span?.contains(at) ?? false) { continue }
                 let count = state.fired[index, default: 0]
                 if let times = rule.times, count >= times { continue }
                 state.fired[index] = count + 1

@@ -20,7 +20,13 @@ struct FileResponder: HTTPResponder {
             return finish(request, path, Response(status: .methodNotAllowed, headers: [.allow: "GET, HEAD"]), planned: 0)
         }
         guard let file = resolve(path) else { return finish(request, path, Response(status: .notFound), planned: 0) }
-        let faults = injector.faults(for: path)
+        let span: ClosedRange<Int64>? =
+            switch ByteRange.decide(header: request.headers[.range], size: file.size) {
+            case .partial(let range): range
+            case .full: file.size > 0 ? 0...(file.size - 1) : nil
+            case .unsatisfiable: nil
+            }
+        let faults = injector.faults(for: path, span: span)
         for case .status(let code, let retryAfter) in faults {
             var headers = HTTPFields()
             if let retryAfter { headers[.retryAfter] = String(retryAfter) }

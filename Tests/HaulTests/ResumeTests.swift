@@ -1,0 +1,104 @@
+import Foundation
+import Haul
+import HaulServer
+import HaulTestSupport
+import Testing
+
+@Suite("Cancellation and resume", .timeLimit(.minutes(2)))
+struct ResumeTests {
+    static let size = 16 << 20
+
+    @Test("cancelDownload stops promptly, installs nothing, and the next pull fetches only what is missing")
+    func cancelThenResume() async throws {
+        try await withTemporaryDirectory { dir in
+            let report = try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", Self.size)])
+            let blob = report.manifest.files[0].sha256
+            let slow = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 2 << 20))])
+            try await withTestOrigin(root: "\(dir)/repo", faults: slow) { server, url in
+                try await withTestManager(repository: [url], store: "\(dir)/store", configure: { $0.transfer.connections = 4 }) { manager in
+                    let outcome = try await withThrowingTaskGroup(of: HaulError?.self) { group in
+                        group.addTask {
+                            do {
+                                try await manager.downloadModel("m")
+                                return nil
+                            } catch let error as HaulError { return error }
+                        }
+                        group.addTask {
+                            while manager.downloadProgress("m") < 0.2 { try await Task.sleep(for: .milliseconds(20)) }
+                            manager.cancelDownload("m")
+                            return nil
+                        }
+                        var failure: HaulError?
+                        for try await result in group { failure = failure ?? result }
+                        return failure
+                    }
+                    #expect(outcome?.code == .cancelled)
+                    #expect(!manager.isModelDownloaded("m"))
+                    #expect(!FileSystem.exists("\(dir)/store/blobs/sha256/\(blob.hex)"), "nothing under a final name")
+                    #expect(FileSystem.fileSize("\(dir)/store/partial/\(blob.hex).partial") == Int64(Self.size), "the partial is kept for a resume")
+                    #expect(FileSystem.isRegularFile("\(dir)/store/partial/\(blob.hex).journal"))
+                }
+                let firstRun = server.injector.requests.filter { $0.path.contains("/blobs/") }.count
+                server.injector.replacePlan(FaultPlan())
+                server.injector.clearLog()
+                try await withTestManager(repository: [url], store: "\(dir)/store") { manager in
+                    try await manager.downloadModel("m")
+                    #expect(try filesUnder(manager.modelURL(for: "m").path) == filesUnder("\(dir)/src"))
+                }
+                let refetched = server.injector.requests.filter { $0.path.contains("/blobs/") }.reduce(Int64(0)) { $0 + $1.plannedBytes }
+                #expect(firstRun > 0)
+                #expect(refetched < Int64(Self.size) * 85 / 100, "resume fetched \(refetched) of \(Self.size) bytes")
+                #expect(!FileSystem.exists("\(dir)/store/partial/\(blob.hex).partial"))
+                #expect(!FileSystem.exists("\(dir)/store/partial/\(blob.hex).journal"))
+            }
+        }
+    }
+
+    @Test("discardPartial starts over")
+    func discard() async throws {
+        try await withTemporaryDirectory { dir in
+            let report = try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 4 << 20)])
+            let blob = report.manifest.files[0].sha256
+            // A stale partial with garbage and a journal that claims nothing.
+            try Fixtures.writeRandomFile("\(dir)/store/partial/\(blob.hex).partial", size: 4 << 20, seed: 99)
+            try await withTestOrigin(root: "\(dir)/repo") { server, url in
+                try await withTestManager(repository: [url], store: "\(dir)/store") { manager in
+                    try await manager.downloadModel("m", discardPartial: true)
+                    #expect(try filesUnder(manager.modelURL(for: "m").path) == filesUnder("\(dir)/src"))
+                }
+                #expect(server.injector.requests.filter { $0.path.contains("/blobs/") }.reduce(Int64(0)) { $0 + $1.plannedBytes } == 4 << 20)
+            }
+        }
+    }
+
+    @Test("the progress stream and the observable state follow a download")
+    func progressStream() async throws {
+        try await withTemporaryDirectory { dir in
+            try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 8 << 20)])
+            let slow = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 8 << 20))])
+            try await withTestOrigin(root: "\(dir)/repo", faults: slow) { _, url in
+                try await withTestManager(repository: [url], store: "\(dir)/store") { manager in
+                    let state = await manager.state(for: "m")
+                    let seen = try await withThrowingTaskGroup(of: [DownloadProgress].self) { group in
+                        group.addTask {
+                            try await manager.downloadModel("m")
+                            return []
+                        }
+                        group.addTask {
+                            while !manager.isDownloading("m") { try await Task.sleep(for: .milliseconds(5)) }
+                            var seen: [DownloadProgress] = []
+                            for await snapshot in manager.progress(for: "m") { seen.append(snapshot) }
+                            return seen
+                        }
+                        return try await group.reduce([], +)
+                    }
+                    #expect(seen.count >= 2)
+                    #expect(seen.contains { $0.phase == .downloading && $0.bytesPerSecond > 0 })
+                    #expect(seen.last?.phase == .completed)
+                    let final = await MainActor.run { (state.isDownloading, state.progress?.phase) }
+                    #expect(final.0 == false && final.1 == .completed)
+                }
+            }
+        }
+    }
+}

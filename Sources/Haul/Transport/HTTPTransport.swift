@@ -19,6 +19,8 @@ final class HTTPTransport: Sendable {
             decompression: .disabled)
         http.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, configuration.connections * 2)
         http.connectionPool.idleTimeout = .seconds(30)
+        // Connect failures come back at once; RetryPolicy decides (AHC would retry silently until the timeout).
+        http.connectionPool.retryConnectionEstablishment = false
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
         self.configuration = configuration
         self.limiter = configuration.rateLimit.map { RateLimiter(bytesPerSecond: $0) }

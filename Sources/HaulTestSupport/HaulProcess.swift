@@ -1,0 +1,62 @@
+public import Foundation
+import HaulCore
+
+/// Runs the built `haul` executable as a real process.
+public struct HaulProcess {
+    /// The `haul` binary beside the test bundle (built by `swift build`).
+    public static func binary() throws -> String {
+        let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [folder, folder.deletingLastPathComponent()] {
+            let path = candidate.appendingPathComponent("haul").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        throw HaulError(.invalidArgument, "The haul binary was not found next to \(folder.path); run `swift build` before `swift test`.")
+    }
+
+    /// The result of a finished run.
+    public struct Result: Sendable {
+        /// Exit status (or 128 + signal).
+        public var status: Int32
+        /// Standard output.
+        public var stdout: String
+        /// Standard error.
+        public var stderr: String
+    }
+
+    /// Starts `haul` with `arguments`; output goes to files in `logFolder`.
+    public static func start(_ arguments: [String], environment: [String: String] = [:], logFolder: String) throws -> (Process, String, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try binary())
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["HAUL_REPOSITORY"] = nil
+        env["HAUL_OFFLINE"] = nil
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let id = UUID().uuidString
+        let out = "\(logFolder)/\(id).out", err = "\(logFolder)/\(id).err"
+        FileManager.default.createFile(atPath: out, contents: nil)
+        FileManager.default.createFile(atPath: err, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
+        try process.run()
+        return (process, out, err)
+    }
+
+    /// Runs `haul` to completion (at most `timeout`).
+    public static func run(_ arguments: [String], environment: [String: String] = [:], logFolder: String, timeout: Duration = .seconds(60)) async throws -> Result {
+        let (process, out, err) = try start(arguments, environment: environment, logFolder: logFolder)
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            if ContinuousClock.now > deadline {
+                process.terminate()
+                throw HaulError(.timeout, "haul \(arguments.joined(separator: " ")) did not finish within \(timeout).")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return Result(
+            status: status, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
+    }
+}

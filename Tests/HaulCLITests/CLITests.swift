@@ -25,7 +25,12 @@ struct CLITests {
                 server.waitUntilExit()
             }
             try await FreePort.waitUntilListening(port)
-            #expect(try String(contentsOfFile: serverOut, encoding: .utf8).contains("http://127.0.0.1:\(port)/"))
+            var announced = false
+            for _ in 0..<100 where !announced {
+                announced = try String(contentsOfFile: serverOut, encoding: .utf8).contains("Serving \(dir)/repo on http://127.0.0.1:\(port)/")
+                if !announced { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(announced, "haul serve prints where it listens")
             let env = ["HAUL_STORE": "\(dir)/store", "HAUL_REPOSITORY": "http://127.0.0.1:\(port)"]
 
             let pull = try await HaulProcess.run(["pull", "tiny"], environment: env, logFolder: dir)

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what the tests need (nginx), builds everything and runs every test.
+# Usage: Scripts/test.sh            (from the repository root; CI's .ci/run calls exactly this)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_nginx() { ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; }
+if need_nginx; then
+    echo "==> installing nginx (the integration tests serve repositories with it)"
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    if command -v apt-get >/dev/null 2>&1; then
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nginx-light >/dev/null
+    elif command -v brew >/dev/null 2>&1; then
+        brew install nginx
+    else
+        echo "error: cannot install nginx automatically; install it and re-run" >&2
+        exit 1
+    fi
+fi
+
+echo "==> building (debug, with tests)"
+swift build --build-tests
+echo "==> running every test"
+swift test --skip-build

@@ -8,8 +8,28 @@ public enum Nginx {
         ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx", "/opt/homebrew/bin/nginx"].first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
+    /// A running nginx.
+    public struct Server: Sendable {
+        /// Its base URL.
+        public var url: URL
+        /// Its access log (`<status> <request line> <Range header>` per line).
+        public var accessLog: String
+
+        /// The statuses answered so far for requests whose path contains `pathContains`.
+        public func statuses(pathContains: String = "") throws -> [Int] {
+            guard FileSystem.exists(accessLog) else { return [] }
+            return try String(contentsOfFile: accessLog, encoding: .utf8).split(separator: "\n")
+                .filter { $0.contains(pathContains) }.compactMap { Int($0.split(separator: " ").first ?? "") }
+        }
+    }
+
     /// Starts nginx serving `root` (optional `extra` directives inside `location /`), runs `body`, stops nginx.
     public static func withServer<R>(root: String, extra: String = "", _ body: (URL) async throws -> R) async throws -> R {
+        try await withRunningServer(root: root, extra: extra) { try await body($0.url) }
+    }
+
+    /// Like ``withServer(root:extra:_:)``, giving the body the server's access log too.
+    public static func withRunningServer<R>(root: String, extra: String = "", _ body: (Server) async throws -> R) async throws -> R {
         guard let binary else { throw HaulError(.invalidArgument, "nginx is not installed; run the README's test command, which installs it.") }
         let prefix = NSTemporaryDirectory() + "haul-nginx-\(UUID().uuidString)"
         try FileSystem.createDirectory("\(prefix)/logs")
@@ -22,7 +42,8 @@ public enum Nginx {
             error_log \(prefix)/logs/error.log warn;
             events { worker_connections 256; }
             http {
-                access_log off;
+                log_format haul '$status "$request" "$http_range"';
+                access_log \(prefix)/logs/access.log haul;
                 sendfile on;
                 tcp_nopush on;
                 client_body_temp_path \(prefix)/body;
@@ -48,7 +69,7 @@ public enum Nginx {
             process.waitUntilExit()
         }
         try await FreePort.waitUntilListening(port)
-        return try await body(URL(string: "http://127.0.0.1:\(port)/")!)
+        return try await body(Server(url: URL(string: "http://127.0.0.1:\(port)/")!, accessLog: "\(prefix)/logs/access.log"))
     }
 }
 

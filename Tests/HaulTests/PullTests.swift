@@ -104,12 +104,16 @@ struct PullTests {
     func nginx() async throws {
         try await withTemporaryDirectory { dir in
             try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "demo", version: "1.0", files: Self.files)
-            try await Nginx.withServer(root: "\(dir)/repo") { url in
-                try await withTestManager(repository: [url], store: "\(dir)/store") { manager in
+            try await Nginx.withRunningServer(root: "\(dir)/repo") { nginx in
+                try await withTestManager(repository: [nginx.url], store: "\(dir)/store") { manager in
                     let model = try await manager.downloadModel("demo")
                     #expect(try filesUnder(model.url.path) == filesUnder("\(dir)/src"))
                     #expect(try manager.verify().corruptBlobs.isEmpty)
                 }
+                // nginx's ETags are its own: the big file must still come as parallel 206 ranges, not a 200 fallback.
+                let blobStatuses = try nginx.statuses(pathContains: "/blobs/")
+                #expect(blobStatuses.filter { $0 == 206 }.count >= 3, "\(blobStatuses)")
+                #expect(blobStatuses.allSatisfy { $0 == 206 || $0 == 200 })
             }
         }
     }

@@ -16,6 +16,8 @@ final class BlobTransfer: Sendable {
         var committed = false
         var wholeFile = false
         var closed = false
+        /// Each mirror's strong ETag for this blob, learnt from its first answer (origins have their own).
+        var validators: [String: String] = [:]
     }
 
     /// Opens or resumes the partial file of `file` in `store`.
@@ -54,6 +56,20 @@ final class BlobTransfer: Sendable {
         let inserted = state.withLock { $0.verified.insert(chunk).inserted }
         if inserted { journal.record(chunk) }
         return inserted
+    }
+
+    /// The strong validator `mirror` gave for this blob, for `If-Range` on later requests.
+    func validator(for mirror: String) -> String? { state.withLock { $0.validators[mirror] } }
+
+    /// Records `etag` from `mirror` if it is strong and none is known; returns false when it differs from the one
+    /// known (the origin's file changed since).
+    func learnValidator(_ etag: String?, from mirror: String) -> Bool {
+        guard let etag, !etag.hasPrefix("W/") else { return true }
+        return state.withLock { s in
+            if let known = s.validators[mirror] { return known == etag }
+            s.validators[mirror] = etag
+            return true
+        }
     }
 
     /// Switches to whole-file requests (the origin ignores ranges); true only for the first caller.

@@ -56,8 +56,14 @@ struct ModelTransfer {
             try Task.checkCancellation()
             attempt += 1
             let url = mirrors.url(mirror, RepositoryLayout.blobPath(blob.digest))
-            let sink = PieceSink(blob: blob, piece: piece, meter: meter, url: url.absoluteString)
-            let headers: [(String, String)] = piece.wholeFile ? [] : [("Range", ByteRange.header(for: piece.bytes)), ("If-Range", "\"\(blob.digest.hex)\"")]
+            let mirrorKey = mirrors.urls[mirror].absoluteString
+            let sink = PieceSink(blob: blob, piece: piece, meter: meter, url: url.absoluteString, mirror: mirrorKey)
+            var headers: [(String, String)] = []
+            if !piece.wholeFile {
+                headers.append(("Range", ByteRange.header(for: piece.bytes)))
+                // Only the origin's own strong ETag can guard a range; every chunk is verified regardless.
+                if let validator = blob.validator(for: mirrorKey) { headers.append(("If-Range", validator)) }
+            }
             meter.connections.add(1, ordering: .relaxed)
             do {
                 try await transport.get(url, headers: headers, into: sink)

@@ -20,7 +20,10 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
     private var filled: Int64 = 0
     private(set) var newlyVerified: Int64 = 0
 
-    init(blob: BlobTransfer, piece: Piece, meter: ProgressMeter, url: String) {
+    private let mirror: String
+
+    init(blob: BlobTransfer, piece: Piece, meter: ProgressMeter, url: String, mirror: String) {
+        self.mirror = mirror
         self.blob = blob
         self.piece = piece
         self.meter = meter
@@ -32,6 +35,10 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
             status: Int(head.status.code), contentRange: head.headers.first(name: "Content-Range"),
             contentLength: head.headers.first(name: "Content-Length"), retryAfter: head.headers.first(name: "Retry-After"),
             piece: piece, size: blob.size, url: url)
+        if !blob.learnValidator(head.headers.first(name: "ETag"), from: mirror) {
+            // Verified chunks stay valid (they matched the manifest); the new bytes will be checked the same way.
+            throw HaulError(.badResponse, "\(url) changed its ETag during the download; the file on the origin was replaced.", context: ["url": url, "transient": "true"])
+        }
         switch verdict {
         case .accept(let start):
             offset = start

@@ -43,7 +43,11 @@ final class HTTPTransport: Sendable {
                 throw HaulError(.invalidArgument, "Cannot request \(current.absoluteString): \(error).", context: ["url": current.absoluteString])
             }
             let delegate = TransportDelegate(sink: sink, limiter: limiter)
-            let task = client.execute(request: request, delegate: delegate, logger: logger)
+            // Spread requests over every event loop (one per core): hashing and copying happen on the loop that
+            // owns the connection, and AsyncHTTPClient would otherwise keep them all on one.
+            let loop = client.eventLoopGroup.next()
+            logger.trace("request", metadata: ["haul.url": "\(current.absoluteString)", "haul.loop": "\(loop)"])
+            let task = client.execute(request: request, delegate: delegate, eventLoop: .delegateAndChannel(on: loop), logger: logger)
             do {
                 try await withTaskCancellationHandler {
                     try await task.futureResult.get()

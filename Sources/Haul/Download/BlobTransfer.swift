@@ -37,9 +37,13 @@ final class BlobTransfer: Sendable {
         partial = try OpenFile.open(partialPath, .readWrite, options: [.create], permissions: [.ownerReadWrite, .groupRead, .otherRead])
         do {
             if fresh { try partial.preallocate(size) }
-            let (journal, verified) = try ChunkJournal.open(
-                path: journalPath, partial: partial, digest: digest, size: size, chunkCount: spans.count, freshPartial: fresh)
-            self.journal = journal
+            var verified = Set<Int>()
+            if !fresh {
+                let contents = try ChunkJournal.read(path: journalPath, digest: digest, size: size, chunkCount: spans.count)
+                verified = contents.confirmed.union(try Self.recheck(contents.unconfirmed, spans: spans, in: partial))
+            }
+            journal = try ChunkJournal.create(
+                path: journalPath, partial: partial, digest: digest, size: size, chunkCount: spans.count, verified: verified)
             state = Mutex(State(verified: verified))
         } catch {
             try? partial.close()
@@ -47,14 +51,29 @@ final class BlobTransfer: Sendable {
         }
     }
 
+    /// Re-hashes chunks the journal recorded after its last checkpoint; returns those whose bytes match.
+    private static func recheck(_ chunks: Set<Int>, spans: [ChunkSpan], in file: OpenFile) throws -> Set<Int> {
+        var good = Set<Int>()
+        guard let largest = chunks.map({ spans[$0].size }).max() else { return good }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(largest), alignment: 64)
+        defer { buffer.deallocate() }
+        for chunk in chunks {
+            let span = spans[chunk]
+            let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[..<Int(span.size)])
+            guard try file.readFully(into: slice, at: span.offset) == slice.count else { continue }
+            if SHA256Digest.of(buffer: UnsafeRawBufferPointer(slice)) == span.sha256 { good.insert(chunk) }
+        }
+        return good
+    }
+
     var verifiedChunks: Set<Int> { state.withLock { $0.verified } }
     var verifiedBytes: Int64 { state.withLock { s in s.verified.reduce(0) { $0 + spans[$1].size } } }
     var isComplete: Bool { state.withLock { $0.verified.count == spans.count } }
 
     /// Records a verified chunk; returns false if it was already verified.
-    func markVerified(_ chunk: Int) -> Bool {
+    func markVerified(_ chunk: Int) throws -> Bool {
         let inserted = state.withLock { $0.verified.insert(chunk).inserted }
-        if inserted { journal.record(chunk) }
+        if inserted { try journal.record(chunk) }
         return inserted
     }
 
@@ -88,7 +107,7 @@ final class BlobTransfer: Sendable {
             return true
         }
         guard shouldCommit else { return false }
-        try journal.flush()
+        try journal.checkpoint()
         journal.close()
         try store.commitBlob(from: store.partialPath(digest), digest: digest)
         try FileSystem.remove(store.journalPath(digest))

@@ -1,6 +1,7 @@
 import Foundation
 import HaulCore
 import Logging
+import NIOPosix
 import Synchronization
 
 /// Downloads the missing blobs of a model over a shared budget of parallel range requests.
@@ -68,12 +69,11 @@ struct ModelTransfer {
             do {
                 try await transport.get(url, headers: headers, into: sink)
                 meter.connections.subtract(1, ordering: .relaxed)
-                try blob.journal.flush()
-                _ = try blob.commitIfComplete(into: store)
+                try await settle(blob)
                 return
             } catch {
                 meter.connections.subtract(1, ordering: .relaxed)
-                try blob.journal.flush()
+                try await blocking { try blob.journal.checkpoint() }
                 let failure = HTTPTransport.translate(error, url: url)
                 if failure.code == .cancelled || Task.isCancelled { throw HaulError(.cancelled, "The download was cancelled.") }
                 if failure.context["rangeIgnored"] == "true" {
@@ -84,7 +84,7 @@ struct ModelTransfer {
                     continue
                 }
                 guard let remaining = remainder(of: piece, blob: blob) else {
-                    _ = try blob.commitIfComplete(into: store)
+                    try await settle(blob)
                     return
                 }
                 if failure.code == .digestMismatch, let chunk = failure.context["chunk"].flatMap(Int.init) {
@@ -103,6 +103,21 @@ struct ModelTransfer {
                 throw failure.code == .digestMismatch ? fatalDigest(failure) : failure
             }
         }
+    }
+
+    /// After a piece: checkpoint the journal and, if the blob is complete, commit it. fsync runs off the
+    /// cooperative pool.
+    private func settle(_ blob: BlobTransfer) async throws {
+        let store = self.store
+        try await blocking {
+            try blob.journal.checkpoint()
+            _ = try blob.commitIfComplete(into: store)
+        }
+    }
+
+    /// Runs blocking file-system work (fsync, rename) on NIO's blocking pool.
+    private func blocking(_ work: @escaping @Sendable () throws -> Void) async throws {
+        try await NIOThreadPool.singleton.runIfActive(work)
     }
 
     /// The part of `piece` whose chunks are not yet verified, or nil when all are.

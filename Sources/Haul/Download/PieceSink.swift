@@ -78,7 +78,7 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
                 "Chunk \(span.index) of blob \(blob.digest.hex.prefix(12)) from \(url) does not match its SHA-256; it will be fetched again.",
                 context: ["url": url, "chunk": "\(span.index)", "expected": span.sha256.hex, "actual": digest.hex, "transient": "true"])
         }
-        if blob.markVerified(span.index) {
+        if try blob.markVerified(span.index) {
             newlyVerified += span.size
             meter.verified.add(span.size, ordering: .relaxed)
         }

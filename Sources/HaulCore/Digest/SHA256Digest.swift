@@ -45,6 +45,13 @@ public struct SHA256Digest: Hashable, Sendable, Comparable, CustomStringConverti
         SHA256Digest(SHA256.hash(data: bytes))
     }
 
+    /// The digest of the bytes in `buffer`.
+    public static func of(buffer: UnsafeRawBufferPointer) -> SHA256Digest {
+        var hasher = SHA256()
+        hasher.update(bufferPointer: buffer)
+        return SHA256Digest(hasher.finalize())
+    }
+
     /// 64 lowercase hexadecimal characters.
     public var hex: String {
         let table = Array("0123456789abcdef".utf8)

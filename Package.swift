@@ -92,7 +92,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "HaulTests", dependencies: ["Haul", "HaulTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "HaulCLITests", dependencies: ["HaulTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "HaulCLITests", dependencies: ["HaulTestSupport", "Haul"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
 )

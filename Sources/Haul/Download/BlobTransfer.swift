@@ -80,14 +80,13 @@ final class BlobTransfer: Sendable {
     /// The strong validator `mirror` gave for this blob, for `If-Range` on later requests.
     func validator(for mirror: String) -> String? { state.withLock { $0.validators[mirror] } }
 
-    /// Records `etag` from `mirror` if it is strong and none is known; returns false when it differs from the one
-    /// known (the origin's file changed since).
+    /// Records `etag` (if strong) as `mirror`'s validator; returns true when it replaced a different one (the file on
+    /// that origin changed since the last answer).
     func learnValidator(_ etag: String?, from mirror: String) -> Bool {
-        guard let etag, !etag.hasPrefix("W/") else { return true }
+        guard let etag, !etag.hasPrefix("W/") else { return false }
         return state.withLock { s in
-            if let known = s.validators[mirror] { return known == etag }
-            s.validators[mirror] = etag
-            return true
+            defer { s.validators[mirror] = etag }
+            return s.validators[mirror].map { $0 != etag } ?? false
         }
     }
 

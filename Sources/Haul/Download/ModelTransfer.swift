@@ -58,13 +58,12 @@ struct ModelTransfer {
             attempt += 1
             let url = mirrors.url(mirror, RepositoryLayout.blobPath(blob.digest))
             let mirrorKey = mirrors.urls[mirror].absoluteString
-            let sink = PieceSink(blob: blob, piece: piece, meter: meter, url: url.absoluteString, mirror: mirrorKey)
             var headers: [(String, String)] = []
-            if !piece.wholeFile {
-                headers.append(("Range", ByteRange.header(for: piece.bytes)))
-                // Only the origin's own strong ETag can guard a range; every chunk is verified regardless.
-                if let validator = blob.validator(for: mirrorKey) { headers.append(("If-Range", validator)) }
-            }
+            // Only the origin's own strong ETag can guard a range; every chunk is verified regardless.
+            let validator = piece.wholeFile ? nil : blob.validator(for: mirrorKey)
+            if !piece.wholeFile { headers.append(("Range", ByteRange.header(for: piece.bytes))) }
+            if let validator { headers.append(("If-Range", validator)) }
+            let sink = PieceSink(blob: blob, piece: piece, meter: meter, url: url.absoluteString, mirror: mirrorKey, ifRange: validator)
             meter.connections.add(1, ordering: .relaxed)
             do {
                 try await transport.get(url, headers: headers, into: sink)

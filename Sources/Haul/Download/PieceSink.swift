@@ -21,9 +21,12 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
     private(set) var newlyVerified: Int64 = 0
 
     private let mirror: String
+    private let ifRange: String?
 
-    init(blob: BlobTransfer, piece: Piece, meter: ProgressMeter, url: String, mirror: String) {
+    /// - Parameter ifRange: the `If-Range` validator the request carried.
+    init(blob: BlobTransfer, piece: Piece, meter: ProgressMeter, url: String, mirror: String, ifRange: String?) {
         self.mirror = mirror
+        self.ifRange = ifRange
         self.blob = blob
         self.piece = piece
         self.meter = meter
@@ -31,14 +34,20 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
     }
 
     func receiveHead(_ head: HTTPResponseHead) throws {
+        let etag = head.headers.first(name: "ETag")
+        let changed = blob.learnValidator(etag, from: mirror)
+        if let ifRange, head.status == .ok, !piece.wholeFile, etag != ifRange {
+            // If-Range failed: the file on the origin changed. Chunks already verified still match the manifest; the
+            // range is asked again under the new validator, and its bytes are verified the same way.
+            throw HaulError(
+                .badResponse, "\(url) has changed since the download started (If-Range failed); asking for the range again.",
+                context: ["url": url, "transient": "true", "validatorChanged": "true"])
+        }
+        if changed { throw HaulError(.badResponse, "\(url) changed its ETag during the download.", context: ["url": url, "transient": "true"]) }
         let verdict = try PieceResponseCheck.check(
             status: Int(head.status.code), contentRange: head.headers.first(name: "Content-Range"),
             contentLength: head.headers.first(name: "Content-Length"), retryAfter: head.headers.first(name: "Retry-After"),
             piece: piece, size: blob.size, url: url)
-        if !blob.learnValidator(head.headers.first(name: "ETag"), from: mirror) {
-            // Verified chunks stay valid (they matched the manifest); the new bytes will be checked the same way.
-            throw HaulError(.badResponse, "\(url) changed its ETag during the download; the file on the origin was replaced.", context: ["url": url, "transient": "true"])
-        }
         switch verdict {
         case .accept(let start):
             offset = start

@@ -126,6 +126,14 @@ public struct ChunkSpan: Hashable, Sendable {
     public var sha256: SHA256Digest
     /// One past the last byte.
     public var end: Int64 { offset + size }
+
+    /// Creates a span.
+    public init(index: Int, offset: Int64, size: Int64, sha256: SHA256Digest) {
+        self.index = index
+        self.offset = offset
+        self.size = size
+        self.sha256 = sha256
+    }
 }
 
 enum RelativePathKey {

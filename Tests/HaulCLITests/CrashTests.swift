@@ -1,0 +1,76 @@
+import Foundation
+import HaulServer
+import HaulTestSupport
+import Testing
+
+@testable import Haul
+
+/// Real `haul` processes killed and raced against each other.
+@Suite("Crashes and concurrent processes", .timeLimit(.minutes(3)))
+struct CrashTests {
+    @Test("kill -9 at 20 random points: no verified chunk is lost, and the last pull fetches only what is missing")
+    func killNine() async throws {
+        try await withTemporaryDirectory { dir in
+            let size = 96 << 20
+            let report = try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", size)])
+            let file = report.manifest.files[0]
+            let spans = file.chunkSpans
+            let store = try ContentStore(root: "\(dir)/store")
+            let slow = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 3 << 20))])
+            try await withTestOrigin(root: "\(dir)/repo", faults: slow) { server, url in
+                let args = ["pull", "m", "--repo", url.absoluteString, "--store", "\(dir)/store", "--quiet"]
+                var journaled = Set<Int>()
+                var kills = 0
+                while kills < 20 {
+                    let (process, _, _) = try HaulProcess.start(args, logFolder: dir)
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 250...650)))
+                    kill(process.processIdentifier, SIGKILL)
+                    process.waitUntilExit()
+                    #expect(process.terminationReason == .uncaughtSignal, "the pull was still running when killed")
+                    kills += 1
+                    #expect(!store.hasBlob(file.sha256, size: file.size), "nothing under a final name")
+                    let contents = try ChunkJournal.read(path: store.journalPath(file.sha256), digest: file.sha256, size: file.size, chunkCount: spans.count)
+                    let now = contents.confirmed.union(contents.unconfirmed)
+                    #expect(journaled.isSubset(of: now), "no verified chunk is forgotten")
+                    journaled = now
+                    // The journal never vouches for bytes that are not in the partial file.
+                    let partial = try Data(contentsOf: URL(fileURLWithPath: store.partialPath(file.sha256)))
+                    for chunk in now {
+                        let span = spans[chunk]
+                        #expect(SHA256Digest.of(partial[Int(span.offset)..<Int(span.end)]) == span.sha256, "chunk \(chunk)")
+                    }
+                }
+                #expect(kills == 20 && !journaled.isEmpty)
+                server.injector.replacePlan(FaultPlan())
+                server.injector.clearLog()
+                let final = try await HaulProcess.run(args, logFolder: dir)
+                #expect(final.status == 0, "\(final.stderr)")
+                let fetched = server.injector.requests.filter { $0.path.contains("/blobs/") }.reduce(Int64(0)) { $0 + $1.plannedBytes }
+                let missing = Int64(size) - journaled.reduce(Int64(0)) { $0 + spans[$1].size }
+                #expect(fetched == missing, "the final pull fetched \(fetched) bytes; \(missing) were missing")
+                #expect(try filesUnder("\(dir)/store/models/m/1") == filesUnder("\(dir)/src"))
+            }
+        }
+    }
+
+    @Test("two processes pulling the same model at once download it once and both succeed")
+    func concurrentProcesses() async throws {
+        try await withTemporaryDirectory { dir in
+            let size = 24 << 20
+            try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", size), ("small.json", 2000)])
+            let slow = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 4 << 20))])
+            try await withTestOrigin(root: "\(dir)/repo", faults: slow) { server, url in
+                let args = ["pull", "m", "--repo", url.absoluteString, "--store", "\(dir)/store", "--quiet"]
+                async let first = HaulProcess.run(args, logFolder: dir)
+                async let second = HaulProcess.run(args, logFolder: dir)
+                let results = try await [first, second]
+                #expect(results.allSatisfy { $0.status == 0 }, "\(results.map(\.stderr))")
+                let fetched = server.injector.requests.filter { $0.path.contains("/blobs/") }.reduce(Int64(0)) { $0 + $1.plannedBytes }
+                #expect(fetched == Int64(size + 2000), "the blobs were downloaded once (\(fetched) bytes)")
+                #expect(try filesUnder("\(dir)/store/models/m/1") == filesUnder("\(dir)/src"))
+                #expect(FileSystem.contents(of: "\(dir)/store/blobs/sha256").count == 2)
+                #expect(FileSystem.contents(of: "\(dir)/store/partial").allSatisfy { $0.hasSuffix(".lock") })
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import Haul
+import HaulServer
+import HaulTestSupport
+import Synchronization
+import Testing
+
+/// Progress snapshots with the time they arrived.
+final class TimedSamples: Sendable {
+    private let items = Mutex<[(ContinuousClock.Instant, DownloadProgress)]>([])
+    func append(_ item: DownloadProgress) { items.withLock { $0.append((.now, item)) } }
+    var all: [(ContinuousClock.Instant, DownloadProgress)] { items.withLock { $0 } }
+}
+
+@Suite("Download engine behaviour", .timeLimit(.minutes(2)))
+struct EngineTests {
+    @Test("the bandwidth limit holds within 5 % over 10 s, across all connections")
+    func rateLimit() async throws {
+        try await withTemporaryDirectory { dir in
+            let size: Int64 = 40 << 20
+            try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("a.bin", Int(size) - (2 << 20)), ("b.bin", 2 << 20)])
+            try await withTestOrigin(root: "\(dir)/repo") { _, url in
+                try await withTestManager(repository: [url], store: "\(dir)/store", configure: { $0.transfer.rateLimit = 4 << 20 }) { manager in
+                    // Measured over the transfer itself (index, manifest and install excluded), from progress samples.
+                    let samples = TimedSamples()
+                    try await manager.downloadModel("m") { samples.append($0) }
+                    let transfer = samples.all.filter { $0.1.phase == .downloading || $0.1.phase == .completed }
+                    let first = try #require(transfer.first), last = try #require(transfer.last)
+                    let elapsed = last.0 - first.0
+                    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                    let rate = Double(last.1.bytesDone - first.1.bytesDone) / seconds
+                    #expect(seconds > 9, "the sample spans most of the transfer (\(seconds) s)")
+                    #expect(abs(rate - Double(4 << 20)) / Double(4 << 20) < 0.05, "measured \(rate / 1_048_576) MiB/s over \(seconds) s")
+                }
+            }
+        }
+    }
+
+    @Test("an ETag change mid-download: the guarded range is refused, asked again under the new validator, and verified")
+    func etagChange() async throws {
+        try await withTemporaryDirectory { dir in
+            // 48 MiB makes 24 pieces for 8 connections, so new requests start after the change.
+            try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 48 << 20)])
+            let slow = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 4 << 20))])
+            try await withTestOrigin(root: "\(dir)/repo", faults: slow) { server, url in
+                try await withTestManager(repository: [url], store: "\(dir)/store") { manager in
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { try await manager.downloadModel("m") }
+                        group.addTask {
+                            while manager.downloadProgress("m") < 0.2 { try await Task.sleep(for: .milliseconds(10)) }
+                            server.injector.replacePlan(FaultPlan([.init(pathContains: "/blobs/", .changeETag("replaced"))]))
+                        }
+                        try await group.waitForAll()
+                    }
+                    #expect(try filesUnder(manager.modelURL(for: "m").path) == filesUnder("\(dir)/src"))
+                }
+                // After the change, a range guarded by the old validator was answered in full (200), never appended,
+                // and later ranges were answered 206 again.
+                let blobs = server.injector.requests.filter { $0.path.contains("/blobs/") }
+                let refused = try #require(blobs.firstIndex { $0.status == 200 })
+                #expect(blobs[refused...].contains { $0.status == 206 })
+            }
+        }
+    }
+
+    @Test("small files are fetched while a large one is still transferring")
+    func smallAlongsideLarge() async throws {
+        try await withTemporaryDirectory { dir in
+            try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("big.bin", 16 << 20), ("a.json", 500), ("b.json", 700)])
+            try await withTestOrigin(root: "\(dir)/repo") { server, url in
+                try await withTestManager(repository: [url], store: "\(dir)/store") { manager in
+                    try await manager.downloadModel("m")
+                }
+                let blobs = server.injector.requests.filter { $0.path.contains("/blobs/") }
+                let firstBig = try #require(blobs.firstIndex { $0.plannedBytes > 1000 })
+                let smalls = blobs.indices.filter { blobs[$0].plannedBytes <= 1000 }
+                #expect(smalls.count == 2 && smalls.allSatisfy { $0 < firstBig + 8 }, "small files start with the first wave of requests")
+            }
+        }
+    }
+}

@@ -12,7 +12,8 @@ struct HaulCommand: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            Publish.self, Serve.self, Pull.self, List.self, Info.self, Remove.self, Verify.self, Demo.self,
+            Publish.self, Serve.self, Pull.self, List.self, Info.self, Remove.self, Verify.self, Outdated.self,
+            Update.self, Keygen.self, Demo.self,
         ]
     )
 }

@@ -1,7 +1,8 @@
 public import Foundation
 public import Haul
 
-/// A manager configured for tests: one repository (plus mirrors), a store in `store`, fast retries.
+/// A manager configured for tests: one repository (plus mirrors), a store in `store`, fast retries, unsigned
+/// repositories accepted (the trust tests configure keys explicitly).
 public func withTestManager<R: Sendable>(
     repository: [URL], store: String, configure: (inout ModelConfig) -> Void = { _ in },
     _ body: (LocalModelManager) async throws -> R
@@ -10,6 +11,7 @@ public func withTestManager<R: Sendable>(
     config.transfer.retry.initialDelay = .milliseconds(10)
     config.transfer.retry.maximumDelay = .milliseconds(100)
     config.transfer.stallTimeout = .seconds(5)
+    config.trust.allowUnsigned = true
     configure(&config)
     return try await LocalModelManager.withManager(config: config, body)
 }

@@ -31,7 +31,7 @@ struct CLITests {
                 if !announced { try await Task.sleep(for: .milliseconds(50)) }
             }
             #expect(announced, "haul serve prints where it listens")
-            let env = ["HAUL_STORE": "\(dir)/store", "HAUL_REPOSITORY": "http://127.0.0.1:\(port)"]
+            let env = ["HAUL_STORE": "\(dir)/store", "HAUL_REPOSITORY": "http://127.0.0.1:\(port)", "HAUL_ALLOW_UNSIGNED": "1"]
 
             let pull = try await HaulProcess.run(["pull", "tiny"], environment: env, logFolder: dir)
             #expect(pull.status == 0, "\(pull.stderr)")
@@ -66,7 +66,7 @@ struct CLITests {
     func unreachable() async throws {
         try await withTemporaryDirectory { dir in
             let port = try FreePort.find()
-            let result = try await HaulProcess.run(["pull", "m", "--repo", "http://127.0.0.1:\(port)", "--store", "\(dir)/store"], logFolder: dir)
+            let result = try await HaulProcess.run(["pull", "m", "--repo", "http://127.0.0.1:\(port)", "--store", "\(dir)/store", "--allow-unsigned"], logFolder: dir)
             #expect(result.status == 3, "\(result.stderr)")
             #expect(result.stderr.contains("error: Cannot reach 127.0.0.1"))
         }
@@ -79,7 +79,7 @@ struct CLITests {
             let blob = report.manifest.files[0].sha256.hex
             let slow = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 4 << 20))])
             try await withTestOrigin(root: "\(dir)/repo", faults: slow) { server, url in
-                let args = ["pull", "m", "--repo", url.absoluteString, "--store", "\(dir)/store"]
+                let args = ["pull", "m", "--repo", url.absoluteString, "--store", "\(dir)/store", "--allow-unsigned"]
                 let (process, _, err) = try HaulProcess.start(args, logFolder: dir)
                 while !FileSystem.exists("\(dir)/store/partial/\(blob).journal") || (FileSystem.fileSize("\(dir)/store/partial/\(blob).journal") ?? 0) < 100 {
                     try await Task.sleep(for: .milliseconds(20))

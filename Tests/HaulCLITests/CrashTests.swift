@@ -18,7 +18,7 @@ struct CrashTests {
             let store = try ContentStore(root: "\(dir)/store")
             let slow = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 3 << 20))])
             try await withTestOrigin(root: "\(dir)/repo", faults: slow) { server, url in
-                let args = ["pull", "m", "--repo", url.absoluteString, "--store", "\(dir)/store", "--quiet"]
+                let args = ["pull", "m", "--repo", url.absoluteString, "--store", "\(dir)/store", "--quiet", "--allow-unsigned"]
                 var journaled = Set<Int>()
                 var kills = 0
                 while kills < 20 {
@@ -60,7 +60,7 @@ struct CrashTests {
             try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", size), ("small.json", 2000)])
             let slow = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 4 << 20))])
             try await withTestOrigin(root: "\(dir)/repo", faults: slow) { server, url in
-                let args = ["pull", "m", "--repo", url.absoluteString, "--store", "\(dir)/store", "--quiet"]
+                let args = ["pull", "m", "--repo", url.absoluteString, "--store", "\(dir)/store", "--quiet", "--allow-unsigned"]
                 async let first = HaulProcess.run(args, logFolder: dir)
                 async let second = HaulProcess.run(args, logFolder: dir)
                 let results = try await [first, second]

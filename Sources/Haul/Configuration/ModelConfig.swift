@@ -4,7 +4,8 @@ public import Foundation
 ///
 /// Environment overrides (read by ``fromEnvironment(repository:)``): `HAUL_REPOSITORY` (base URL; several
 /// separated by commas, the first is primary and the rest are mirrors), `HAUL_STORE` (store folder),
-/// `HAUL_OFFLINE=1` (no network).
+/// `HAUL_OFFLINE=1` (no network), `HAUL_TRUSTED_KEYS` (comma-separated `ed25519:…` keys),
+/// `HAUL_TRUST_THRESHOLD` (signatures required), `HAUL_ALLOW_UNSIGNED=1` (accept unsigned indexes; testing only).
 public struct ModelConfig: Sendable {
     /// Base URLs of the repository: the primary first, then mirrors. Each holds `index.json`.
     public var repositoryURLs: [URL]
@@ -14,6 +15,9 @@ public struct ModelConfig: Sendable {
     public var offline: Bool = false
     /// How transfers behave.
     public var transfer: TransferConfiguration = TransferConfiguration()
+    /// Which keys must sign the repository's index. Default: none, which rejects every repository until keys are
+    /// added (or `allowUnsigned` is set for local testing).
+    public var trust: TrustConfiguration = TrustConfiguration()
 
     /// Creates a configuration.
     public init(repositoryURLs: [URL], storePath: String = ModelConfig.defaultStorePath(), offline: Bool = false) {
@@ -39,7 +43,16 @@ public struct ModelConfig: Sendable {
         }
         let store = environment["HAUL_STORE"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultStorePath(environment: environment)
         let offline = ["1", "true", "yes"].contains(environment["HAUL_OFFLINE"]?.lowercased() ?? "")
-        return ModelConfig(repositoryURLs: urls, storePath: store, offline: offline)
+        var config = ModelConfig(repositoryURLs: urls, storePath: store, offline: offline)
+        config.trust.keys = try (environment["HAUL_TRUSTED_KEYS"] ?? "").split(separator: ",").map { try TrustedKey(parsing: String($0)) }
+        if let text = environment["HAUL_TRUST_THRESHOLD"] {
+            guard let threshold = Int(text), threshold >= 1 else {
+                throw HaulError(.invalidArgument, "HAUL_TRUST_THRESHOLD must be a whole number of at least 1.")
+            }
+            config.trust.threshold = threshold
+        }
+        config.trust.allowUnsigned = ["1", "true", "yes"].contains(environment["HAUL_ALLOW_UNSIGNED"]?.lowercased() ?? "")
+        return config
     }
 
     /// Parses an http(s) base URL.

@@ -94,7 +94,7 @@ extension LocalModelManager {
         let mirrors = MirrorSet(urls: config.repositoryURLs, logger: logger)
         let repository = RepositoryClient(transport: transport, mirrors: mirrors, limits: FormatLimits(), logger: logger)
         meter.setPhase(.resolving)
-        let (index, _) = try await repository.fetchIndex()
+        let (index, _) = try await trustedIndex(repository)
         let (version, entry) = try index.entry(for: reference.name, version: reference.version)
         if let receipt = try store.receipt(reference.name, version), receipt.manifest == entry.manifest {
             logger.debug("already installed", metadata: ["haul.model": "\(reference.name)@\(version)"])

@@ -111,7 +111,7 @@ public final class LocalModelManager: Sendable {
 }
 
 extension LocalModelManager {
-    /// The repository's current index (every model and version), validated.
+    /// The repository's current index (every model and version), validated and trusted.
     /// - Throws: ``HaulError`` `.offline` in offline mode, else network and validation errors.
     public func fetchIndex() async throws -> RepositoryIndex {
         guard !config.offline else { throw HaulError(.offline, "Offline mode is on; the repository index cannot be fetched.") }
@@ -119,6 +119,6 @@ extension LocalModelManager {
             throw HaulError(.invalidArgument, "No repository is configured. Pass --repo URL or set HAUL_REPOSITORY.")
         }
         let mirrors = MirrorSet(urls: config.repositoryURLs, logger: logger)
-        return try await RepositoryClient(transport: transport, mirrors: mirrors, limits: FormatLimits(), logger: logger).fetchIndex().0
+        return try await trustedIndex(RepositoryClient(transport: transport, mirrors: mirrors, limits: FormatLimits(), logger: logger)).0
     }
 }

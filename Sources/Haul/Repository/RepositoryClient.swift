@@ -1,6 +1,7 @@
 import Foundation
 import HaulCore
 import Logging
+import NIOHTTP1
 
 /// Fetches and validates a repository's index and manifests.
 struct RepositoryClient {
@@ -9,15 +10,26 @@ struct RepositoryClient {
     let limits: FormatLimits
     let logger: Logger
 
-    /// The current index from the first mirror that answers.
-    func fetchIndex() async throws -> (RepositoryIndex, URL) {
-        let (data, url) = try await fetchDocument(RepositoryLayout.indexPath, limit: limits.maximumIndexBytes, what: "index")
-        return (try SignedEnvelope.decodeIndex(data, limits: limits).1, url)
+    /// An index as fetched: decoded and validated, not yet trusted.
+    struct FetchedIndex {
+        var envelope: SignedEnvelope
+        var index: RepositoryIndex
+        var data: Data
+        var etag: String?
+    }
+
+    /// The current index from the first mirror that answers; nil when `ifNoneMatch` matched (304).
+    func fetchIndex(ifNoneMatch: String? = nil) async throws -> FetchedIndex? {
+        let headers = ifNoneMatch.map { [("If-None-Match", $0)] } ?? []
+        let (data, _, head) = try await fetchDocument(RepositoryLayout.indexPath, limit: limits.maximumIndexBytes, what: "index", headers: headers)
+        if head.status == .notModified { return nil }
+        let (envelope, index) = try SignedEnvelope.decodeIndex(data, limits: limits)
+        return FetchedIndex(envelope: envelope, index: index, data: data, etag: head.headers.first(name: "ETag"))
     }
 
     /// The manifest pinned by `entry`: its size and SHA-256 must match exactly.
     func fetchManifest(_ entry: RepositoryIndex.VersionEntry) async throws -> (Manifest, Data) {
-        let (data, url) = try await fetchDocument(RepositoryLayout.manifestPath(entry.manifest), limit: Int(entry.manifestSize), what: "manifest")
+        let (data, url, _) = try await fetchDocument(RepositoryLayout.manifestPath(entry.manifest), limit: Int(entry.manifestSize), what: "manifest")
         guard Int64(data.count) == entry.manifestSize, SHA256Digest.of(data) == entry.manifest else {
             throw HaulError(.digestMismatch, "The manifest at \(url.absoluteString) does not match the index (size or SHA-256). The repository is inconsistent or was tampered with.", context: ["url": url.absoluteString])
         }
@@ -25,21 +37,22 @@ struct RepositoryClient {
     }
 
     /// GETs a small document, trying mirrors in order of health with retries.
-    private func fetchDocument(_ path: String, limit: Int, what: String) async throws -> (Data, URL) {
+    private func fetchDocument(_ path: String, limit: Int, what: String, headers: [(String, String)] = []) async throws -> (Data, URL, HTTPResponseHead) {
         var attempt = 0
         var mirror = mirrors.pick()
         while true {
             attempt += 1
             let url = mirrors.url(mirror, path)
             do {
-                let (head, data) = try await transport.fetchSmall(url, limit: limit)
+                let (head, data) = try await transport.fetchSmall(url, limit: limit, headers: headers)
+                if head.status == .notModified, !headers.isEmpty { return (data, url, head) }
                 guard head.status == .ok else {
                     var context = ["url": url.absoluteString, "status": "\(head.status.code)"]
                     if let retry = head.headers.first(name: "Retry-After"), let seconds = Double(retry) { context["retryAfter"] = "\(seconds)" }
                     let hint = head.status.code == 404 ? "Check the repository URL; it has no \(what) at this path." : "The origin is failing; try again later."
                     throw HaulError(.httpStatus, "Fetching the \(what) from \(url.absoluteString) failed with HTTP \(head.status.code). \(hint)", context: context)
                 }
-                return (data, url)
+                return (data, url, head)
             } catch {
                 let failure = HTTPTransport.translate(error, url: url)
                 if failure.code == .cancelled { throw failure }

@@ -25,8 +25,12 @@ struct Demo: AsyncParsableCommand {
             say("1. Generating a sample model in \(source)")
             let size = try SampleModel.write(to: source)
             say("   \(SampleModel.files.count) files, \(ByteFormat.string(size))")
-            say("2. Publishing it as demo-model@1.0.0 into \(repo)")
-            let report = try Publisher(repositoryPath: repo, logger: logger).publish(source, name: try ModelName("demo-model"), version: try ModelVersion("1.0.0"))
+            say("2. Publishing it as demo-model@1.0.0 into \(repo), signed with a new Ed25519 key")
+            let key = SigningKey()
+            var publishing = Publisher.Configuration()
+            publishing.signingKeys = [key]
+            let report = try Publisher(repositoryPath: repo, configuration: publishing, logger: logger)
+                .publish(source, name: try ModelName("demo-model"), version: try ModelVersion("1.0.0"))
             say("   manifest sha256:\(report.manifestDigest.hex), \(report.manifest.files.reduce(0) { $0 + $1.chunks.count }) chunks")
             var serverConfiguration = RepositoryServer.Configuration()
             serverConfiguration.port = 0
@@ -36,6 +40,8 @@ struct Demo: AsyncParsableCommand {
                 say("3. Serving the repository on \(url)")
                 say("4. Pulling demo-model into \(storePath)")
                 var config = ModelConfig(repositoryURLs: [try ModelConfig.parseRepositoryURL(url)], storePath: storePath)
+                config.trust.keys = [key.publicKey]
+                say("   trusting \(key.publicKey)")
                 config.transfer.connections = 8
                 let bar = ProgressBar(label: "demo-model", quiet: global.quiet)
                 let model = try await LocalModelManager.withManager(config: config, logger: logger) { manager in

@@ -32,9 +32,24 @@ struct RepositoryOptions: ParsableArguments {
     @Option(name: .long, help: "A mirror of the repository (repeatable); any chunk may come from any mirror.")
     var mirror: [String] = []
 
+    @Option(name: .long, help: "A public key (ed25519:…) trusted to sign the index (repeatable; default: $HAUL_TRUSTED_KEYS).")
+    var trustedKey: [String] = []
+
+    @Option(name: .long, help: "How many distinct trusted keys must sign the index (default 1).")
+    var trustThreshold: Int?
+
+    @Flag(name: .long, help: "Accept an index without trusted signatures (local testing only; warns on every use).")
+    var allowUnsigned = false
+
     func config(global: GlobalOptions) throws -> ModelConfig {
         var config = try ModelConfig.fromEnvironment(repository: repo, mirrors: mirror)
         if let store = global.store { config.storePath = store }
+        if !trustedKey.isEmpty { config.trust.keys = try trustedKey.map(TrustedKey.init(parsing:)) }
+        if let trustThreshold { config.trust.threshold = trustThreshold }
+        if allowUnsigned { config.trust.allowUnsigned = true }
+        if config.trust.allowUnsigned && config.trust.keys.isEmpty && !global.quiet {
+            FileHandle.standardError.write(Data("warning: accepting unsigned repository data (--allow-unsigned); anyone who can change the origin can change the model.\n".utf8))
+        }
         return config
     }
 }

@@ -19,6 +19,9 @@ public struct RepositoryIndex: Codable, Hashable, Sendable {
     public var expires: Date
     /// Models by name.
     public var models: [String: Model]
+    /// Keys clients should trust from now on (key rotation). Honoured only when this index is itself signed by the
+    /// threshold of the keys the client trusts today. Absent: no change.
+    public var trust: TrustPolicy?
 
     /// One model in the index.
     public struct Model: Codable, Hashable, Sendable {
@@ -58,6 +61,7 @@ public struct RepositoryIndex: Codable, Hashable, Sendable {
         self.version = version
         self.expires = expires
         self.models = [:]
+        self.trust = nil
     }
 
     /// Checks schema, names, versions, digests and sizes.
@@ -72,6 +76,9 @@ public struct RepositoryIndex: Codable, Hashable, Sendable {
         }
         guard (1...256).contains(repository.utf8.count), !repository.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
             throw HaulError.invalid("index", "has an empty, too long or unprintable repository name")
+        }
+        if let trust, trust.keys.isEmpty || trust.threshold < 1 || trust.threshold > Set(trust.keys).count {
+            throw HaulError.invalid("index", "names a trust policy whose threshold does not fit its keys")
         }
         for (name, model) in models {
             do { _ = try ModelName(name) } catch { throw HaulError.invalid("index", "has an invalid model name \"\(RelativePath.printable(name))\"") }

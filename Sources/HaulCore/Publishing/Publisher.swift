@@ -16,6 +16,10 @@ public struct Publisher: Sendable {
         public var repositoryName: String? = nil
         /// Read buffer size. Default: 4 MiB.
         public var bufferSize: Int = 4 << 20
+        /// Keys that sign the index. Default: none (an unsigned index, accepted only by clients told to).
+        public var signingKeys: [SigningKey] = []
+        /// Keys to name in the index for clients to trust from now on (key rotation). Default: nil (no change).
+        public var trust: TrustPolicy? = nil
 
         /// The defaults above.
         public init() {}
@@ -94,8 +98,11 @@ public struct Publisher: Sendable {
         index.models[name.string] = model
         index.version += 1
         index.expires = now.addingTimeInterval(Double(configuration.expiresAfter.components.seconds))
+        if let trust = configuration.trust { index.trust = trust }
         try index.validate()
-        try repository.writeIndex(SignedEnvelope.wrapping(index))
+        var envelope = try SignedEnvelope.wrapping(index)
+        for key in configuration.signingKeys { try key.sign(&envelope) }
+        try repository.writeIndex(envelope)
         logger.debug("published", metadata: ["haul.model": "\(name)@\(version)", "haul.index.version": "\(index.version)"])
         return Report(manifest: manifest, manifestDigest: digest, blobsWritten: written, blobsReused: files.count - written,
             indexVersion: index.version, unchanged: false)

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import Haul
+
+struct Outdated: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List installed models whose repository has a newer version.")
+
+    @OptionGroup var repository: RepositoryOptions
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let logger = global.makeLogger()
+        try await Failure.guarding {
+            let config = try repository.config(global: global)
+            let updates = try await LocalModelManager.withManager(config: config, logger: logger) { try await $0.checkForUpdates() }
+            guard !updates.isEmpty else {
+                if !global.quiet { print("Everything is up to date.") }
+                return
+            }
+            for update in updates {
+                print("\(update.name)\t\(update.installed) -> \(update.available)\t\(ByteFormat.string(update.size))")
+            }
+        }
+    }
+}
+
+struct Update: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Install newer versions of installed models (the old one stays until the new one is verified).")
+
+    @Argument(help: "Only this model (default: all outdated models).")
+    var model: String?
+
+    @Flag(name: .long, help: "Remove older versions once the new one is installed.")
+    var prune = false
+
+    @OptionGroup var repository: RepositoryOptions
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let logger = global.makeLogger()
+        try await Failure.guarding {
+            let config = try repository.config(global: global)
+            let installed = try await LocalModelManager.withManager(config: config, logger: logger) { manager in
+                let bar = ProgressBar(label: model ?? "update", quiet: global.quiet)
+                defer { bar.finish() }
+                return try await manager.update(model, prune: prune) { _, progress in bar.update(progress) }
+            }
+            if !global.quiet {
+                print(installed.isEmpty ? "Everything is up to date." : installed.map { "Installed \($0.name)@\($0.version)" }.joined(separator: "\n"))
+            }
+        }
+    }
+}

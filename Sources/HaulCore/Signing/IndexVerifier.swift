@@ -1,0 +1,97 @@
+public import Foundation
+
+/// What a client is configured to trust for a repository.
+public struct TrustConfiguration: Sendable, Hashable {
+    /// Public keys trusted to sign the index (the root of trust). Default: none.
+    public var keys: [TrustedKey] = []
+    /// Distinct trusted keys that must sign. Default: 1.
+    public var threshold: Int = 1
+    /// Accept an index without trusted signatures (local testing only). Default: false.
+    public var allowUnsigned: Bool = false
+
+    /// The defaults above.
+    public init(keys: [TrustedKey] = [], threshold: Int = 1, allowUnsigned: Bool = false) {
+        self.keys = keys
+        self.threshold = threshold
+        self.allowUnsigned = allowUnsigned
+    }
+}
+
+/// What a client remembers about a repository between runs (rollback protection, rotated keys, cache).
+public struct RepositoryState: Codable, Hashable, Sendable {
+    /// The highest index version accepted.
+    public var highestVersion: Int64
+    /// Digest of that index's payload (the same version must always carry the same payload).
+    public var payloadDigest: SHA256Digest
+    /// Keys named by an accepted, signed index (rotation); replaces the configured keys when present.
+    public var rotatedTrust: TrustPolicy?
+    /// The origin's ETag of the accepted `index.json`, for conditional update checks.
+    public var etag: String?
+    /// The accepted `index.json` bytes, base64 (answers a 304 and offline listing).
+    public var envelope: String?
+
+    /// Creates a state.
+    public init(highestVersion: Int64, payloadDigest: SHA256Digest, rotatedTrust: TrustPolicy? = nil, etag: String? = nil, envelope: String? = nil) {
+        self.highestVersion = highestVersion
+        self.payloadDigest = payloadDigest
+        self.rotatedTrust = rotatedTrust
+        self.etag = etag
+        self.envelope = envelope
+    }
+}
+
+/// Decides whether an index may be used: signatures, rollback, freeze and key rotation, as a pure function.
+public enum IndexVerifier {
+    /// The verdict on an acceptable index.
+    public struct Acceptance: Sendable {
+        /// The state to remember from now on.
+        public var state: RepositoryState
+        /// True when the index met the signature threshold; false when accepted unsigned by configuration.
+        public var signed: Bool
+    }
+
+    /// Accepts `index` (decoded from `envelope`) or throws why not.
+    /// - Parameters:
+    ///   - configuration: what the client was told to trust.
+    ///   - previous: what it remembers of this repository, nil the first time.
+    ///   - now: the current time (injected for tests).
+    /// - Throws: ``HaulError`` `.untrusted` for missing or insufficient signatures, a version older than one
+    ///   already accepted (rollback), the same version with other content, or an expired index (freeze).
+    public static func accept(
+        _ envelope: SignedEnvelope, index: RepositoryIndex, configuration: TrustConfiguration, previous: RepositoryState?, now: Date
+    ) throws -> Acceptance {
+        let policy = previous?.rotatedTrust ?? (configuration.keys.isEmpty ? nil : TrustPolicy(keys: configuration.keys, threshold: configuration.threshold))
+        var signed = false
+        if let policy {
+            try policy.verify(envelope)
+            signed = true
+        } else if !configuration.allowUnsigned {
+            throw HaulError(
+                .untrusted,
+                "No trusted keys are configured for this repository, so its index cannot be verified. Add the publisher's public key (--trusted-key ed25519:… or HAUL_TRUSTED_KEYS), or pass --allow-unsigned for local testing.")
+        }
+        let payload = SHA256Digest.of(try envelope.payloadBytes())
+        if let previous {
+            guard index.version >= previous.highestVersion else {
+                throw HaulError(
+                    .untrusted,
+                    "The repository served index version \(index.version), older than version \(previous.highestVersion) already seen. This is a rollback (a stale mirror or an attack); it was refused.",
+                    context: ["served": "\(index.version)", "seen": "\(previous.highestVersion)"])
+            }
+            if index.version == previous.highestVersion, payload != previous.payloadDigest {
+                throw HaulError(.untrusted, "The repository served different contents for index version \(index.version) than before; refused.", context: ["version": "\(index.version)"])
+            }
+        }
+        guard index.expires > now else {
+            throw HaulError(
+                .untrusted,
+                "The repository index expired at \(index.expires) (a frozen or stale origin). Installed models keep working; ask the publisher to publish again to renew it.",
+                context: ["expires": "\(index.expires)"])
+        }
+        var rotated = previous?.rotatedTrust
+        if signed, let named = index.trust { rotated = named }
+        return Acceptance(
+            state: RepositoryState(highestVersion: index.version, payloadDigest: payload, rotatedTrust: rotated, etag: previous?.etag, envelope: previous?.envelope),
+            signed: signed)
+    }
+}

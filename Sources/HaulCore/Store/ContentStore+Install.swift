@@ -25,6 +25,10 @@ extension ContentStore {
             }
             let target = modelPath(manifest.name, manifest.version)
             try FileSystem.createDirectory("\(root)/models/\(manifest.name)")
+            // Never follow a symlink out of the store: every folder on the way must be a real folder.
+            for folder in ["\(root)/models", "\(root)/models/\(manifest.name)", "\(root)/receipts"] where !FileSystem.isDirectory(folder) {
+                throw HaulError(.fileSystem, "\(folder) is not a plain folder (a symlink?); refusing to install through it. Remove it and retry.", context: ["path": folder])
+            }
             try FileSystem.remove(receiptPath(manifest.name, manifest.version))
             try FileSystem.remove(target)
             try FileSystem.rename(staging, to: target)
@@ -37,6 +41,9 @@ extension ContentStore {
             name: manifest.name, version: manifest.version, manifest: manifestDigest, size: manifest.totalSize,
             repository: repository, installedAt: now)
         try FileSystem.createDirectory("\(root)/receipts/\(manifest.name)")
+        guard FileSystem.isDirectory("\(root)/receipts/\(manifest.name)") else {
+            throw HaulError(.fileSystem, "\(root)/receipts/\(manifest.name) is not a plain folder (a symlink?); refusing to write through it.")
+        }
         try FileSystem.writeAtomically(try CanonicalJSON.encode(receipt, pretty: true), to: receiptPath(manifest.name, manifest.version))
         return receipt
     }

@@ -23,8 +23,13 @@ public struct ContentStore: Sendable {
     /// - Throws: ``HaulError`` `.fileSystem` when the folders cannot be created.
     public init(root: String) throws {
         self.root = (root as NSString).standardizingPath
-        for folder in ["blobs/sha256", "manifests/sha256", "partial", "staging", "models", "receipts"] {
-            try FileSystem.createDirectory("\(self.root)/\(folder)")
+        for folder in ["blobs/sha256", "manifests/sha256", "partial", "staging", "models", "receipts", "state/repositories"] {
+            let path = "\(self.root)/\(folder)"
+            try FileSystem.createDirectory(path)
+            // The store never follows a symlink out of its root.
+            guard FileSystem.isDirectory(path) else {
+                throw HaulError(.fileSystem, "\(path) is a symlink or not a folder; the store only uses plain folders inside its root.", context: ["path": path])
+            }
         }
     }
 

@@ -7,7 +7,7 @@ import Synchronization
 /// matching requests (nil: every one). Rules are checked in order; the first one that fires wins.
 public struct FaultPlan: Sendable {
     /// One fault.
-    public enum Fault: Sendable, Hashable {
+    public enum Fault: Sendable {
         /// Answer with this status and no body (e.g. 404, 503); `retryAfter` sets `Retry-After` in seconds.
         case status(Int, retryAfter: Int? = nil)
         /// Flip the byte at this absolute file offset in whatever part of the body covers it.
@@ -24,10 +24,12 @@ public struct FaultPlan: Sendable {
         case throttle(bytesPerSecond: Int64)
         /// Report a different validator (as if the file changed on the origin).
         case changeETag(String)
+        /// Answer `302 Found` with this `Location` (absolute or relative), as CDNs redirect to storage.
+        case redirect(to: String)
     }
 
     /// A fault with the requests it applies to.
-    public struct Rule: Sendable, Hashable {
+    public struct Rule: Sendable {
         /// The request path must contain this text (empty: every request).
         public var pathContains: String
         /// The fault.

@@ -27,6 +27,9 @@ struct FileResponder: HTTPResponder {
             case .unsatisfiable: nil
             }
         let faults = injector.faults(for: path, span: span)
+        for case .redirect(let location) in faults {
+            return finish(request, path, Response(status: .found, headers: [.location: location]), planned: 0)
+        }
         for case .status(let code, let retryAfter) in faults {
             var headers = HTTPFields()
             if let retryAfter { headers[.retryAfter] = String(retryAfter) }
@@ -37,7 +40,7 @@ struct FileResponder: HTTPResponder {
         var plan = ResponsePlan.decide(
             size: file.size, etag: etag, rangeHeader: request.headers[.range], ifRange: request.headers[.ifRange],
             ifNoneMatch: request.headers[.ifNoneMatch])
-        if faults.contains(.ignoreRange), plan.status == 206 {
+        if faults.contains(where: { if case .ignoreRange = $0 { true } else { false } }), plan.status == 206 {
             plan = ResponsePlan(status: 200, range: file.size > 0 ? 0...(file.size - 1) : nil, contentRange: nil)
         }
         var headers: HTTPFields = [

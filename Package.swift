@@ -96,3 +96,12 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The libFuzzer target for the index and manifest parsers: only with HAUL_FUZZ=1 (see Scripts/fuzz.sh), because it
+// has no `main` of its own and links only with `-sanitize=fuzzer -parse-as-library`.
+if Context.environment["HAUL_FUZZ"] != nil {
+    package.targets.append(
+        .executableTarget(name: "HaulFuzz", dependencies: ["HaulCore"], path: "Fuzz/HaulFuzz", swiftSettings: swiftSettings)
+    )
+    package.products.append(.executable(name: "haul-fuzz", targets: ["HaulFuzz"]))
+}

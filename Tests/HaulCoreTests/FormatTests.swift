@@ -40,7 +40,69 @@ struct FormatTests {
         ("wrong type", Data(#"{"schemaVersion":"1","name":"m","version":"1","files":[]}"#.utf8)),
         ("missing files", Data(#"{"schemaVersion":1,"name":"m","version":"1"}"#.utf8)),
         ("null path", manifest(#"{"path":null,"size":1,"sha256":"\#(digest)","chunks":[]}"#)),
+        ("reserved name", manifest(file("aux.bin"))),
+        ("control in path", manifest(file(#"a\u0001"#))),
+        ("backslash path", manifest(file(#"a\\b"#))),
+        ("NFD path", manifest(file(#"e\u0301"#))),
+        ("path too long", manifest(file(String(repeating: "a/", count: 520)))),
+        ("empty path", manifest(file(""))),
+        ("look-alike duplicate", manifest(file("ﬁle") + "," + file("file"))),
+        ("digest with space", manifest(file("a", sha: " " + digest.dropFirst()))),
+        ("chunk negative", manifest(file("a", size: 1, chunks: #"{"size":-1,"sha256":"\#(digest)"}"#))),
+        ("chunk bad digest", manifest(file("a", size: 1, chunks: #"{"size":1,"sha256":"xyz"}"#))),
+        ("chunks exceed size", manifest(file("a", size: 1, chunks: #"{"size":2,"sha256":"\#(digest)"}"#))),
+        ("size as string", manifest(#"{"path":"a","size":"1","sha256":"\#(digest)","chunks":[]}"#)),
+        ("files not array", Data(#"{"schemaVersion":1,"name":"m","version":"1","files":{}}"#.utf8)),
+        ("trailing garbage", manifest(file("a")) + Data("x".utf8)),
+        ("empty name", manifest(file("a"), name: "")),
+        ("version with space", manifest(file("a"), version: "1 0")),
     ]
+
+    static let payloadType = "application/vnd.haul.index.v1+json"
+    static func index(_ payload: String, type: String = payloadType) -> Data {
+        Data(#"{"payloadType":"\#(type)","payload":"\#(Data(payload.utf8).base64EncodedString())","signatures":[]}"#.utf8)
+    }
+    static func payload(schema: String = "1", repository: String = #""r""#, version: String = "1", expires: String = #""2030-01-01T00:00:00Z""#, models: String? = nil, trust: String? = nil) -> String {
+        let entry = #"{"manifest":"\#(digest)","manifestSize":10,"size":5}"#
+        let models = models ?? #"{"m":{"latest":"1","versions":{"1":\#(entry)}}}"#
+        return #"{"schemaVersion":\#(schema),"repository":\#(repository),"version":\#(version),"expires":\#(expires),"models":\#(models)\#(trust.map { ",\"trust\":\($0)" } ?? "")}"#
+    }
+
+    static let badIndexes: [(String, Data)] = [
+        ("schema", index(payload(schema: "2"))),
+        ("negative version", index(payload(version: "-1"))),
+        ("version as string", index(payload(version: #""1""#))),
+        ("empty repository", index(payload(repository: #""""#))),
+        ("control in repository", index(payload(repository: #""a\u0007""#))),
+        ("bad model name", index(payload(models: #"{"../x":{"latest":"1","versions":{"1":{"manifest":"\#(digest)","manifestSize":10,"size":5}}}}"#))),
+        ("bad version label", index(payload(models: #"{"m":{"latest":"a/b","versions":{"a/b":{"manifest":"\#(digest)","manifestSize":10,"size":5}}}}"#))),
+        ("latest not listed", index(payload(models: #"{"m":{"latest":"2","versions":{"1":{"manifest":"\#(digest)","manifestSize":10,"size":5}}}}"#))),
+        ("manifest size zero", index(payload(models: #"{"m":{"latest":"1","versions":{"1":{"manifest":"\#(digest)","manifestSize":0,"size":5}}}}"#))),
+        ("manifest size huge", index(payload(models: #"{"m":{"latest":"1","versions":{"1":{"manifest":"\#(digest)","manifestSize":99999999999,"size":5}}}}"#))),
+        ("negative model size", index(payload(models: #"{"m":{"latest":"1","versions":{"1":{"manifest":"\#(digest)","manifestSize":10,"size":-5}}}}"#))),
+        ("bad manifest digest", index(payload(models: #"{"m":{"latest":"1","versions":{"1":{"manifest":"abc","manifestSize":10,"size":5}}}}"#))),
+        ("expires not a date", index(payload(expires: #""tomorrow""#))),
+        ("wrong payload type", index(payload(), type: "text/plain")),
+        ("payload not base64", Data(#"{"payloadType":"\#(payloadType)","payload":"%%%","signatures":[]}"#.utf8)),
+        ("payload not JSON", Data(#"{"payloadType":"\#(payloadType)","payload":"\#(Data("{".utf8).base64EncodedString())","signatures":[]}"#.utf8)),
+        ("signatures missing", Data(#"{"payloadType":"\#(payloadType)","payload":""}"#.utf8)),
+        ("trust threshold zero", index(payload(trust: #"{"keys":["ed25519:\#(Data(repeating: 1, count: 32).base64EncodedString())"],"threshold":0}"#))),
+        ("trust without keys", index(payload(trust: #"{"keys":[],"threshold":1}"#))),
+        ("trust key malformed", index(payload(trust: #"{"keys":["ed25519:abc"],"threshold":1}"#))),
+    ]
+
+    @Test("bad indexes are rejected", arguments: badIndexes)
+    func invalidIndex(_ label: String, _ data: Data) {
+        #expect(throws: HaulError.self, "\(label)") { try SignedEnvelope.decodeIndex(data) }
+    }
+
+    @Test("the tables hold at least 40 bad manifest and index values")
+    func tableSize() { #expect(Self.bad.count + Self.badIndexes.count >= 40) }
+
+    @Test("the index table's base payload is itself valid")
+    func baseIndexIsValid() throws {
+        #expect(try SignedEnvelope.decodeIndex(Self.index(Self.payload())).1.models.count == 1)
+    }
 
     @Test("bad manifests are rejected with invalidRepositoryData or invalidArgument", arguments: bad)
     func invalid(_ label: String, _ data: Data) {

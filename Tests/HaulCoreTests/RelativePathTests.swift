@@ -10,7 +10,13 @@ struct RelativePathTests {
         "esc\u{1B}[31m", "\u{85}next", "CON", "con.txt", "dir/NUL", "aux.json", "COM1", "lpt9.bin", "prn", "trailing.",
         "trailing ", "dir./x", "a/b /c", String(repeating: "a", count: 256), String(repeating: "a/", count: 600) + "x",
         "a\u{2215}b", "a\u{2044}b", "a\u{FF0F}b", "e\u{301}", "bidi\u{202E}txt", "zero\u{200B}width", "\u{FEFF}bom",
+        "a/\u{0}b", "\u{1}", "x\u{9F}", "../", "/..", "a/b/../../..", "a/.", "./a/b", "Com3", "LPT1.txt", "con/x", "x/aux",
+        "CONIN$", "conout$.log", "COM¹", "a/b.", "\\\\server\\share", "C:\\x", "file.bin:stream", "a\u{200D}b", "\u{202A}x",
+        "\u{2066}x", "x\u{FFFA}", "x\u{29F8}y", "A\u{30A}", "n\u{303}/x", "///", "a/./", "a/\u{1F}",
     ]
+
+    @Test("the table holds at least 60 unsafe cases")
+    func tableSize() { #expect(Self.unsafe.count >= 60) }
 
     @Test("rejects unsafe paths", arguments: unsafe)
     func rejects(_ text: String) {

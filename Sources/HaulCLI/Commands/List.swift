@@ -13,8 +13,7 @@ struct List: AsyncParsableCommand {
     func run() async throws {
         _ = global.makeLogger()
         try await Failure.guarding {
-            let config = try ModelConfig.fromEnvironment().with(store: global.store)
-            let store = try ContentStore(root: config.storePath)
+            let store = try global.openStore()
             let models = try store.installedModels()
             if json {
                 struct Row: Encodable { var name: String; var version: String; var size: Int64; var path: String; var manifest: String; var repository: String; var installedAt: Date }
@@ -30,13 +29,5 @@ struct List: AsyncParsableCommand {
                 print("\(model.name)@\(model.version)\t\(ByteFormat.string(model.size))\t\(store.modelPath(model.name, model.version))")
             }
         }
-    }
-}
-
-extension ModelConfig {
-    func with(store: String?) -> ModelConfig {
-        var copy = self
-        if let store { copy.storePath = store }
-        return copy
     }
 }

@@ -14,8 +14,7 @@ struct Remove: AsyncParsableCommand {
         _ = global.makeLogger()
         try await Failure.guarding {
             let reference = try ModelReference(parsing: model)
-            let config = try ModelConfig.fromEnvironment().with(store: global.store)
-            let store = try ContentStore(root: config.storePath)
+            let store = try global.openStore()
             let versions = try store.installedModels().filter { $0.name == reference.name && (reference.version == nil || $0.version == reference.version) }
             guard !versions.isEmpty else {
                 throw HaulError(.notInstalled, "\(reference) is not installed; `haul list` shows what is.")

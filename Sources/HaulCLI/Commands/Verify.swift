@@ -13,8 +13,7 @@ struct Verify: AsyncParsableCommand {
     func run() async throws {
         _ = global.makeLogger()
         try await Failure.guarding {
-            let config = try ModelConfig.fromEnvironment().with(store: global.store)
-            let store = try ContentStore(root: config.storePath)
+            let store = try global.openStore()
             let names = models.isEmpty ? nil : Set(try models.map(ModelName.init))
             let report = try store.verify(models: names, removeCorrupt: true)
             if !global.quiet { print("Checked \(report.checkedBlobs) blobs (\(ByteFormat.string(report.checkedBytes))).") }

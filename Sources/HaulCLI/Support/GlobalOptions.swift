@@ -14,6 +14,11 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "The local store folder (default: $HAUL_STORE, else the platform cache folder).")
     var store: String?
 
+    /// The local store: `--store`, else `$HAUL_STORE`, else the platform cache folder.
+    func openStore() throws -> ContentStore {
+        try ContentStore(root: store ?? ModelConfig.fromEnvironment().storePath)
+    }
+
     /// Bootstraps logging once (only the executable does this) and returns the CLI's logger.
     func makeLogger() -> Logger {
         let level: Logger.Level = verbose ? .debug : (quiet ? .error : .notice)

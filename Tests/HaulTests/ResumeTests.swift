@@ -54,6 +54,32 @@ struct ResumeTests {
         }
     }
 
+    @Test("cancelling with keepPartialOnCancel off removes the partial files, as the seed did")
+    func cancelAndDiscard() async throws {
+        try await withTemporaryDirectory { dir in
+            let report = try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 8 << 20)])
+            let blob = report.manifest.files[0].sha256
+            let slow = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 1 << 20))])
+            try await withTestOrigin(root: "\(dir)/repo", faults: slow) { _, url in
+                try await withTestManager(repository: [url], store: "\(dir)/store", configure: { $0.transfer.keepPartialOnCancel = false }) { manager in
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            await #expect { try await manager.downloadModel("m") } throws: { ($0 as? HaulError)?.code == .cancelled }
+                        }
+                        group.addTask {
+                            while manager.downloadProgress("m") == 0 { try await Task.sleep(for: .milliseconds(10)) }
+                            manager.cancelDownload("m")
+                        }
+                        try await group.waitForAll()
+                    }
+                }
+            }
+            #expect(!FileSystem.exists("\(dir)/store/partial/\(blob.hex).partial"))
+            #expect(!FileSystem.exists("\(dir)/store/partial/\(blob.hex).journal"))
+            #expect(!FileSystem.exists("\(dir)/store/blobs/sha256/\(blob.hex)"))
+        }
+    }
+
     @Test("discardPartial starts over")
     func discard() async throws {
         try await withTemporaryDirectory { dir in

@@ -254,6 +254,34 @@ struct TrustTests {
         }
     }
 
+    @Test("periodic update checks report a newer version and stop when cancelled")
+    func periodicChecks() async throws {
+        try await withTemporaryDirectory { dir in
+            try Self.publish(dir)
+            try await withTestOrigin(root: "\(dir)/repo") { _, url in
+                try await withTestManager(repository: [url], store: "\(dir)/store") { manager in
+                    _ = try await manager.downloadModel("m")
+                    try Self.publish(dir, version: "2", seed: 2)
+                    let found = try await withThrowingTaskGroup(of: [AvailableUpdate]?.self) { group in
+                        let (reports, continuation) = AsyncStream<[AvailableUpdate]>.makeStream()
+                        group.addTask {
+                            try await manager.runPeriodicUpdateChecks(every: .milliseconds(50)) { continuation.yield($0) }
+                            return nil
+                        }
+                        group.addTask {
+                            var iterator = reports.makeAsyncIterator()
+                            return await iterator.next()
+                        }
+                        let first = try await group.next() ?? nil
+                        group.cancelAll()
+                        return first
+                    }
+                    #expect(found?.map(\.available.string) == ["2"])
+                }
+            }
+        }
+    }
+
     @Test("the store never follows a symlink out of its root")
     func symlinkEscape() async throws {
         try await withTemporaryDirectory { dir in

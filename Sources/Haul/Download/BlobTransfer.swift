@@ -32,11 +32,15 @@ final class BlobTransfer: Sendable {
             try FileSystem.remove(partialPath)
             try FileSystem.remove(journalPath)
         }
+        // A partial of the wrong size is reused in place, never removed: another process might be writing it (if a lock
+        // lied), and only verified bytes are ever written, so its content can only be right or unclaimed.
         let fresh = FileSystem.fileSize(partialPath) != size
-        if fresh { try FileSystem.remove(partialPath) }
         partial = try OpenFile.open(partialPath, .readWrite, options: [.create], permissions: [.ownerReadWrite, .groupRead, .otherRead])
         do {
-            if fresh { try partial.preallocate(size) }
+            if fresh {
+                if try partial.size() > size { try partial.resize(to: size) }
+                try partial.preallocate(size)
+            }
             var verified = Set<Int>()
             if !fresh {
                 let contents = try ChunkJournal.read(path: journalPath, digest: digest, size: size, chunkCount: spans.count)
@@ -108,7 +112,7 @@ final class BlobTransfer: Sendable {
         guard shouldCommit else { return false }
         try journal.checkpoint()
         journal.close()
-        try store.commitBlob(from: store.partialPath(digest), digest: digest)
+        try store.commitBlob(partial, partialPath: store.partialPath(digest), digest: digest)
         try FileSystem.remove(store.journalPath(digest))
         return true
     }

@@ -3,10 +3,11 @@ import HaulCore
 import NIOCore
 import NIOHTTP1
 
-/// Writes one piece's body into the partial file at its offsets and verifies each chunk as soon as it is complete.
+/// Verifies one piece's body chunk by chunk as it arrives and writes each chunk into the partial file once verified.
 ///
 /// A chunk whose SHA-256 differs from the manifest aborts the request with `.digestMismatch`; its bytes are never
-/// marked verified. Bytes beyond the piece, or beyond the blob, abort it too (endless data).
+/// written. Bytes beyond the piece, or beyond the blob, abort it too (endless data). At most one chunk (≤ 4 MiB) per
+/// connection is held in memory, in the buffers the network delivered.
 final class PieceSink: ResponseSink, @unchecked Sendable {
     // Mutated only from the request's event loop, serially (AsyncHTTPClient's delegate contract).
     private let blob: BlobTransfer
@@ -18,6 +19,7 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
     private var chunk: Int = 0
     private var hasher = SHA256()
     private var filled: Int64 = 0
+    private var pending: [ByteBuffer] = []
     private(set) var newlyVerified: Int64 = 0
 
     private let mirror: String
@@ -61,31 +63,39 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
         guard offset + Int64(buffer.readableBytes) <= end else {
             throw HaulError(.sizeMismatch, "\(url) sent more bytes than requested; the response was cut off and discarded.", context: ["url": url, "transient": "true"])
         }
-        try buffer.withUnsafeReadableBytes { bytes in
-            try blob.partial.write(bytes, at: offset)
-            var index = 0
-            while index < bytes.count {
-                let span = blob.spans[chunk]
-                let take = Int(min(Int64(bytes.count - index), span.size - filled))
-                hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[index..<(index + take)]))
-                filled += Int64(take)
-                index += take
-                if filled == span.size { try finishChunk(span) }
-            }
+        var rest = buffer
+        while rest.readableBytes > 0 {
+            let span = blob.spans[chunk]
+            let take = Int(min(Int64(rest.readableBytes), span.size - filled))
+            // A slice shares the received storage: no copy. It is written only once its chunk is verified.
+            guard let part = rest.readSlice(length: take) else { break }
+            part.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+            pending.append(part)
+            filled += Int64(take)
+            if filled == span.size { try finishChunk(span) }
         }
         offset += Int64(buffer.readableBytes)
         meter.received.add(Int64(buffer.readableBytes), ordering: .relaxed)
     }
 
+    /// Checks a complete chunk; only verified bytes ever reach the partial file, so even two processes writing the
+    /// same partial (a lock that lied) can only write correct bytes.
     private func finishChunk(_ span: ChunkSpan) throws {
         let digest = SHA256Digest(hasher.finalize())
         hasher = SHA256()
         filled = 0
+        let parts = pending
+        pending.removeAll(keepingCapacity: true)
         guard digest == span.sha256 else {
             throw HaulError(
                 .digestMismatch,
                 "Chunk \(span.index) of blob \(blob.digest.hex.prefix(12)) from \(url) does not match its SHA-256; it will be fetched again.",
                 context: ["url": url, "chunk": "\(span.index)", "expected": span.sha256.hex, "actual": digest.hex, "transient": "true"])
+        }
+        var at = span.offset
+        for part in parts {
+            try part.withUnsafeReadableBytes { try blob.partial.write($0, at: at) }
+            at += Int64(part.readableBytes)
         }
         if try blob.markVerified(span.index) {
             newlyVerified += span.size

@@ -116,7 +116,7 @@ extension LocalModelManager {
         meter.verified.store(unique.values.filter { store.hasBlob($0.sha256, size: $0.size) }.reduce(0) { $0 + $1.size }, ordering: .relaxed)
         try checkSpace(for: missing, discardPartial: discardPartial)
         meter.setPhase(.downloading)
-        meter.trackPartials(missing.map { store.partialPath($0.sha256) } + missing.map { store.journalPath($0.sha256) })
+        meter.partialPaths.withLock { $0 = missing.flatMap { [store.partialPath($0.sha256), store.journalPath($0.sha256)] } }
         let transfer = ModelTransfer(store: store, transport: transport, mirrors: mirrors, configuration: config.transfer, meter: meter, logger: logger)
         try await transfer.run(missing, discardPartial: discardPartial)
         try Task.checkCancellation()

@@ -50,15 +50,14 @@ extension LocalModelManager {
         }
     }
 
+    /// Removes the partial files and journals of a cancelled download (when it is not to be resumed).
     func removePartials(_ meter: ProgressMeter) {
-        for path in meter.partialPaths { try? FileSystem.remove(path) }
+        for path in meter.partialPaths.withLock({ $0 }) {
+            do { try FileSystem.remove(path) } catch {
+                logger.info("could not remove a partial file", metadata: ["haul.path": "\(path)", "haul.error": "\(error)"])
+            }
+        }
     }
-}
-
-extension ProgressMeter {
-    private static let paths = Mutex<[ObjectIdentifier: [String]]>([:])
-    func trackPartials(_ list: [String]) { Self.paths.withLock { $0[ObjectIdentifier(self)] = list } }
-    var partialPaths: [String] { Self.paths.withLock { $0[ObjectIdentifier(self)] ?? [] } }
 }
 
 /// Human-readable byte counts (binary units).

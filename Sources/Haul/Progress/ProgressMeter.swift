@@ -6,6 +6,8 @@ final class ProgressMeter: Sendable {
     let received = Atomic<Int64>(0)
     let connections = Atomic<Int>(0)
     let total = Atomic<Int64>(0)
+    /// Partial files and journals of this download, removed if it is cancelled without resume.
+    let partialPaths = Mutex<[String]>([])
     private let phase = Mutex<DownloadProgress.Phase>(.resolving)
     private let sampling = Mutex<Sampling>(Sampling())
 

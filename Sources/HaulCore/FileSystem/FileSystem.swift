@@ -33,6 +33,12 @@ public enum FileSystem {
         return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
+    /// Whether `path` names the same inode as the open `file`.
+    public static func refersTo(_ path: String, _ file: OpenFile) -> Bool {
+        var a = stat(), b = stat()
+        return lstat(path, &a) == 0 && fstat(file.descriptor.rawValue, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev
+    }
+
     /// Size of the regular file at `path`, or nil.
     public static func fileSize(_ path: String) -> Int64? {
         var info = stat()

@@ -19,6 +19,9 @@ extension OpenFile {
         try resize(to: size)
     }
 
+    /// Darwin cannot link by descriptor; the caller falls back to rename.
+    public func link(to path: String) throws -> Bool { false }
+
     /// Takes an exclusive advisory lock; returns false at once if another process holds it.
     public func tryLock() throws -> Bool {
         if flock(descriptor.rawValue, LOCK_EX | LOCK_NB) == 0 { return true }

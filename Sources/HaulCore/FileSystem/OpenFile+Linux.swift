@@ -19,6 +19,15 @@ extension OpenFile {
         throw HaulError.fileSystem("preallocate", path: path, Errno(rawValue: code))
     }
 
+    /// Gives this open file (its inode, whatever its path is now) the name `path`, failing if `path` exists.
+    /// - Returns: false where the platform cannot link by descriptor (no `/proc`); the caller falls back to rename.
+    public func link(to path: String) throws -> Bool {
+        if linkat(AT_FDCWD, "/proc/self/fd/\(descriptor.rawValue)", AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 { return true }
+        let code = errno
+        if code == ENOENT, !FileSystem.exists("/proc/self/fd") { return false }
+        throw HaulError.fileSystem("link to \(path)", path: self.path, Errno(rawValue: code))
+    }
+
     /// Takes an exclusive advisory lock; returns false at once if another process holds it.
     public func tryLock() throws -> Bool {
         if flock(descriptor.rawValue, LOCK_EX | LOCK_NB) == 0 { return true }

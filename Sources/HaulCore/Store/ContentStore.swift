@@ -53,14 +53,36 @@ public struct ContentStore: Sendable {
         FileSystem.fileSize(blobPath(digest)) == size
     }
 
-    /// Moves a fully verified partial file into `blobs/` (read-only, fsynced, atomic rename).
-    /// - Throws: ``HaulError`` `.fileSystem` when the rename fails.
+    /// Moves a fully verified partial file into `blobs/` (read-only, fsynced, atomic).
+    /// - Throws: ``HaulError`` `.fileSystem` when it cannot be committed.
     public func commitBlob(from partial: String, digest: SHA256Digest) throws {
-        try OpenFile.with(partial, .readWrite) { file in
-            try file.sync()
-            if fchmod(file.descriptor.rawValue, 0o444) != 0 { throw HaulError.fileSystem("chmod", path: partial, Errno(rawValue: errno)) }
+        let file = try OpenFile.open(partial, .readWrite)
+        defer { try? file.close() }
+        try commitBlob(file, partialPath: partial, digest: digest)
+    }
+
+    /// Commits the open, fully verified partial `file` as the blob `digest`.
+    ///
+    /// The blob name is given to *this* inode (by descriptor where the platform allows), so even if another process
+    /// replaced the partial's path meanwhile, only the bytes this process verified become the blob. A blob that
+    /// appeared meanwhile is kept (it was verified by whoever committed it).
+    public func commitBlob(_ file: OpenFile, partialPath partial: String, digest: SHA256Digest) throws {
+        try file.sync()
+        if fchmod(file.descriptor.rawValue, 0o444) != 0 { throw HaulError.fileSystem("chmod", path: partial, Errno(rawValue: errno)) }
+        let blob = blobPath(digest)
+        if !FileSystem.exists(blob) {
+            do {
+                if try !file.link(to: blob) {
+                    guard FileSystem.refersTo(partial, file) else {
+                        throw HaulError(.fileSystem, "The partial file \(partial) was replaced by another process; retry the download.", context: ["path": partial])
+                    }
+                    try FileSystem.rename(partial, to: blob)
+                }
+            } catch let error as HaulError where FileSystem.exists(blob) {
+                _ = error  // another process committed the same verified content first
+            }
         }
-        try FileSystem.rename(partial, to: blobPath(digest))
+        if FileSystem.refersTo(partial, file) { try FileSystem.remove(partial) }
         try FileSystem.syncDirectory("\(root)/blobs/sha256")
     }
 

@@ -95,7 +95,7 @@ struct CLITests {
                 server.injector.clearLog()
                 let resumed = try await HaulProcess.run(args, logFolder: dir)
                 #expect(resumed.status == 0, "\(resumed.stderr)")
-                let fetched = server.injector.requests.filter { $0.path.contains("/blobs/") }.reduce(Int64(0)) { $0 + $1.plannedBytes }
+                let fetched = server.injector.bytesSent(pathContains: "/blobs/")
                 #expect(fetched < 16 << 20, "the resumed pull fetched \(fetched) bytes")
                 #expect(try filesUnder("\(dir)/store/models/m/1") == filesUnder("\(dir)/src"))
             }

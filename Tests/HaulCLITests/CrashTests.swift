@@ -52,9 +52,11 @@ struct CrashTests {
                 server.injector.clearLog()
                 let final = try await HaulProcess.run(args, logFolder: dir)
                 #expect(final.status == 0, "\(final.stderr)")
-                let fetched = server.injector.requests.filter { $0.path.contains("/blobs/") }.reduce(Int64(0)) { $0 + $1.plannedBytes }
+                // Every missing byte, and beyond that at most about one chunk per connection (requests cut short when
+                // an idle connection takes over their tail).
+                let fetched = server.injector.bytesSent(pathContains: "/blobs/")
                 let missing = Int64(size) - journaled.reduce(Int64(0)) { $0 + spans[$1].size }
-                #expect(fetched == missing, "the final pull fetched \(fetched) bytes; \(missing) were missing")
+                #expect(fetched >= missing && fetched <= missing + 8 * (4 << 20), "the final pull fetched \(fetched) bytes; \(missing) were missing")
                 #expect(try filesUnder("\(dir)/store/models/m/1") == filesUnder("\(dir)/src"))
             }
         }
@@ -72,8 +74,8 @@ struct CrashTests {
                 async let second = HaulProcess.run(args, logFolder: dir)
                 let results = try await [first, second]
                 #expect(results.allSatisfy { $0.status == 0 }, "\(results.map(\.stderr))")
-                let fetched = server.injector.requests.filter { $0.path.contains("/blobs/") }.reduce(Int64(0)) { $0 + $1.plannedBytes }
-                #expect(fetched == Int64(size + 2000), "the blobs were downloaded once (\(fetched) bytes)")
+                let fetched = server.injector.bytesSent(pathContains: "/blobs/")
+                #expect(fetched >= Int64(size + 2000) && fetched < Int64(size) * 3 / 2, "the blobs were downloaded once (\(fetched) bytes)")
                 #expect(try filesUnder("\(dir)/store/models/m/1") == filesUnder("\(dir)/src"))
                 #expect(FileSystem.contents(of: "\(dir)/store/blobs/sha256").count == 2)
                 #expect(FileSystem.contents(of: "\(dir)/store/partial").allSatisfy { $0.hasSuffix(".lock") })

@@ -79,3 +79,31 @@ struct EngineTests {
         }
     }
 }
+
+@Suite("Work stealing", .timeLimit(.minutes(1)))
+struct StealingTests {
+    @Test("an idle connection takes over the back half of the slowest piece")
+    func steal() async throws {
+        try await withTemporaryDirectory { dir in
+            // 64 MiB in 4 MiB pieces over 4 connections; the first piece's request is throttled to 512 KiB/s
+            // (8 s alone), the others are fast.
+            try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 64 << 20)])
+            let slowFirst = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 512 << 10), times: 1)])
+            try await withTestOrigin(root: "\(dir)/repo", faults: slowFirst) { server, url in
+                try await withTestManager(repository: [url], store: "\(dir)/store", configure: { $0.transfer.connections = 4 }) { manager in
+                    let started = ContinuousClock.now
+                    try await manager.downloadModel("m")
+                    #expect(ContinuousClock.now - started < .seconds(6), "the slow piece did not hold the transfer up")
+                    #expect(try filesUnder(manager.modelURL(for: "m").path) == filesUnder("\(dir)/src"))
+                }
+                let blobs = server.injector.requests.filter { $0.path.contains("/blobs/") }
+                let first = try #require(blobs.first?.range.flatMap { ByteRange.decide(header: $0, size: 64 << 20) })
+                guard case .partial(let slow) = first else { Issue.record("the first request was not a range"); return }
+                // A later request starts strictly inside the slow piece: its back half was stolen.
+                let stolen = blobs.dropFirst().compactMap { $0.range.flatMap { ByteRange.decide(header: $0, size: 64 << 20) } }
+                    .contains { if case .partial(let r) = $0 { r.lowerBound > slow.lowerBound && r.lowerBound <= slow.upperBound } else { false } }
+                #expect(stolen)
+            }
+        }
+    }
+}

@@ -18,7 +18,7 @@ struct FaultTests {
     }
 
     static func blobBytes(_ server: RepositoryServer) -> Int64 {
-        server.injector.requests.filter { $0.path.contains("/blobs/") }.reduce(0) { $0 + $1.plannedBytes }
+        server.injector.bytesSent(pathContains: "/blobs/")
     }
 
     static func expectInstalledCorrectly(_ manager: LocalModelManager, _ dir: String) throws {

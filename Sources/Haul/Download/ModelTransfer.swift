@@ -7,9 +7,10 @@ import Synchronization
 /// Downloads the missing blobs of a model over a shared budget of parallel range requests.
 ///
 /// Every blob is split into chunk-aligned pieces; `connections` workers take pieces from one queue (small files
-/// first), so a connection that finishes early simply takes the next piece and no connection idles while work
-/// remains. Each worker retries its own piece with backoff, re-fetching only the chunks not yet verified, from
-/// the healthiest mirror.
+/// first). When the queue is empty, an idle connection takes over the back half of the in-flight piece with the most
+/// work left (work stealing), so the transfer ends when the last bytes arrive, not when the slowest connection
+/// finishes its share. Each worker retries its own piece with backoff, re-fetching only the chunks not yet
+/// verified, from the healthiest mirror.
 struct ModelTransfer {
     let store: ContentStore
     let transport: HTTPTransport
@@ -35,8 +36,16 @@ struct ModelTransfer {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<max(1, min(configuration.connections, pieces.count)) {
                 group.addTask {
-                    while let piece = queue.next() {
-                        try await fetch(piece, blob: blobs[piece.blob], queue: queue)
+                    while true {
+                        switch queue.next(spans: { blobs[$0].spans }) {
+                        case .fetch(let piece, let active):
+                            defer { queue.finish(active) }
+                            try await fetch(piece, active: active, blob: blobs[piece.blob])
+                        case .wait:
+                            try await Task.sleep(for: .milliseconds(100))
+                        case .done:
+                            return
+                        }
                     }
                 }
             }
@@ -48,7 +57,7 @@ struct ModelTransfer {
     }
 
     /// Fetches one piece, retrying the chunks still unverified until done or the retry policy gives up.
-    private func fetch(_ original: Piece, blob: BlobTransfer, queue: PieceQueue) async throws {
+    private func fetch(_ original: Piece, active: ActivePiece, blob: BlobTransfer) async throws {
         var piece = original
         var attempt = 0
         var mirror = mirrors.pick()
@@ -63,10 +72,15 @@ struct ModelTransfer {
             let validator = piece.wholeFile ? nil : blob.validator(for: mirrorKey)
             if !piece.wholeFile { headers.append(("Range", ByteRange.header(for: piece.bytes))) }
             if let validator { headers.append(("If-Range", validator)) }
-            let sink = PieceSink(blob: blob, piece: piece, meter: meter, url: url.absoluteString, mirror: mirrorKey, ifRange: validator)
+            let sink = PieceSink(blob: blob, piece: piece, active: active, meter: meter, url: url.absoluteString, mirror: mirrorKey, ifRange: validator)
             meter.connections.add(1, ordering: .relaxed)
             do {
                 try await transport.get(url, headers: headers, into: sink)
+                meter.connections.subtract(1, ordering: .relaxed)
+                try await settle(blob)
+                return
+            } catch is PieceEndReached {
+                // Another connection took over the rest of this piece.
                 meter.connections.subtract(1, ordering: .relaxed)
                 try await settle(blob)
                 return
@@ -82,7 +96,7 @@ struct ModelTransfer {
                     piece = Piece(blob: piece.blob, chunks: 0..<blob.spans.count, bytes: 0...max(0, blob.size - 1), wholeFile: true)
                     continue
                 }
-                guard let remaining = remainder(of: piece, blob: blob) else {
+                guard let remaining = remainder(of: piece, upTo: active.end, blob: blob) else {
                     try await settle(blob)
                     return
                 }
@@ -119,11 +133,12 @@ struct ModelTransfer {
         try await NIOThreadPool.singleton.runIfActive(work)
     }
 
-    /// The part of `piece` whose chunks are not yet verified, or nil when all are.
-    private func remainder(of piece: Piece, blob: BlobTransfer) -> Piece? {
+    /// The part of `piece` (up to chunk `end`, which a thief may have pulled in) not yet verified, or nil.
+    private func remainder(of piece: Piece, upTo end: Int, blob: BlobTransfer) -> Piece? {
         let verified = blob.verifiedChunks
-        guard let first = piece.chunks.first(where: { !verified.contains($0) }) else { return nil }
-        let last = piece.chunks.last(where: { !verified.contains($0) })!
+        let owned = piece.chunks.clamped(to: piece.chunks.lowerBound..<max(piece.chunks.lowerBound, end))
+        guard let first = owned.first(where: { !verified.contains($0) }) else { return nil }
+        let last = owned.last(where: { !verified.contains($0) })!
         return Piece(blob: piece.blob, chunks: first..<(last + 1), bytes: blob.spans[first].offset...(blob.spans[last].end - 1), wholeFile: piece.wholeFile)
     }
 
@@ -132,11 +147,4 @@ struct ModelTransfer {
         context["transient"] = nil
         return HaulError(.digestMismatch, "The origin keeps serving bytes that do not match the manifest (\(error.message)). The repository is corrupt; ask its publisher to republish. Nothing was installed.", context: context)
     }
-}
-
-/// The shared queue of pieces.
-final class PieceQueue: Sendable {
-    private let pieces: Mutex<[Piece]>
-    init(_ pieces: [Piece]) { self.pieces = Mutex(pieces.reversed()) }
-    func next() -> Piece? { pieces.withLock { $0.popLast() } }
 }

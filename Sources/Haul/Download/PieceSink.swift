@@ -25,8 +25,11 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
     private let mirror: String
     private let ifRange: String?
 
+    private let active: ActivePiece
+
     /// - Parameter ifRange: the `If-Range` validator the request carried.
-    init(blob: BlobTransfer, piece: Piece, meter: ProgressMeter, url: String, mirror: String, ifRange: String?) {
+    init(blob: BlobTransfer, piece: Piece, active: ActivePiece, meter: ProgressMeter, url: String, mirror: String, ifRange: String?) {
+        self.active = active
         self.mirror = mirror
         self.ifRange = ifRange
         self.blob = blob
@@ -76,6 +79,7 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
         }
         offset += Int64(buffer.readableBytes)
         meter.received.add(Int64(buffer.readableBytes), ordering: .relaxed)
+        active.received(buffer.readableBytes)
     }
 
     /// Checks a complete chunk; only verified bytes ever reach the partial file, so even two processes writing the
@@ -102,6 +106,8 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
             meter.verified.add(span.size, ordering: .relaxed)
         }
         chunk += 1
+        // A thief took the rest of this piece: stop here (the request is cancelled, its connection closed).
+        if active.advance(pastChunk: span.index), !piece.wholeFile, chunk < piece.chunks.upperBound { throw PieceEndReached() }
     }
 
     func receiveEnd() throws {

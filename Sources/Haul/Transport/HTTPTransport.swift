@@ -54,6 +54,8 @@ final class HTTPTransport: Sendable {
                 } onCancel: {
                     task.cancel()
                 }
+            } catch let stop as PieceEndReached {
+                throw stop
             } catch {
                 throw Self.translate(error, url: current)
             }

@@ -10,8 +10,10 @@ struct BodyFaults {
     private var bytesPerSecond: Int64?
     private var sent: Int64 = 0
     private let started = ContinuousClock.now
+    private let report: (Int) -> Void
 
-    init(_ faults: [FaultPlan.Fault], start: Int64) {
+    init(_ faults: [FaultPlan.Fault], start: Int64, count: @escaping (Int) -> Void) {
+        self.report = count
         for fault in faults {
             switch fault {
             case .corruptByte(let at): corruptAt.append(at)
@@ -34,6 +36,7 @@ struct BodyFaults {
             let head = Int(stall.after - sent)
             if head > 0, let slice = part.readSlice(length: head) {
                 try await writer.write(slice)
+                report(head)
                 sent += Int64(head)
             }
             try await Task.sleep(for: .seconds(stall.seconds))
@@ -41,7 +44,10 @@ struct BodyFaults {
         }
         if let dropAfter, dropAfter < sent + Int64(part.readableBytes) {
             let head = Int(max(0, dropAfter - sent))
-            if head > 0, let slice = part.readSlice(length: head) { try await writer.write(slice) }
+            if head > 0, let slice = part.readSlice(length: head) {
+                try await writer.write(slice)
+                report(head)
+            }
             throw HaulError(.unreachable, "fault injected: connection dropped after \(dropAfter) bytes")
         }
         if let bytesPerSecond {
@@ -50,6 +56,8 @@ struct BodyFaults {
             if due > elapsed { try await Task.sleep(for: due - elapsed) }
         }
         sent += Int64(part.readableBytes)
+        let length = part.readableBytes
         try await writer.write(part)
+        report(length)
     }
 }

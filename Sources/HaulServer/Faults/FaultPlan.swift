@@ -58,6 +58,7 @@ public final class FaultInjector: Sendable {
         var plan: FaultPlan
         var fired: [Int: Int] = [:]
         var log: [RequestRecord] = []
+        var sent: [String: Int64] = [:]
     }
     private let state: Mutex<State>
 
@@ -107,6 +108,19 @@ public final class FaultInjector: Sendable {
     /// Every request served so far.
     public var requests: [RequestRecord] { state.withLock { $0.log } }
 
-    /// Forgets the request log.
-    public func clearLog() { state.withLock { $0.log.removeAll() } }
+    /// Forgets the request log and the byte counts.
+    public func clearLog() {
+        state.withLock {
+            $0.log.removeAll()
+            $0.sent.removeAll()
+        }
+    }
+
+    func countSent(_ bytes: Int, path: String) { state.withLock { $0.sent[path, default: 0] += Int64(bytes) } }
+
+    /// Body bytes actually written to sockets for paths containing `pathContains` (a cancelled request counts only
+    /// what went out before it stopped).
+    public func bytesSent(pathContains: String = "") -> Int64 {
+        state.withLock { $0.sent.filter { pathContains.isEmpty || $0.key.contains(pathContains) }.values.reduce(0, +) }
+    }
 }

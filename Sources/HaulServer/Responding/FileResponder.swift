@@ -61,7 +61,7 @@ struct FileResponder: HTTPResponder {
         guard request.method == .get, let range = plan.range, plan.status != 304 else {
             return finish(request, path, Response(status: status, headers: headers, body: .init()), planned: 0)
         }
-        let body = stream(file.path, range: range, faults: faults)
+        let body = stream(file.path, urlPath: path, range: range, faults: faults)
         return finish(request, path, Response(status: status, headers: headers, body: body), planned: count)
     }
 
@@ -71,13 +71,14 @@ struct FileResponder: HTTPResponder {
     }
 
     /// Streams `range` of the file from disk in `readSize` parts, applying body faults.
-    private func stream(_ path: String, range: ClosedRange<Int64>, faults: [FaultPlan.Fault]) -> ResponseBody {
+    private func stream(_ path: String, urlPath: String, range: ClosedRange<Int64>, faults: [FaultPlan.Fault]) -> ResponseBody {
         let readSize = self.readSize
+        let injector = self.injector
         let length = range.upperBound - range.lowerBound + 1
         return ResponseBody(contentLength: Int(length)) { writer in
             let file = try OpenFile.open(path, .readOnly)
             defer { try? file.close() }
-            var body = BodyFaults(faults, start: range.lowerBound)
+            var body = BodyFaults(faults, start: range.lowerBound) { injector.countSent($0, path: urlPath) }
             var offset = range.lowerBound
             while offset <= range.upperBound {
                 try Task.checkCancellation()

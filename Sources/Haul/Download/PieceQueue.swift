@@ -1,0 +1,108 @@
+import HaulCore
+import Synchronization
+
+/// A piece being fetched; a thief may pull its end in (work stealing at the end of a transfer).
+final class ActivePiece: Sendable {
+    private struct State {
+        var next: Int
+        var end: Int
+        var received: Int64 = 0
+    }
+    private let state: Mutex<State>
+    /// Whether a thief may split it (never a whole-file request).
+    let stealable: Bool
+    private let started = ContinuousClock.now
+    private let spans: [ChunkSpan]
+
+    init(_ piece: Piece, spans: [ChunkSpan]) {
+        state = Mutex(State(next: piece.chunks.lowerBound, end: piece.chunks.upperBound))
+        stealable = !piece.wholeFile
+        self.spans = spans
+    }
+
+    /// Counts bytes received, for the rate that decides whether stealing pays.
+    func received(_ bytes: Int) { state.withLock { $0.received += Int64(bytes) } }
+
+    /// One past the last chunk this piece still owns.
+    var end: Int { state.withLock { $0.end } }
+
+    /// Notes that every chunk before `chunk` is verified; returns true when the piece has reached its (possibly
+    /// stolen) end and its request should stop.
+    func advance(pastChunk chunk: Int) -> Bool {
+        state.withLock { s in
+            s.next = max(s.next, chunk + 1)
+            return s.next >= s.end
+        }
+    }
+
+    var remaining: Int { state.withLock { $0.end - $0.next } }
+
+    /// Gives away the back half of what remains, if at least `minimumChunks` remain and, at the rate seen so far
+    /// (measured over at least `warmUp`), finishing alone would take longer than `worthIt`. A fast piece is left
+    /// alone: cutting its request short would waste what is already in flight.
+    func split(minimumChunks: Int, warmUp: Duration = .milliseconds(300), worthIt: Duration = .milliseconds(500)) -> Range<Int>? {
+        guard stealable else { return nil }
+        let elapsed = ContinuousClock.now - started
+        guard elapsed >= warmUp else { return nil }
+        return state.withLock { s in
+            let remaining = s.end - s.next
+            guard remaining >= minimumChunks else { return nil }
+            let bytesLeft = spans[s.next..<s.end].reduce(Int64(0)) { $0 + $1.size }
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let rate = Double(max(s.received, 1)) / seconds
+            guard Double(bytesLeft) / rate >= Double(worthIt.components.seconds) + Double(worthIt.components.attoseconds) / 1e18 else { return nil }
+            let cut = s.next + (remaining + 1) / 2
+            defer { s.end = cut }
+            return cut..<s.end
+        }
+    }
+}
+
+/// The shared queue of pieces, and the pieces in flight that idle connections may take work from.
+final class PieceQueue: Sendable {
+    private struct State {
+        var pieces: [Piece]
+        var active: [ObjectIdentifier: (Piece, ActivePiece)] = [:]
+    }
+    private let state: Mutex<State>
+
+    init(_ pieces: [Piece]) { state = Mutex(State(pieces: pieces.reversed())) }
+
+    /// What an idle connection should do next.
+    enum Next {
+        /// Fetch this piece.
+        case fetch(Piece, ActivePiece)
+        /// Nothing to take now, but pieces are in flight: look again shortly.
+        case wait
+        /// All work is taken and finished.
+        case done
+    }
+
+    /// The next planned piece; when none is left, the back half of the in-flight piece with the most work left
+    /// (at least two chunks, and slow enough to be worth it), so no connection idles while another has much to do.
+    func next(spans: (Int) -> [ChunkSpan]) -> Next {
+        state.withLock { s in
+            if let piece = s.pieces.popLast() {
+                let active = ActivePiece(piece, spans: spans(piece.blob))
+                s.active[ObjectIdentifier(active)] = (piece, active)
+                return .fetch(piece, active)
+            }
+            guard !s.active.isEmpty else { return .done }
+            for (victim, handle) in s.active.values.sorted(by: { $0.1.remaining > $1.1.remaining }) {
+                guard let stolen = handle.split(minimumChunks: 2) else { continue }
+                let chunks = spans(victim.blob)
+                let piece = Piece(blob: victim.blob, chunks: stolen, bytes: chunks[stolen.lowerBound].offset...(chunks[stolen.upperBound - 1].end - 1))
+                let active = ActivePiece(piece, spans: chunks)
+                s.active[ObjectIdentifier(active)] = (piece, active)
+                return .fetch(piece, active)
+            }
+            return .wait
+        }
+    }
+
+    /// Forgets a piece that is done (or failed).
+    func finish(_ active: ActivePiece) { _ = state.withLock { $0.active.removeValue(forKey: ObjectIdentifier(active)) } }
+}
+
+/// Thrown by a sink whose piece reached an end a thief pulled in: not a failure.
+struct PieceEndReached: Error {}

@@ -127,3 +127,36 @@ final class SnapshotLog: Sendable {
 }
 
 import Synchronization
+
+@Suite("Disk preflight", .timeLimit(.minutes(1)))
+struct PreflightTests {
+    @Test("a model larger than the free space fails at once with insufficientSpace, before any byte is fetched")
+    func insufficientSpace() async throws {
+        try await withTemporaryDirectory { dir in
+            // A hand-made (valid) repository whose one file is twice the free space: 4 MiB chunks, never fetched.
+            let available = try FileSystem.availableSpace(at: dir)
+            let chunk: Int64 = 4 << 20
+            let chunks = Int((2 * available) / chunk) + 1
+            try #require(chunks * 100 < 16 << 20, "the manifest for twice the free space must fit the 16 MiB limit")
+            let table = (0..<chunks).map { Manifest.Chunk(size: chunk, sha256: SHA256Digest.of(Data("\($0)".utf8))) }
+            let file = Manifest.File(path: try RelativePath(validating: "huge.bin"), size: Int64(chunks) * chunk, sha256: SHA256Digest.of(Data("huge".utf8)), chunks: table)
+            let manifest = Manifest(name: try ModelName("huge"), version: try ModelVersion("1"), files: [file])
+            let data = try manifest.encoded()
+            let layout = RepositoryLayout(root: "\(dir)/repo")
+            try layout.createFolders()
+            try data.write(to: URL(fileURLWithPath: layout.manifestPath(SHA256Digest.of(data))))
+            var index = RepositoryIndex(repository: "r", version: 1, expires: Date().addingTimeInterval(3600))
+            index.models["huge"] = .init(latest: try ModelVersion("1"), versions: ["1": .init(manifest: SHA256Digest.of(data), manifestSize: Int64(data.count), size: file.size)])
+            try layout.writeIndex(SignedEnvelope.wrapping(index))
+            try await withTestOrigin(root: "\(dir)/repo") { server, url in
+                try await withTestManager(repository: [url], store: "\(dir)/store") { manager in
+                    await #expect { try await manager.downloadModel("huge") } throws: { error in
+                        (error as? HaulError)?.code == .insufficientSpace && (error as? HaulError)?.message.contains("Free some space") == true
+                    }
+                }
+                #expect(!server.injector.requests.contains { $0.path.contains("/blobs/") })
+            }
+            #expect(FileSystem.contents(of: "\(dir)/store/partial").allSatisfy { !$0.hasSuffix(".partial") })
+        }
+    }
+}

@@ -42,7 +42,8 @@ struct ModelTransfer {
                             defer { queue.finish(active) }
                             try await fetch(piece, active: active, blob: blobs[piece.blob])
                         case .wait:
-                            try await Task.sleep(for: .milliseconds(100))
+                            // Short, so the transfer ends as soon as the last piece does.
+                            try await Task.sleep(for: .milliseconds(10))
                         case .done:
                             return
                         }

@@ -31,18 +31,8 @@ H1=$(printf '%s\n' "${h[@]}" | median); A1=$(printf '%s\n' "${a[@]}" | median); 
 rm -rf "$WORK/capped"
 
 echo "==> 2. no cap, 1 GiB"
-publish_model "$WORK/open" 1024
-start_nginx "$WORK/open" ""
-URL="http://127.0.0.1:$PORT"
-h=() c=() rss=()
-for i in $(seq "$RUNS"); do
-    rm -rf "$WORK/open/store" "$WORK/open/c.bin"
-    timed t r -- "$HAUL" pull bench --repo "$URL" --store "$WORK/open/store" --quiet; h+=("$t"); rss+=("$r")
-    timed t r -- curl -s -o "$WORK/open/c.bin" "$URL/blobs/sha256/$BLOB"; c+=("$t")
-    printf '  run %d: haul %6.2f s (peak RSS %5.1f MiB)   curl %6.2f s\n' "$i" "${h[-1]}" "$(echo "${rss[-1]}/1024" | bc -l)" "${c[-1]}"
-done
-H2=$(printf '%s\n' "${h[@]}" | median); C2=$(printf '%s\n' "${c[@]}" | median); R2=$(printf '%s\n' "${rss[@]}" | max)
-rm -rf "$WORK/open"
+uncapped "$WORK/open" 1024 "$RUNS"
+H2=$H_MEDIAN; C2=$C_MEDIAN; R2=$RSS_MAX
 
 echo "=================================================================================="
 printf '%-46s %10s %10s %10s\n' "median wall time of $RUNS runs" "haul" "aria2c" "curl"

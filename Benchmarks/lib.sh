@@ -72,3 +72,23 @@ timed() {
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 max() { sort -n | tail -1; }
+
+# uncapped DIR SIZE_MIB RUNS: haul pull vs curl -o from nginx without a cap, printing each run; sets H_MEDIAN,
+# C_MEDIAN and RSS_MAX (KiB). Used by pull-vs-curl.sh and by engine.sh's second comparison.
+uncapped() {
+    local dir=$1 size=$2 runs=$3 h=() c=() rss=() t r i
+    publish_model "$dir" "$size"
+    start_nginx "$dir" ""
+    local url="http://127.0.0.1:$PORT"
+    for i in $(seq "$runs"); do
+        rm -rf "$dir/store" "$dir/c.bin"
+        timed t r -- "$HAUL" pull bench --repo "$url" --store "$dir/store" --quiet; h+=("$t"); rss+=("$r")
+        timed t r -- curl -s -o "$dir/c.bin" "$url/blobs/sha256/$BLOB"; c+=("$t")
+        printf '  run %d: haul %6.2f s (peak RSS %5.1f MiB)   curl %6.2f s\n' "$i" "${h[-1]}" "$(echo "${rss[-1]}/1024" | bc -l)" "${c[-1]}"
+    done
+    kill "$NGINX_PID"; wait "$NGINX_PID" 2>/dev/null || true
+    H_MEDIAN=$(printf '%s\n' "${h[@]}" | median)
+    C_MEDIAN=$(printf '%s\n' "${c[@]}" | median)
+    RSS_MAX=$(printf '%s\n' "${rss[@]}" | max)
+    rm -rf "$dir"
+}

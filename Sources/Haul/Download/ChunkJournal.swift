@@ -77,7 +77,13 @@ final class ChunkJournal: Sendable {
 
     /// Records a verified chunk now (durable at the next ``checkpoint()``).
     func record(_ chunk: Int) throws {
-        try append(Self.encode(UInt32(chunk)), sync: false)
+        // Held across the write so records land in order with no gap.
+        try state.withLock { state in
+            guard !state.closed else { return }
+            try Self.encode(UInt32(chunk)).withUnsafeBytes { try file.write($0, at: state.length) }
+            state.length += 4
+            state.unsynced += 1
+        }
     }
 
     /// Makes every recorded chunk durable: fsync the partial file, then append a checkpoint and fsync the journal.
@@ -89,16 +95,6 @@ final class ChunkJournal: Sendable {
             try file.sync()
             state.length += 4
             state.unsynced = 0
-        }
-    }
-
-    private func append(_ bytes: [UInt8], sync: Bool) throws {
-        // Held across the write so records land in order with no gap.
-        try state.withLock { state in
-            guard !state.closed else { return }
-            try bytes.withUnsafeBytes { try file.write($0, at: state.length) }
-            state.length += Int64(bytes.count)
-            state.unsynced += 1
         }
     }
 

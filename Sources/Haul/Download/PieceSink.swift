@@ -20,7 +20,6 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
     private var hasher = SHA256()
     private var filled: Int64 = 0
     private var pending: [ByteBuffer] = []
-    private(set) var newlyVerified: Int64 = 0
 
     private let mirror: String
     private let ifRange: String?
@@ -101,10 +100,7 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
             try part.withUnsafeReadableBytes { try blob.partial.write($0, at: at) }
             at += Int64(part.readableBytes)
         }
-        if try blob.markVerified(span.index) {
-            newlyVerified += span.size
-            meter.verified.add(span.size, ordering: .relaxed)
-        }
+        if try blob.markVerified(span.index) { meter.verified.add(span.size, ordering: .relaxed) }
         chunk += 1
         // A thief took the rest of this piece: stop here (the request is cancelled, its connection closed).
         if active.advance(pastChunk: span.index), !piece.wholeFile, chunk < piece.chunks.upperBound { throw PieceEndReached() }

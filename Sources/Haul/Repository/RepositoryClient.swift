@@ -57,8 +57,9 @@ struct RepositoryClient {
                 let failure = HTTPTransport.translate(error, url: url)
                 if failure.code == .cancelled { throw failure }
                 mirrors.demote(mirror, for: failure)
+                // With mirrors, try the next one at once; back off only when every mirror has been tried.
                 let other = mirrors.pick(avoiding: mirror)
-                if other != mirror, attempt < mirrors.urls.count * configurationAttempts {
+                if other != mirror, attempt % mirrors.urls.count != 0 {
                     mirror = other
                     continue
                 }
@@ -69,5 +70,4 @@ struct RepositoryClient {
         }
     }
 
-    private var configurationAttempts: Int { transport.configuration.retry.maximumAttempts }
 }

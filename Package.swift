@@ -82,7 +82,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "HaulCoreTests", dependencies: ["HaulCore", "HaulTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "HaulCoreTests", dependencies: ["HaulCore", "HaulTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "HaulServerTests",
             dependencies: [
@@ -101,7 +102,8 @@ let package = Package(
 // has no `main` of its own and links only with `-sanitize=fuzzer -parse-as-library`.
 if Context.environment["HAUL_FUZZ"] != nil {
     package.targets.append(
-        .executableTarget(name: "HaulFuzz", dependencies: ["HaulCore"], path: "Fuzz/HaulFuzz", swiftSettings: swiftSettings)
+        .executableTarget(
+            name: "HaulFuzz", dependencies: ["HaulCore"], path: "Fuzz/HaulFuzz", swiftSettings: swiftSettings)
     )
     package.products.append(.executable(name: "haul-fuzz", targets: ["HaulFuzz"]))
 }

@@ -34,9 +34,13 @@ public struct RepositoryServer: Sendable {
 
     /// Creates a server for the folder at `root`.
     /// - Throws: ``HaulError`` `.invalidArgument` when `root` is not a folder.
-    public init(root: String, configuration: Configuration = .init(), logger: Logger = Logger(label: "haul.serve")) throws {
+    public init(root: String, configuration: Configuration = .init(), logger: Logger = Logger(label: "haul.serve"))
+        throws
+    {
         guard FileSystem.isDirectory(root) else {
-            throw HaulError(.invalidArgument, "\(root) is not a folder. Pass the repository folder `haul publish --repo` wrote.", context: ["path": root])
+            throw HaulError(
+                .invalidArgument, "\(root) is not a folder. Pass the repository folder `haul publish --repo` wrote.",
+                context: ["path": root])
         }
         self.root = root
         self.configuration = configuration
@@ -45,7 +49,9 @@ public struct RepositoryServer: Sendable {
     }
 
     /// Builds the Hummingbird application; `onRunning` receives the bound port.
-    public func buildApplication(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+    public func buildApplication(onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        -> some ApplicationProtocol
+    {
         Application(
             responder: FileResponder(root: root, injector: injector),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "haul"),

@@ -38,6 +38,7 @@ public enum Fixtures {
         for (index, (path, size)) in files.enumerated() {
             try writeRandomFile("\(source)/\(path)", size: size, seed: seeds?[index] ?? UInt64(index + 1))
         }
-        return try Publisher(repositoryPath: repo).publish(source, name: try ModelName(name), version: try ModelVersion(version))
+        return try Publisher(repositoryPath: repo).publish(
+            source, name: try ModelName(name), version: try ModelVersion(version))
     }
 }

@@ -10,7 +10,9 @@ public struct HaulProcess {
             let path = candidate.appendingPathComponent("haul").path
             if FileManager.default.isExecutableFile(atPath: path) { return path }
         }
-        throw HaulError(.invalidArgument, "The haul binary was not found next to \(folder.path); run `swift build` before `swift test`.")
+        throw HaulError(
+            .invalidArgument,
+            "The haul binary was not found next to \(folder.path); run `swift build` before `swift test`.")
     }
 
     /// The result of a finished run.
@@ -24,7 +26,9 @@ public struct HaulProcess {
     }
 
     /// Starts `haul` with `arguments`; output goes to files in `logFolder`.
-    public static func start(_ arguments: [String], environment: [String: String] = [:], logFolder: String) throws -> (Process, String, String) {
+    public static func start(_ arguments: [String], environment: [String: String] = [:], logFolder: String) throws -> (
+        Process, String, String
+    ) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try binary())
         process.arguments = arguments
@@ -44,7 +48,9 @@ public struct HaulProcess {
     }
 
     /// Runs `haul` to completion (at most `timeout`).
-    public static func run(_ arguments: [String], environment: [String: String] = [:], logFolder: String, timeout: Duration = .seconds(60)) async throws -> Result {
+    public static func run(
+        _ arguments: [String], environment: [String: String] = [:], logFolder: String, timeout: Duration = .seconds(60)
+    ) async throws -> Result {
         let (process, out, err) = try start(arguments, environment: environment, logFolder: logFolder)
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
@@ -54,7 +60,8 @@ public struct HaulProcess {
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        let status =
+            process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
         return Result(
             status: status, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
             stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")

@@ -5,7 +5,9 @@ import HaulCore
 public enum Nginx {
     /// The nginx binary, or nil when it is not installed (the README's test command installs it).
     public static var binary: String? {
-        ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx", "/opt/homebrew/bin/nginx"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx", "/opt/homebrew/bin/nginx"].first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
     }
 
     /// A running nginx.
@@ -24,13 +26,20 @@ public enum Nginx {
     }
 
     /// Starts nginx serving `root` (optional `extra` directives inside `location /`), runs `body`, stops nginx.
-    public static func withServer<R>(root: String, extra: String = "", _ body: (URL) async throws -> R) async throws -> R {
+    public static func withServer<R>(root: String, extra: String = "", _ body: (URL) async throws -> R) async throws
+        -> R
+    {
         try await withRunningServer(root: root, extra: extra) { try await body($0.url) }
     }
 
     /// Like ``withServer(root:extra:_:)``, giving the body the server's access log too.
-    public static func withRunningServer<R>(root: String, extra: String = "", _ body: (Server) async throws -> R) async throws -> R {
-        guard let binary else { throw HaulError(.invalidArgument, "nginx is not installed; run the README's test command, which installs it.") }
+    public static func withRunningServer<R>(root: String, extra: String = "", _ body: (Server) async throws -> R)
+        async throws -> R
+    {
+        guard let binary else {
+            throw HaulError(
+                .invalidArgument, "nginx is not installed; run the README's test command, which installs it.")
+        }
         let prefix = NSTemporaryDirectory() + "haul-nginx-\(UUID().uuidString)"
         try FileSystem.createDirectory("\(prefix)/logs")
         defer { try? FileSystem.remove(prefix) }
@@ -69,7 +78,8 @@ public enum Nginx {
             process.waitUntilExit()
         }
         try await FreePort.waitUntilListening(port)
-        return try await body(Server(url: URL(string: "http://127.0.0.1:\(port)/")!, accessLog: "\(prefix)/logs/access.log"))
+        return try await body(
+            Server(url: URL(string: "http://127.0.0.1:\(port)/")!, accessLog: "\(prefix)/logs/access.log"))
     }
 }
 
@@ -85,7 +95,9 @@ public enum FreePort {
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
         }
         guard bound else { throw HaulError(.fileSystem, "Cannot bind a loopback port.") }
         return Int(UInt16(bigEndian: address.sin_port))
@@ -100,7 +112,9 @@ public enum FreePort {
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
             address.sin_port = in_port_t(UInt16(port).bigEndian)
             let connected = withUnsafePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                }
             }
             close(fd)
             if connected { return }

@@ -22,7 +22,9 @@ public func filesUnder(_ folder: String) throws -> [String: Data] {
     guard let walker = FileManager.default.enumerator(atPath: folder) else { return result }
     while let relative = walker.nextObject() as? String {
         var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: "\(folder)/\(relative)", isDirectory: &isDirectory), !isDirectory.boolValue {
+        if FileManager.default.fileExists(atPath: "\(folder)/\(relative)", isDirectory: &isDirectory),
+            !isDirectory.boolValue
+        {
             result[relative] = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(relative)"))
         }
     }

@@ -12,14 +12,19 @@ struct CLITests {
         try await withTemporaryDirectory { dir in
             try Fixtures.writeRandomFile("\(dir)/model/weights.bin", size: 5 << 20, seed: 1)
             try Fixtures.writeRandomFile("\(dir)/model/config.json", size: 100, seed: 2)
-            let publish = try await HaulProcess.run(["publish", "\(dir)/model", "--repo", "\(dir)/repo", "--name", "tiny", "--version", "1.0"], logFolder: dir)
+            let publish = try await HaulProcess.run(
+                ["publish", "\(dir)/model", "--repo", "\(dir)/repo", "--name", "tiny", "--version", "1.0"],
+                logFolder: dir)
             #expect(publish.status == 0, "\(publish.stderr)")
             #expect(publish.stdout.contains("Published tiny@1.0: 2 files"))
-            let again = try await HaulProcess.run(["publish", "\(dir)/model", "--repo", "\(dir)/repo", "--name", "tiny", "--version", "1.0"], logFolder: dir)
+            let again = try await HaulProcess.run(
+                ["publish", "\(dir)/model", "--repo", "\(dir)/repo", "--name", "tiny", "--version", "1.0"],
+                logFolder: dir)
             #expect(again.status == 0 && again.stdout.contains("nothing changed"))
 
             let port = try FreePort.find()
-            let (server, serverOut, _) = try HaulProcess.start(["serve", "\(dir)/repo", "--port", "\(port)"], logFolder: dir)
+            let (server, serverOut, _) = try HaulProcess.start(
+                ["serve", "\(dir)/repo", "--port", "\(port)"], logFolder: dir)
             defer {
                 server.terminate()
                 server.waitUntilExit()
@@ -27,11 +32,14 @@ struct CLITests {
             try await FreePort.waitUntilListening(port)
             var announced = false
             for _ in 0..<100 where !announced {
-                announced = try String(contentsOfFile: serverOut, encoding: .utf8).contains("Serving \(dir)/repo on http://127.0.0.1:\(port)/")
+                announced = try String(contentsOfFile: serverOut, encoding: .utf8).contains(
+                    "Serving \(dir)/repo on http://127.0.0.1:\(port)/")
                 if !announced { try await Task.sleep(for: .milliseconds(50)) }
             }
             #expect(announced, "haul serve prints where it listens")
-            let env = ["HAUL_STORE": "\(dir)/store", "HAUL_REPOSITORY": "http://127.0.0.1:\(port)", "HAUL_ALLOW_UNSIGNED": "1"]
+            let env = [
+                "HAUL_STORE": "\(dir)/store", "HAUL_REPOSITORY": "http://127.0.0.1:\(port)", "HAUL_ALLOW_UNSIGNED": "1",
+            ]
 
             let pull = try await HaulProcess.run(["pull", "tiny"], environment: env, logFolder: dir)
             #expect(pull.status == 0, "\(pull.stderr)")
@@ -66,7 +74,9 @@ struct CLITests {
     func unreachable() async throws {
         try await withTemporaryDirectory { dir in
             let port = try FreePort.find()
-            let result = try await HaulProcess.run(["pull", "m", "--repo", "http://127.0.0.1:\(port)", "--store", "\(dir)/store", "--allow-unsigned"], logFolder: dir)
+            let result = try await HaulProcess.run(
+                ["pull", "m", "--repo", "http://127.0.0.1:\(port)", "--store", "\(dir)/store", "--allow-unsigned"],
+                logFolder: dir)
             #expect(result.status == 3, "\(result.stderr)")
             #expect(result.stderr.contains("error: Cannot reach 127.0.0.1"))
         }
@@ -75,20 +85,24 @@ struct CLITests {
     @Test("SIGINT stops a pull with exit 130, keeps the partial, and the next pull resumes")
     func interrupt() async throws {
         try await withTemporaryDirectory { dir in
-            let report = try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 16 << 20)])
+            let report = try Fixtures.publish(
+                repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 16 << 20)])
             let blob = report.manifest.files[0].sha256.hex
             let slow = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 4 << 20))])
             try await withTestOrigin(root: "\(dir)/repo", faults: slow) { server, url in
                 let args = ["pull", "m", "--repo", url.absoluteString, "--store", "\(dir)/store", "--allow-unsigned"]
                 let (process, _, err) = try HaulProcess.start(args, logFolder: dir)
-                while !FileSystem.exists("\(dir)/store/partial/\(blob).journal") || (FileSystem.fileSize("\(dir)/store/partial/\(blob).journal") ?? 0) < 100 {
+                while !FileSystem.exists("\(dir)/store/partial/\(blob).journal")
+                    || (FileSystem.fileSize("\(dir)/store/partial/\(blob).journal") ?? 0) < 100
+                {
                     try await Task.sleep(for: .milliseconds(20))
                 }
                 kill(process.processIdentifier, SIGINT)
                 let stopped = ContinuousClock.now
                 process.waitUntilExit()
                 #expect(ContinuousClock.now - stopped < .seconds(3), "stops promptly")
-                #expect(process.terminationStatus == 130, "\((try? String(contentsOfFile: err, encoding: .utf8)) ?? "")")
+                #expect(
+                    process.terminationStatus == 130, "\((try? String(contentsOfFile: err, encoding: .utf8)) ?? "")")
                 #expect(FileSystem.exists("\(dir)/store/partial/\(blob).partial"))
                 #expect(!FileSystem.exists("\(dir)/store/blobs/sha256/\(blob)"))
                 server.injector.replacePlan(FaultPlan())

@@ -12,7 +12,8 @@ struct CrashTests {
     func killNine() async throws {
         try await withTemporaryDirectory { dir in
             let size = 96 << 20
-            let report = try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", size)])
+            let report = try Fixtures.publish(
+                repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", size)])
             let file = report.manifest.files[0]
             let spans = file.chunkSpans
             let store = try ContentStore(root: "\(dir)/store")
@@ -20,7 +21,9 @@ struct CrashTests {
             // cannot finish the 96 MiB, so every kill lands mid-transfer.
             let slow = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 2 << 20))])
             try await withTestOrigin(root: "\(dir)/repo", faults: slow) { server, url in
-                let args = ["pull", "m", "--repo", url.absoluteString, "--store", "\(dir)/store", "--quiet", "--allow-unsigned"]
+                let args = [
+                    "pull", "m", "--repo", url.absoluteString, "--store", "\(dir)/store", "--quiet", "--allow-unsigned",
+                ]
                 var journaled = Set<Int>()
                 var kills = 0
                 while kills < 20 {
@@ -31,7 +34,9 @@ struct CrashTests {
                     #expect(process.terminationReason == .uncaughtSignal, "the pull was still running when killed")
                     kills += 1
                     #expect(!store.hasBlob(file.sha256, size: file.size), "nothing under a final name")
-                    let contents = try ChunkJournal.read(path: store.journalPath(file.sha256), digest: file.sha256, size: file.size, chunkCount: spans.count)
+                    let contents = try ChunkJournal.read(
+                        path: store.journalPath(file.sha256), digest: file.sha256, size: file.size,
+                        chunkCount: spans.count)
                     let now = contents.confirmed.union(contents.unconfirmed)
                     #expect(journaled.isSubset(of: now), "no verified chunk is forgotten")
                     journaled = now
@@ -44,7 +49,8 @@ struct CrashTests {
                     let partial = try Data(contentsOf: URL(fileURLWithPath: store.partialPath(file.sha256)))
                     for chunk in now {
                         let span = spans[chunk]
-                        #expect(SHA256Digest.of(partial[Int(span.offset)..<Int(span.end)]) == span.sha256, "chunk \(chunk)")
+                        #expect(
+                            SHA256Digest.of(partial[Int(span.offset)..<Int(span.end)]) == span.sha256, "chunk \(chunk)")
                     }
                 }
                 #expect(kills == 20 && !journaled.isEmpty)
@@ -56,7 +62,9 @@ struct CrashTests {
                 // an idle connection takes over their tail).
                 let fetched = server.injector.bytesSent(pathContains: "/blobs/")
                 let missing = Int64(size) - journaled.reduce(Int64(0)) { $0 + spans[$1].size }
-                #expect(fetched >= missing && fetched <= missing + 8 * (4 << 20), "the final pull fetched \(fetched) bytes; \(missing) were missing")
+                #expect(
+                    fetched >= missing && fetched <= missing + 8 * (4 << 20),
+                    "the final pull fetched \(fetched) bytes; \(missing) were missing")
                 #expect(try filesUnder("\(dir)/store/models/m/1") == filesUnder("\(dir)/src"))
             }
         }
@@ -66,16 +74,22 @@ struct CrashTests {
     func concurrentProcesses() async throws {
         try await withTemporaryDirectory { dir in
             let size = 24 << 20
-            try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", size), ("small.json", 2000)])
+            try Fixtures.publish(
+                repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1",
+                files: [("model.bin", size), ("small.json", 2000)])
             let slow = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 4 << 20))])
             try await withTestOrigin(root: "\(dir)/repo", faults: slow) { server, url in
-                let args = ["pull", "m", "--repo", url.absoluteString, "--store", "\(dir)/store", "--quiet", "--allow-unsigned"]
+                let args = [
+                    "pull", "m", "--repo", url.absoluteString, "--store", "\(dir)/store", "--quiet", "--allow-unsigned",
+                ]
                 async let first = HaulProcess.run(args, logFolder: dir)
                 async let second = HaulProcess.run(args, logFolder: dir)
                 let results = try await [first, second]
                 #expect(results.allSatisfy { $0.status == 0 }, "\(results.map(\.stderr))")
                 let fetched = server.injector.bytesSent(pathContains: "/blobs/")
-                #expect(fetched >= Int64(size + 2000) && fetched < Int64(size) * 3 / 2, "the blobs were downloaded once (\(fetched) bytes)")
+                #expect(
+                    fetched >= Int64(size + 2000) && fetched < Int64(size) * 3 / 2,
+                    "the blobs were downloaded once (\(fetched) bytes)")
                 #expect(try filesUnder("\(dir)/store/models/m/1") == filesUnder("\(dir)/src"))
                 #expect(FileSystem.contents(of: "\(dir)/store/blobs/sha256").count == 2)
                 #expect(FileSystem.contents(of: "\(dir)/store/partial").allSatisfy { $0.hasSuffix(".lock") })

@@ -43,7 +43,10 @@ struct ChunkerTests {
         let edited = Array(data[..<1000]) + Fixtures.randomBytes(777, seed: 99) + Array(data[1000...])
         func boundaries(_ cuts: [Int64]) -> Set<Int64> {
             var offset: Int64 = 0
-            return Set(cuts.map { offset += $0; return offset })
+            return Set(
+                cuts.map {
+                    offset += $0; return offset
+                })
         }
         let original = boundaries(Self.cuts(data, bufferSize: 1 << 20))
         let shifted = Set(boundaries(Self.cuts(edited, bufferSize: 1 << 20)).map { $0 - 777 })

@@ -60,12 +60,18 @@ struct FormatTests {
 
     static let payloadType = "application/vnd.haul.index.v1+json"
     static func index(_ payload: String, type: String = payloadType) -> Data {
-        Data(#"{"payloadType":"\#(type)","payload":"\#(Data(payload.utf8).base64EncodedString())","signatures":[]}"#.utf8)
+        Data(
+            #"{"payloadType":"\#(type)","payload":"\#(Data(payload.utf8).base64EncodedString())","signatures":[]}"#.utf8
+        )
     }
-    static func payload(schema: String = "1", repository: String = #""r""#, version: String = "1", expires: String = #""2030-01-01T00:00:00Z""#, models: String? = nil, trust: String? = nil) -> String {
+    static func payload(
+        schema: String = "1", repository: String = #""r""#, version: String = "1",
+        expires: String = #""2030-01-01T00:00:00Z""#, models: String? = nil, trust: String? = nil
+    ) -> String {
         let entry = #"{"manifest":"\#(digest)","manifestSize":10,"size":5}"#
         let models = models ?? #"{"m":{"latest":"1","versions":{"1":\#(entry)}}}"#
-        return #"{"schemaVersion":\#(schema),"repository":\#(repository),"version":\#(version),"expires":\#(expires),"models":\#(models)\#(trust.map { ",\"trust\":\($0)" } ?? "")}"#
+        return
+            #"{"schemaVersion":\#(schema),"repository":\#(repository),"version":\#(version),"expires":\#(expires),"models":\#(models)\#(trust.map { ",\"trust\":\($0)" } ?? "")}"#
     }
 
     static let badIndexes: [(String, Data)] = [
@@ -74,19 +80,75 @@ struct FormatTests {
         ("version as string", index(payload(version: #""1""#))),
         ("empty repository", index(payload(repository: #""""#))),
         ("control in repository", index(payload(repository: #""a\u0007""#))),
-        ("bad model name", index(payload(models: #"{"../x":{"latest":"1","versions":{"1":{"manifest":"\#(digest)","manifestSize":10,"size":5}}}}"#))),
-        ("bad version label", index(payload(models: #"{"m":{"latest":"a/b","versions":{"a/b":{"manifest":"\#(digest)","manifestSize":10,"size":5}}}}"#))),
-        ("latest not listed", index(payload(models: #"{"m":{"latest":"2","versions":{"1":{"manifest":"\#(digest)","manifestSize":10,"size":5}}}}"#))),
-        ("manifest size zero", index(payload(models: #"{"m":{"latest":"1","versions":{"1":{"manifest":"\#(digest)","manifestSize":0,"size":5}}}}"#))),
-        ("manifest size huge", index(payload(models: #"{"m":{"latest":"1","versions":{"1":{"manifest":"\#(digest)","manifestSize":99999999999,"size":5}}}}"#))),
-        ("negative model size", index(payload(models: #"{"m":{"latest":"1","versions":{"1":{"manifest":"\#(digest)","manifestSize":10,"size":-5}}}}"#))),
-        ("bad manifest digest", index(payload(models: #"{"m":{"latest":"1","versions":{"1":{"manifest":"abc","manifestSize":10,"size":5}}}}"#))),
+        (
+            "bad model name",
+            index(
+                payload(
+                    models:
+                        #"{"../x":{"latest":"1","versions":{"1":{"manifest":"\#(digest)","manifestSize":10,"size":5}}}}"#
+                ))
+        ),
+        (
+            "bad version label",
+            index(
+                payload(
+                    models:
+                        #"{"m":{"latest":"a/b","versions":{"a/b":{"manifest":"\#(digest)","manifestSize":10,"size":5}}}}"#
+                ))
+        ),
+        (
+            "latest not listed",
+            index(
+                payload(
+                    models:
+                        #"{"m":{"latest":"2","versions":{"1":{"manifest":"\#(digest)","manifestSize":10,"size":5}}}}"#))
+        ),
+        (
+            "manifest size zero",
+            index(
+                payload(
+                    models:
+                        #"{"m":{"latest":"1","versions":{"1":{"manifest":"\#(digest)","manifestSize":0,"size":5}}}}"#))
+        ),
+        (
+            "manifest size huge",
+            index(
+                payload(
+                    models:
+                        #"{"m":{"latest":"1","versions":{"1":{"manifest":"\#(digest)","manifestSize":99999999999,"size":5}}}}"#
+                ))
+        ),
+        (
+            "negative model size",
+            index(
+                payload(
+                    models:
+                        #"{"m":{"latest":"1","versions":{"1":{"manifest":"\#(digest)","manifestSize":10,"size":-5}}}}"#)
+            )
+        ),
+        (
+            "bad manifest digest",
+            index(
+                payload(models: #"{"m":{"latest":"1","versions":{"1":{"manifest":"abc","manifestSize":10,"size":5}}}}"#)
+            )
+        ),
         ("expires not a date", index(payload(expires: #""tomorrow""#))),
         ("wrong payload type", index(payload(), type: "text/plain")),
         ("payload not base64", Data(#"{"payloadType":"\#(payloadType)","payload":"%%%","signatures":[]}"#.utf8)),
-        ("payload not JSON", Data(#"{"payloadType":"\#(payloadType)","payload":"\#(Data("{".utf8).base64EncodedString())","signatures":[]}"#.utf8)),
+        (
+            "payload not JSON",
+            Data(
+                #"{"payloadType":"\#(payloadType)","payload":"\#(Data("{".utf8).base64EncodedString())","signatures":[]}"#
+                    .utf8)
+        ),
         ("signatures missing", Data(#"{"payloadType":"\#(payloadType)","payload":""}"#.utf8)),
-        ("trust threshold zero", index(payload(trust: #"{"keys":["ed25519:\#(Data(repeating: 1, count: 32).base64EncodedString())"],"threshold":0}"#))),
+        (
+            "trust threshold zero",
+            index(
+                payload(
+                    trust:
+                        #"{"keys":["ed25519:\#(Data(repeating: 1, count: 32).base64EncodedString())"],"threshold":0}"#))
+        ),
         ("trust without keys", index(payload(trust: #"{"keys":[],"threshold":1}"#))),
         ("trust key malformed", index(payload(trust: #"{"keys":["ed25519:abc"],"threshold":1}"#))),
     ]
@@ -121,19 +183,28 @@ struct FormatTests {
     @Test("index envelopes round-trip and bad ones are rejected")
     func index() throws {
         var index = RepositoryIndex(repository: "r", version: 3, expires: Date(timeIntervalSince1970: 2_000_000_000))
-        index.models["m"] = .init(latest: try ModelVersion("1"), versions: ["1": .init(manifest: SHA256Digest.empty, manifestSize: 10, size: 5)])
+        index.models["m"] = .init(
+            latest: try ModelVersion("1"),
+            versions: ["1": .init(manifest: SHA256Digest.empty, manifestSize: 10, size: 5)])
         let data = try CanonicalJSON.encode(SignedEnvelope.wrapping(index))
         #expect(try SignedEnvelope.decodeIndex(data).1 == index)
 
         var badLatest = index
         badLatest.models["m"]?.latest = try ModelVersion("2")
-        #expect(throws: HaulError.self) { try SignedEnvelope.decodeIndex(CanonicalJSON.encode(SignedEnvelope.wrapping(badLatest))) }
+        #expect(throws: HaulError.self) {
+            try SignedEnvelope.decodeIndex(CanonicalJSON.encode(SignedEnvelope.wrapping(badLatest)))
+        }
         var badName = index
         badName.models["../evil"] = index.models["m"]
-        #expect(throws: HaulError.self) { try SignedEnvelope.decodeIndex(CanonicalJSON.encode(SignedEnvelope.wrapping(badName))) }
+        #expect(throws: HaulError.self) {
+            try SignedEnvelope.decodeIndex(CanonicalJSON.encode(SignedEnvelope.wrapping(badName)))
+        }
         var wrongType = try SignedEnvelope.wrapping(index)
         wrongType.payloadType = "text/plain"
         #expect(throws: HaulError.self) { try SignedEnvelope.decodeIndex(CanonicalJSON.encode(wrongType)) }
-        #expect(throws: HaulError.self) { try SignedEnvelope.decodeIndex(Data(#"{"payloadType":"application/vnd.haul.index.v1+json","payload":"!!","signatures":[]}"#.utf8)) }
+        #expect(throws: HaulError.self) {
+            try SignedEnvelope.decodeIndex(
+                Data(#"{"payloadType":"application/vnd.haul.index.v1+json","payload":"!!","signatures":[]}"#.utf8))
+        }
     }
 }

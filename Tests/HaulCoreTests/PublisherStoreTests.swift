@@ -8,7 +8,9 @@ struct PublisherStoreTests {
     @Test("publish writes blobs, manifest and index; identical republish is a no-op")
     func publish() async throws {
         try await withTemporaryDirectory { dir in
-            let report = try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1.0", files: [("a.bin", 3 << 20), ("sub/b.bin", 1000), ("empty", 0)])
+            let report = try Fixtures.publish(
+                repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1.0",
+                files: [("a.bin", 3 << 20), ("sub/b.bin", 1000), ("empty", 0)])
             #expect(report.blobsWritten == 3 && !report.unchanged && report.indexVersion == 1)
             let layout = RepositoryLayout(root: "\(dir)/repo")
             for file in report.manifest.files {
@@ -17,7 +19,8 @@ struct PublisherStoreTests {
             }
             let manifestData = try Data(contentsOf: URL(fileURLWithPath: layout.manifestPath(report.manifestDigest)))
             #expect(SHA256Digest.of(manifestData) == report.manifestDigest)
-            let again = try Publisher(repositoryPath: "\(dir)/repo").publish("\(dir)/src", name: try ModelName("m"), version: try ModelVersion("1.0"))
+            let again = try Publisher(repositoryPath: "\(dir)/repo").publish(
+                "\(dir)/src", name: try ModelName("m"), version: try ModelVersion("1.0"))
             #expect(again.unchanged && again.indexVersion == 1 && again.blobsWritten == 0)
             #expect(FileSystem.contents(of: layout.stagingPath).isEmpty)
         }
@@ -26,12 +29,18 @@ struct PublisherStoreTests {
     @Test("a second version reuses unchanged blobs; a version cannot change content")
     func dedupAndImmutability() async throws {
         try await withTemporaryDirectory { dir in
-            try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/v1", name: "m", version: "1", files: [("a", 2 << 20), ("b", 5000)])
-            let v2 = try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/v2", name: "m", version: "2", files: [("a", 2 << 20), ("b", 5000)], seeds: [1, 42])
+            try Fixtures.publish(
+                repo: "\(dir)/repo", source: "\(dir)/v1", name: "m", version: "1", files: [("a", 2 << 20), ("b", 5000)])
+            let v2 = try Fixtures.publish(
+                repo: "\(dir)/repo", source: "\(dir)/v2", name: "m", version: "2",
+                files: [("a", 2 << 20), ("b", 5000)], seeds: [1, 42])
             #expect(v2.blobsWritten == 1 && v2.blobsReused == 1 && v2.indexVersion == 2)
             let index = try #require(try RepositoryLayout(root: "\(dir)/repo").loadIndex())
             #expect(index.models["m"]?.latest.string == "2" && index.models["m"]?.versions.count == 2)
-            #expect { try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/v3", name: "m", version: "1", files: [("a", 10)], seeds: [9]) } throws: { error in
+            #expect {
+                try Fixtures.publish(
+                    repo: "\(dir)/repo", source: "\(dir)/v3", name: "m", version: "1", files: [("a", 10)], seeds: [9])
+            } throws: { error in
                 (error as? HaulError)?.code == .invalidArgument
             }
         }
@@ -42,24 +51,34 @@ struct PublisherStoreTests {
         try await withTemporaryDirectory { dir in
             try Fixtures.writeRandomFile("\(dir)/src/a", size: 10, seed: 1)
             try FileManager.default.createSymbolicLink(atPath: "\(dir)/src/link", withDestinationPath: "/etc/passwd")
-            #expect(throws: HaulError.self) { try Publisher(repositoryPath: "\(dir)/repo").publish("\(dir)/src", name: try ModelName("m"), version: try ModelVersion("1")) }
-            #expect(throws: HaulError.self) { try Publisher(repositoryPath: "\(dir)/repo").publish("\(dir)/nope", name: try ModelName("m"), version: try ModelVersion("1")) }
+            #expect(throws: HaulError.self) {
+                try Publisher(repositoryPath: "\(dir)/repo").publish(
+                    "\(dir)/src", name: try ModelName("m"), version: try ModelVersion("1"))
+            }
+            #expect(throws: HaulError.self) {
+                try Publisher(repositoryPath: "\(dir)/repo").publish(
+                    "\(dir)/nope", name: try ModelName("m"), version: try ModelVersion("1"))
+            }
         }
     }
 
     @Test("install links blobs into a model folder; uninstall collects garbage; verify finds corruption")
     func storeLifecycle() async throws {
         try await withTemporaryDirectory { dir in
-            let report = try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("x/a", 5000), ("b", 10)])
+            let report = try Fixtures.publish(
+                repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("x/a", 5000), ("b", 10)])
             let store = try ContentStore(root: "\(dir)/store")
             let layout = RepositoryLayout(root: "\(dir)/repo")
             for file in report.manifest.files {
-                try FileManager.default.copyItem(atPath: layout.blobPath(file.sha256), toPath: store.partialPath(file.sha256))
+                try FileManager.default.copyItem(
+                    atPath: layout.blobPath(file.sha256), toPath: store.partialPath(file.sha256))
                 try store.commitBlob(from: store.partialPath(file.sha256), digest: file.sha256)
             }
             let data = try Data(contentsOf: URL(fileURLWithPath: layout.manifestPath(report.manifestDigest)))
-            try store.install(report.manifest, manifestData: data, manifestDigest: report.manifestDigest, repository: "test")
-            #expect(try filesUnder(store.modelPath(try ModelName("m"), try ModelVersion("1"))) == filesUnder("\(dir)/src"))
+            try store.install(
+                report.manifest, manifestData: data, manifestDigest: report.manifestDigest, repository: "test")
+            #expect(
+                try filesUnder(store.modelPath(try ModelName("m"), try ModelVersion("1"))) == filesUnder("\(dir)/src"))
             #expect(try store.installedModels().map(\.name.string) == ["m"])
             #expect(try store.verify(removeCorrupt: false).corruptBlobs.isEmpty)
 

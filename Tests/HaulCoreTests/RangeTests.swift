@@ -3,27 +3,29 @@ import Testing
 
 @Suite("HTTP byte ranges")
 struct RangeTests {
-    @Test("Range header decisions for a 1000-byte resource", arguments: [
-        (nil, RangeDecision.full),
-        ("bytes=0-499", .partial(0...499)),
-        ("bytes=500-", .partial(500...999)),
-        ("bytes=-200", .partial(800...999)),
-        ("bytes=-2000", .partial(0...999)),
-        ("bytes=990-2000", .partial(990...999)),
-        ("bytes=999-999", .partial(999...999)),
-        ("BYTES=0-0", .partial(0...0)),
-        ("bytes = 1-2", .partial(1...2)),
-        ("bytes=1000-", .unsatisfiable),
-        ("bytes=5000-6000", .unsatisfiable),
-        ("bytes=-0", .unsatisfiable),
-        ("bytes=5-1", .full),
-        ("bytes=0-1,5-6", .full),
-        ("items=0-1", .full),
-        ("bytes=abc", .full),
-        ("bytes=-", .full),
-        ("bytes=1-x", .full),
-        ("bytes=+1-2", .full),
-    ] as [(String?, RangeDecision)])
+    @Test(
+        "Range header decisions for a 1000-byte resource",
+        arguments: [
+            (nil, RangeDecision.full),
+            ("bytes=0-499", .partial(0...499)),
+            ("bytes=500-", .partial(500...999)),
+            ("bytes=-200", .partial(800...999)),
+            ("bytes=-2000", .partial(0...999)),
+            ("bytes=990-2000", .partial(990...999)),
+            ("bytes=999-999", .partial(999...999)),
+            ("BYTES=0-0", .partial(0...0)),
+            ("bytes = 1-2", .partial(1...2)),
+            ("bytes=1000-", .unsatisfiable),
+            ("bytes=5000-6000", .unsatisfiable),
+            ("bytes=-0", .unsatisfiable),
+            ("bytes=5-1", .full),
+            ("bytes=0-1,5-6", .full),
+            ("items=0-1", .full),
+            ("bytes=abc", .full),
+            ("bytes=-", .full),
+            ("bytes=1-x", .full),
+            ("bytes=+1-2", .full),
+        ] as [(String?, RangeDecision)])
     func decide(_ header: String?, expected: RangeDecision) {
         #expect(ByteRange.decide(header: header, size: 1000) == expected)
     }
@@ -34,16 +36,18 @@ struct RangeTests {
         #expect(ByteRange.decide(header: "bytes=-5", size: 0) == .unsatisfiable)
     }
 
-    @Test("Content-Range parsing", arguments: [
-        ("bytes 0-499/1000", ByteRange.ContentRange(range: 0...499, size: 1000)),
-        ("bytes 0-499/*", ByteRange.ContentRange(range: 0...499, size: nil)),
-        ("bytes */1000", ByteRange.ContentRange(range: nil, size: 1000)),
-        ("bytes 500-499/1000", nil),
-        ("bytes 0-1000/1000", nil),
-        ("bytes */*", nil),
-        ("0-499/1000", nil),
-        ("bytes 0-a/1000", nil),
-    ] as [(String, ByteRange.ContentRange?)])
+    @Test(
+        "Content-Range parsing",
+        arguments: [
+            ("bytes 0-499/1000", ByteRange.ContentRange(range: 0...499, size: 1000)),
+            ("bytes 0-499/*", ByteRange.ContentRange(range: 0...499, size: nil)),
+            ("bytes */1000", ByteRange.ContentRange(range: nil, size: 1000)),
+            ("bytes 500-499/1000", nil),
+            ("bytes 0-1000/1000", nil),
+            ("bytes */*", nil),
+            ("0-499/1000", nil),
+            ("bytes 0-a/1000", nil),
+        ] as [(String, ByteRange.ContentRange?)])
     func contentRange(_ text: String, expected: ByteRange.ContentRange?) {
         #expect(ByteRange.parseContentRange(text) == expected)
     }

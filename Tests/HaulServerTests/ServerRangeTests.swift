@@ -16,7 +16,9 @@ struct ServerRangeTests {
         var body: [UInt8]
     }
 
-    static func request(_ url: URL, _ path: String, method: HTTPMethod = .GET, headers: [(String, String)] = []) async throws -> Answer {
+    static func request(_ url: URL, _ path: String, method: HTTPMethod = .GET, headers: [(String, String)] = [])
+        async throws -> Answer
+    {
         let base = url.absoluteString.hasSuffix("/") ? String(url.absoluteString.dropLast()) : url.absoluteString
         var request = HTTPClientRequest(url: base + (path.hasPrefix("/") ? path : "/" + path))
         request.method = method
@@ -29,7 +31,8 @@ struct ServerRangeTests {
     /// A repository with one 100 000-byte blob; returns its URL path and bytes.
     static func withRepository(_ body: @escaping @Sendable (URL, String, [UInt8]) async throws -> Void) async throws {
         try await withTemporaryDirectory { dir in
-            let report = try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("f", 100_000)])
+            let report = try Fixtures.publish(
+                repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("f", 100_000)])
             let bytes = Fixtures.randomBytes(100_000, seed: 1)
             let path = RepositoryLayout.blobPath(report.manifest.files[0].sha256)
             try await withTestOrigin(root: "\(dir)/repo") { _, url in try await body(url, path, bytes) }
@@ -58,7 +61,9 @@ struct ServerRangeTests {
             #expect(open.status == 206 && open.body == Array(bytes[99_990...]))
 
             let beyond = try await Self.request(url, path, headers: [("Range", "bytes=100000-")])
-            #expect(beyond.status == 416 && beyond.headers.first(name: "Content-Range") == "bytes */100000" && beyond.body.isEmpty)
+            #expect(
+                beyond.status == 416 && beyond.headers.first(name: "Content-Range") == "bytes */100000"
+                    && beyond.body.isEmpty)
 
             let multi = try await Self.request(url, path, headers: [("Range", "bytes=0-1,5-6")])
             #expect(multi.status == 200 && multi.body.count == 100_000)
@@ -76,10 +81,12 @@ struct ServerRangeTests {
         }
     }
 
-    @Test("never serves anything outside the repository, hidden files or symlinks", arguments: [
-        "/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/blobs/..%2f..%2fetc/passwd", "/.staging/x", "/blobs",
-        "/blobs/sha256/%00", "/link", "/nothing", "/blobs\\sha256",
-    ])
+    @Test(
+        "never serves anything outside the repository, hidden files or symlinks",
+        arguments: [
+            "/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/blobs/..%2f..%2fetc/passwd", "/.staging/x", "/blobs",
+            "/blobs/sha256/%00", "/link", "/nothing", "/blobs\\sha256",
+        ])
     func traversal(_ path: String) async throws {
         try await withTemporaryDirectory { dir in
             try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("f", 10)])
@@ -107,21 +114,24 @@ struct ServerRangeTests {
         }
     }
 
-    @Test("response plans follow RFC 9110", arguments: [
-        (nil, nil, nil, 200, "0-99"),
-        ("bytes=0-9", nil, nil, 206, "0-9"),
-        ("bytes=0-9", "\"e\"", nil, 206, "0-9"),
-        ("bytes=0-9", "\"x\"", nil, 200, "0-99"),
-        ("bytes=0-9", "Mon, 01 Jan 2024 00:00:00 GMT", nil, 200, "0-99"),
-        ("bytes=500-", nil, nil, 416, ""),
-        (nil, nil, "\"e\"", 304, ""),
-        (nil, nil, "W/\"e\"", 304, ""),
-        (nil, nil, "*", 304, ""),
-        (nil, nil, "\"a\", \"e\"", 304, ""),
-        (nil, nil, "\"a\"", 200, "0-99"),
-    ] as [(String?, String?, String?, Int, String)])
+    @Test(
+        "response plans follow RFC 9110",
+        arguments: [
+            (nil, nil, nil, 200, "0-99"),
+            ("bytes=0-9", nil, nil, 206, "0-9"),
+            ("bytes=0-9", "\"e\"", nil, 206, "0-9"),
+            ("bytes=0-9", "\"x\"", nil, 200, "0-99"),
+            ("bytes=0-9", "Mon, 01 Jan 2024 00:00:00 GMT", nil, 200, "0-99"),
+            ("bytes=500-", nil, nil, 416, ""),
+            (nil, nil, "\"e\"", 304, ""),
+            (nil, nil, "W/\"e\"", 304, ""),
+            (nil, nil, "*", 304, ""),
+            (nil, nil, "\"a\", \"e\"", 304, ""),
+            (nil, nil, "\"a\"", 200, "0-99"),
+        ] as [(String?, String?, String?, Int, String)])
     func plans(_ range: String?, _ ifRange: String?, _ ifNoneMatch: String?, _ status: Int, _ bytes: String) {
-        let plan = ResponsePlan.decide(size: 100, etag: "\"e\"", rangeHeader: range, ifRange: ifRange, ifNoneMatch: ifNoneMatch)
+        let plan = ResponsePlan.decide(
+            size: 100, etag: "\"e\"", rangeHeader: range, ifRange: ifRange, ifNoneMatch: ifNoneMatch)
         #expect(plan.status == status)
         #expect(plan.range.map { "\($0.lowerBound)-\($0.upperBound)" } ?? "" == bytes)
     }

@@ -18,9 +18,13 @@ struct EngineTests {
     func rateLimit() async throws {
         try await withTemporaryDirectory { dir in
             let size: Int64 = 40 << 20
-            try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("a.bin", Int(size) - (2 << 20)), ("b.bin", 2 << 20)])
+            try Fixtures.publish(
+                repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1",
+                files: [("a.bin", Int(size) - (2 << 20)), ("b.bin", 2 << 20)])
             try await withTestOrigin(root: "\(dir)/repo") { _, url in
-                try await withTestManager(repository: [url], store: "\(dir)/store", configure: { $0.transfer.rateLimit = 4 << 20 }) { manager in
+                try await withTestManager(
+                    repository: [url], store: "\(dir)/store", configure: { $0.transfer.rateLimit = 4 << 20 }
+                ) { manager in
                     // Measured over the transfer itself (index, manifest and install excluded), from progress samples.
                     let samples = TimedSamples()
                     try await manager.downloadModel("m") { samples.append($0) }
@@ -30,17 +34,21 @@ struct EngineTests {
                     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
                     let rate = Double(last.1.bytesDone - first.1.bytesDone) / seconds
                     #expect(seconds > 9, "the sample spans most of the transfer (\(seconds) s)")
-                    #expect(abs(rate - Double(4 << 20)) / Double(4 << 20) < 0.05, "measured \(rate / 1_048_576) MiB/s over \(seconds) s")
+                    #expect(
+                        abs(rate - Double(4 << 20)) / Double(4 << 20) < 0.05,
+                        "measured \(rate / 1_048_576) MiB/s over \(seconds) s")
                 }
             }
         }
     }
 
-    @Test("an ETag change mid-download: the guarded range is refused, asked again under the new validator, and verified")
+    @Test(
+        "an ETag change mid-download: the guarded range is refused, asked again under the new validator, and verified")
     func etagChange() async throws {
         try await withTemporaryDirectory { dir in
             // 48 MiB makes 24 pieces for 8 connections, so new requests start after the change.
-            try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 48 << 20)])
+            try Fixtures.publish(
+                repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 48 << 20)])
             let slow = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 4 << 20))])
             try await withTestOrigin(root: "\(dir)/repo", faults: slow) { server, url in
                 try await withTestManager(repository: [url], store: "\(dir)/store") { manager in
@@ -48,7 +56,8 @@ struct EngineTests {
                         group.addTask { try await manager.downloadModel("m") }
                         group.addTask {
                             while manager.downloadProgress("m") < 0.2 { try await Task.sleep(for: .milliseconds(10)) }
-                            server.injector.replacePlan(FaultPlan([.init(pathContains: "/blobs/", .changeETag("replaced"))]))
+                            server.injector.replacePlan(
+                                FaultPlan([.init(pathContains: "/blobs/", .changeETag("replaced"))]))
                         }
                         try await group.waitForAll()
                     }
@@ -66,7 +75,9 @@ struct EngineTests {
     @Test("small files are fetched while a large one is still transferring")
     func smallAlongsideLarge() async throws {
         try await withTemporaryDirectory { dir in
-            try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("big.bin", 16 << 20), ("a.json", 500), ("b.json", 700)])
+            try Fixtures.publish(
+                repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1",
+                files: [("big.bin", 16 << 20), ("a.json", 500), ("b.json", 700)])
             try await withTestOrigin(root: "\(dir)/repo") { server, url in
                 try await withTestManager(repository: [url], store: "\(dir)/store") { manager in
                     try await manager.downloadModel("m")
@@ -74,7 +85,9 @@ struct EngineTests {
                 let blobs = server.injector.requests.filter { $0.path.contains("/blobs/") }
                 let firstBig = try #require(blobs.firstIndex { $0.plannedBytes > 1000 })
                 let smalls = blobs.indices.filter { blobs[$0].plannedBytes <= 1000 }
-                #expect(smalls.count == 2 && smalls.allSatisfy { $0 < firstBig + 8 }, "small files start with the first wave of requests")
+                #expect(
+                    smalls.count == 2 && smalls.allSatisfy { $0 < firstBig + 8 },
+                    "small files start with the first wave of requests")
             }
         }
     }
@@ -87,10 +100,13 @@ struct StealingTests {
         try await withTemporaryDirectory { dir in
             // 64 MiB in 4 MiB pieces over 4 connections; the first piece's request is throttled to 512 KiB/s
             // (8 s alone), the others are fast.
-            try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 64 << 20)])
+            try Fixtures.publish(
+                repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 64 << 20)])
             let slowFirst = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 512 << 10), times: 1)])
             try await withTestOrigin(root: "\(dir)/repo", faults: slowFirst) { server, url in
-                try await withTestManager(repository: [url], store: "\(dir)/store", configure: { $0.transfer.connections = 4 }) { manager in
+                try await withTestManager(
+                    repository: [url], store: "\(dir)/store", configure: { $0.transfer.connections = 4 }
+                ) { manager in
                     let started = ContinuousClock.now
                     try await manager.downloadModel("m")
                     #expect(ContinuousClock.now - started < .seconds(6), "the slow piece did not hold the transfer up")
@@ -100,8 +116,16 @@ struct StealingTests {
                 let first = try #require(blobs.first?.range.flatMap { ByteRange.decide(header: $0, size: 64 << 20) })
                 guard case .partial(let slow) = first else { Issue.record("the first request was not a range"); return }
                 // A later request starts strictly inside the slow piece: its back half was stolen.
-                let stolen = blobs.dropFirst().compactMap { $0.range.flatMap { ByteRange.decide(header: $0, size: 64 << 20) } }
-                    .contains { if case .partial(let r) = $0 { r.lowerBound > slow.lowerBound && r.lowerBound <= slow.upperBound } else { false } }
+                let stolen = blobs.dropFirst().compactMap {
+                    $0.range.flatMap { ByteRange.decide(header: $0, size: 64 << 20) }
+                }
+                .contains {
+                    if case .partial(let r) = $0 {
+                        r.lowerBound > slow.lowerBound && r.lowerBound <= slow.upperBound
+                    } else {
+                        false
+                    }
+                }
                 #expect(stolen)
             }
         }

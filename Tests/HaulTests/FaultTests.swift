@@ -12,7 +12,8 @@ struct FaultTests {
     /// A published one-file model ("m"@"1"); body gets the repo folder, the file's manifest entry.
     static func withModel(_ body: (String, Manifest.File) async throws -> Void) async throws {
         try await withTemporaryDirectory { dir in
-            let report = try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", size)])
+            let report = try Fixtures.publish(
+                repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", size)])
             try await body(dir, report.manifest.files[0])
         }
     }
@@ -38,7 +39,10 @@ struct FaultTests {
                 }
                 // The failed request was cut at the bad chunk; only its unverified remainder was asked again.
                 let fetched = Self.blobBytes(server)
-                let retried = server.injector.requests.filter { $0.range == ByteRange.header(for: bad.offset...(bad.end - 1)) || ($0.range?.hasPrefix("bytes=\(bad.offset)-") ?? false) }
+                let retried = server.injector.requests.filter {
+                    $0.range == ByteRange.header(for: bad.offset...(bad.end - 1))
+                        || ($0.range?.hasPrefix("bytes=\(bad.offset)-") ?? false)
+                }
                 #expect(retried.count == 1, "the bad chunk is requested again exactly once")
                 #expect(fetched <= Int64(Self.size) + 32 << 20)
             }
@@ -55,7 +59,9 @@ struct FaultTests {
             try handle.close()
             try await withTestOrigin(root: "\(dir)/repo") { _, url in
                 try await withTestManager(repository: [url], store: "\(dir)/store") { manager in
-                    await #expect { try await manager.downloadModel("m") } throws: { ($0 as? HaulError)?.code == .digestMismatch }
+                    await #expect { try await manager.downloadModel("m") } throws: {
+                        ($0 as? HaulError)?.code == .digestMismatch
+                    }
                     #expect(!manager.isModelDownloaded("m"))
                 }
             }
@@ -84,7 +90,9 @@ struct FaultTests {
             let faults = FaultPlan([.init(pathContains: "/blobs/", .dropConnection(afterBytes: 1000))])
             try await withTestOrigin(root: "\(dir)/repo", faults: faults) { _, url in
                 try await withTestManager(repository: [url], store: "\(dir)/store") { manager in
-                    await #expect { try await manager.downloadModel("m") } throws: { ($0 as? HaulError)?.code == .sizeMismatch }
+                    await #expect { try await manager.downloadModel("m") } throws: {
+                        ($0 as? HaulError)?.code == .sizeMismatch
+                    }
                     #expect(!manager.isModelDownloaded("m"))
                 }
             }
@@ -155,7 +163,9 @@ struct FaultTests {
         try await Self.withModel { dir, _ in
             let faults = FaultPlan([.init(pathContains: "/blobs/", .stall(afterBytes: 100_000, seconds: 8), times: 1)])
             try await withTestOrigin(root: "\(dir)/repo", faults: faults) { _, url in
-                try await withTestManager(repository: [url], store: "\(dir)/store", configure: { $0.transfer.stallTimeout = .seconds(1) }) { manager in
+                try await withTestManager(
+                    repository: [url], store: "\(dir)/store", configure: { $0.transfer.stallTimeout = .seconds(1) }
+                ) { manager in
                     let started = ContinuousClock.now
                     try await manager.downloadModel("m")
                     #expect(ContinuousClock.now - started < .seconds(6), "did not wait for the stalled server")
@@ -168,7 +178,8 @@ struct FaultTests {
     @Test("a mirror serving corrupt data is demoted and a good one completes the download")
     func corruptMirror() async throws {
         try await Self.withModel { dir, file in
-            let everyChunk = FaultPlan(file.chunkSpans.map { .init(pathContains: "/blobs/", .corruptByte(at: $0.offset)) })
+            let everyChunk = FaultPlan(
+                file.chunkSpans.map { .init(pathContains: "/blobs/", .corruptByte(at: $0.offset)) })
             try await withTestOrigin(root: "\(dir)/repo", faults: everyChunk) { bad, badURL in
                 try await withTestOrigin(root: "\(dir)/repo") { good, goodURL in
                     try await withTestManager(repository: [badURL, goodURL], store: "\(dir)/store") { manager in

@@ -28,7 +28,9 @@ struct JournalTests {
         #expect(Self.contents([1, 2, marker, 3]) == .init(confirmed: [1, 2], unconfirmed: [3]))
         #expect(Self.contents([1, 2]) == .init(confirmed: [], unconfirmed: [1, 2]))
         #expect(Self.contents([1, marker, 2, marker]) == .init(confirmed: [1, 2], unconfirmed: []))
-        #expect(Self.contents([4, 99, marker]) == .init(confirmed: [4], unconfirmed: []), "out-of-range indices are ignored")
+        #expect(
+            Self.contents([4, 99, marker]) == .init(confirmed: [4], unconfirmed: []), "out-of-range indices are ignored"
+        )
     }
 
     @Test("a torn last record and a journal for other content are ignored")
@@ -36,11 +38,16 @@ struct JournalTests {
         let digest = SHA256Digest.empty
         try Self.withTemporaryPath { path in
             var data = ChunkJournal.header(digest: digest, size: 100, chunkCount: 10)
-            data.append(contentsOf: ChunkJournal.encode(3) + ChunkJournal.encode(ChunkJournal.checkpointMarker) + [5, 0])
+            data.append(
+                contentsOf: ChunkJournal.encode(3) + ChunkJournal.encode(ChunkJournal.checkpointMarker) + [5, 0])
             try data.write(to: URL(fileURLWithPath: path))
-            #expect(try ChunkJournal.read(path: path, digest: digest, size: 100, chunkCount: 10) == .init(confirmed: [3], unconfirmed: []))
+            #expect(
+                try ChunkJournal.read(path: path, digest: digest, size: 100, chunkCount: 10)
+                    == .init(confirmed: [3], unconfirmed: []))
             #expect(try ChunkJournal.read(path: path, digest: digest, size: 101, chunkCount: 10) == .init())
-            #expect(try ChunkJournal.read(path: path, digest: SHA256Digest.of(Data("x".utf8)), size: 100, chunkCount: 10) == .init())
+            #expect(
+                try ChunkJournal.read(path: path, digest: SHA256Digest.of(Data("x".utf8)), size: 100, chunkCount: 10)
+                    == .init())
         }
     }
 
@@ -61,21 +68,27 @@ struct JournalTests {
 
     static let piece = Piece(blob: 0, chunks: 0..<2, bytes: 100...299)
 
-    @Test("range answers are validated strictly", arguments: [
-        (206, "bytes 100-299/1000", "200", nil, true),
-        (206, "bytes 100-299/*", nil, nil, true),
-        (206, "bytes 100-298/1000", nil, nil, false),
-        (206, "bytes 0-199/1000", nil, nil, false),
-        (206, "bytes 100-299/999", nil, nil, false),
-        (206, nil, nil, nil, false),
-        (206, "bytes 100-299/1000", "201", nil, false),
-        (200, nil, "1000", nil, false),
-        (416, "bytes */1000", nil, nil, false),
-        (503, nil, nil, "2", false),
-    ] as [(Int, String?, String?, String?, Bool)])
-    func responseCheck(_ status: Int, _ contentRange: String?, _ length: String?, _ retryAfter: String?, _ accepted: Bool) {
+    @Test(
+        "range answers are validated strictly",
+        arguments: [
+            (206, "bytes 100-299/1000", "200", nil, true),
+            (206, "bytes 100-299/*", nil, nil, true),
+            (206, "bytes 100-298/1000", nil, nil, false),
+            (206, "bytes 0-199/1000", nil, nil, false),
+            (206, "bytes 100-299/999", nil, nil, false),
+            (206, nil, nil, nil, false),
+            (206, "bytes 100-299/1000", "201", nil, false),
+            (200, nil, "1000", nil, false),
+            (416, "bytes */1000", nil, nil, false),
+            (503, nil, nil, "2", false),
+        ] as [(Int, String?, String?, String?, Bool)])
+    func responseCheck(
+        _ status: Int, _ contentRange: String?, _ length: String?, _ retryAfter: String?, _ accepted: Bool
+    ) {
         let result = Result {
-            try PieceResponseCheck.check(status: status, contentRange: contentRange, contentLength: length, retryAfter: retryAfter, piece: Self.piece, size: 1000, url: "u")
+            try PieceResponseCheck.check(
+                status: status, contentRange: contentRange, contentLength: length, retryAfter: retryAfter,
+                piece: Self.piece, size: 1000, url: "u")
         }
         switch result {
         case .success(let verdict): #expect(accepted && verdict == .accept(startingAt: 100))
@@ -95,22 +108,30 @@ struct JournalTests {
         #expect(policy.decide(after: transient, attempt: 1, random: 0) == .retry(after: .milliseconds(125)))
         #expect(policy.decide(after: transient, attempt: 3, random: 1) == .retry(after: .milliseconds(1000)))
         #expect(policy.decide(after: transient, attempt: 6, random: 0) == .fail)
-        #expect(policy.decide(after: HaulError(.httpStatus, "x", context: ["status": "503", "retryAfter": "3"]), attempt: 1) == .retry(after: .seconds(3)))
-        #expect(policy.decide(after: HaulError(.httpStatus, "x", context: ["status": "503", "retryAfter": "600"]), attempt: 1) == .fail)
+        #expect(
+            policy.decide(
+                after: HaulError(.httpStatus, "x", context: ["status": "503", "retryAfter": "3"]), attempt: 1)
+                == .retry(after: .seconds(3)))
+        #expect(
+            policy.decide(
+                after: HaulError(.httpStatus, "x", context: ["status": "503", "retryAfter": "600"]), attempt: 1)
+                == .fail)
         #expect(policy.decide(after: HaulError(.httpStatus, "x", context: ["status": "404"]), attempt: 1) == .fail)
         #expect(policy.decide(after: HaulError(.insufficientSpace, "x"), attempt: 1) == .fail)
     }
 
-    @Test("redirects: at most N hops, never https to http, no control characters", arguments: [
-        ("https://a.example/x", "https://b.example/y", 1, "https://b.example/y"),
-        ("https://a.example/x", "/z", 1, "https://a.example/z"),
-        ("http://a.example/x", "https://b.example/y", 1, "https://b.example/y"),
-        ("https://a.example/x", "http://b.example/y", 1, nil),
-        ("https://a.example/x", "https://b.example/y", 6, nil),
-        ("https://a.example/x", "https://b.example/\u{0}y", 1, nil),
-        ("https://a.example/x", "ftp://b.example/y", 1, nil),
-        ("https://a.example/x", nil, 1, nil),
-    ] as [(String, String?, Int, String?)])
+    @Test(
+        "redirects: at most N hops, never https to http, no control characters",
+        arguments: [
+            ("https://a.example/x", "https://b.example/y", 1, "https://b.example/y"),
+            ("https://a.example/x", "/z", 1, "https://a.example/z"),
+            ("http://a.example/x", "https://b.example/y", 1, "https://b.example/y"),
+            ("https://a.example/x", "http://b.example/y", 1, nil),
+            ("https://a.example/x", "https://b.example/y", 6, nil),
+            ("https://a.example/x", "https://b.example/\u{0}y", 1, nil),
+            ("https://a.example/x", "ftp://b.example/y", 1, nil),
+            ("https://a.example/x", nil, 1, nil),
+        ] as [(String, String?, Int, String?)])
     func redirects(_ from: String, _ location: String?, _ hop: Int, _ expected: String?) {
         let target = try? RedirectPolicy.target(from: URL(string: from)!, location: location, hop: hop, maximum: 5)
         #expect(target?.absoluteString == expected)

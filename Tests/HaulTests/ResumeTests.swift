@@ -11,11 +11,14 @@ struct ResumeTests {
     @Test("cancelDownload stops promptly, installs nothing, and the next pull fetches only what is missing")
     func cancelThenResume() async throws {
         try await withTemporaryDirectory { dir in
-            let report = try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", Self.size)])
+            let report = try Fixtures.publish(
+                repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", Self.size)])
             let blob = report.manifest.files[0].sha256
             let slow = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 2 << 20))])
             try await withTestOrigin(root: "\(dir)/repo", faults: slow) { server, url in
-                try await withTestManager(repository: [url], store: "\(dir)/store", configure: { $0.transfer.connections = 4 }) { manager in
+                try await withTestManager(
+                    repository: [url], store: "\(dir)/store", configure: { $0.transfer.connections = 4 }
+                ) { manager in
                     let outcome = try await withThrowingTaskGroup(of: HaulError?.self) { group in
                         group.addTask {
                             do {
@@ -35,7 +38,9 @@ struct ResumeTests {
                     #expect(outcome?.code == .cancelled)
                     #expect(!manager.isModelDownloaded("m"))
                     #expect(!FileSystem.exists("\(dir)/store/blobs/sha256/\(blob.hex)"), "nothing under a final name")
-                    #expect(FileSystem.fileSize("\(dir)/store/partial/\(blob.hex).partial") == Int64(Self.size), "the partial is kept for a resume")
+                    #expect(
+                        FileSystem.fileSize("\(dir)/store/partial/\(blob.hex).partial") == Int64(Self.size),
+                        "the partial is kept for a resume")
                     #expect(FileSystem.isRegularFile("\(dir)/store/partial/\(blob.hex).journal"))
                 }
                 let firstRun = server.injector.requests.filter { $0.path.contains("/blobs/") }.count
@@ -57,14 +62,19 @@ struct ResumeTests {
     @Test("cancelling with keepPartialOnCancel off removes the partial files, as the seed did")
     func cancelAndDiscard() async throws {
         try await withTemporaryDirectory { dir in
-            let report = try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 8 << 20)])
+            let report = try Fixtures.publish(
+                repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 8 << 20)])
             let blob = report.manifest.files[0].sha256
             let slow = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 1 << 20))])
             try await withTestOrigin(root: "\(dir)/repo", faults: slow) { _, url in
-                try await withTestManager(repository: [url], store: "\(dir)/store", configure: { $0.transfer.keepPartialOnCancel = false }) { manager in
+                try await withTestManager(
+                    repository: [url], store: "\(dir)/store", configure: { $0.transfer.keepPartialOnCancel = false }
+                ) { manager in
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {
-                            await #expect { try await manager.downloadModel("m") } throws: { ($0 as? HaulError)?.code == .cancelled }
+                            await #expect { try await manager.downloadModel("m") } throws: {
+                                ($0 as? HaulError)?.code == .cancelled
+                            }
                         }
                         group.addTask {
                             while manager.downloadProgress("m") == 0 { try await Task.sleep(for: .milliseconds(10)) }
@@ -83,7 +93,8 @@ struct ResumeTests {
     @Test("discardPartial starts over")
     func discard() async throws {
         try await withTemporaryDirectory { dir in
-            let report = try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 4 << 20)])
+            let report = try Fixtures.publish(
+                repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 4 << 20)])
             let blob = report.manifest.files[0].sha256
             // A stale partial with garbage and a journal that claims nothing.
             try Fixtures.writeRandomFile("\(dir)/store/partial/\(blob.hex).partial", size: 4 << 20, seed: 99)
@@ -93,7 +104,9 @@ struct ResumeTests {
                     #expect(try filesUnder(manager.modelURL(for: "m").path) == filesUnder("\(dir)/src"))
                 }
                 let sent = server.injector.bytesSent(pathContains: "/blobs/")
-                #expect(sent >= 4 << 20 && sent < 8 << 20, "the stale partial was not trusted: everything was fetched again (\(sent) bytes)")
+                #expect(
+                    sent >= 4 << 20 && sent < 8 << 20,
+                    "the stale partial was not trusted: everything was fetched again (\(sent) bytes)")
             }
         }
     }
@@ -101,7 +114,8 @@ struct ResumeTests {
     @Test("the progress stream and the observable state follow a download")
     func progressStream() async throws {
         try await withTemporaryDirectory { dir in
-            try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 8 << 20)])
+            try Fixtures.publish(
+                repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 8 << 20)])
             let slow = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 8 << 20))])
             try await withTestOrigin(root: "\(dir)/repo", faults: slow) { _, url in
                 try await withTestManager(repository: [url], store: "\(dir)/store") { manager in

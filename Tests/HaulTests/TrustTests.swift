@@ -8,7 +8,10 @@ import Testing
 /// written to the store.
 @Suite("Trust: attacks on the repository are refused", .timeLimit(.minutes(2)))
 struct TrustTests {
-    static func publish(_ dir: String, version: String = "1", keys: [SigningKey] = [], trust: TrustPolicy? = nil, now: Date = Date(), seed: UInt64 = 1) throws {
+    static func publish(
+        _ dir: String, version: String = "1", keys: [SigningKey] = [], trust: TrustPolicy? = nil, now: Date = Date(),
+        seed: UInt64 = 1
+    ) throws {
         try Fixtures.writeRandomFile("\(dir)/src-\(version)/model.bin", size: 300_000, seed: seed)
         var configuration = Publisher.Configuration()
         configuration.signingKeys = keys
@@ -40,7 +43,9 @@ struct TrustTests {
         try await withTemporaryDirectory { dir in
             try Self.publish(dir, keys: [SigningKey()])
             try await withTestOrigin(root: "\(dir)/repo") { _, url in
-                try await withTestManager(repository: [url], store: "\(dir)/store", configure: Self.trusting([SigningKey()])) { manager in
+                try await withTestManager(
+                    repository: [url], store: "\(dir)/store", configure: Self.trusting([SigningKey()])
+                ) { manager in
                     await Self.expectRefused(.untrusted) { try await manager.downloadModel("m") }
                 }
             }
@@ -53,14 +58,20 @@ struct TrustTests {
         try await withTemporaryDirectory { dir in
             try Self.publish(dir)
             try await withTestOrigin(root: "\(dir)/repo") { _, url in
-                try await withTestManager(repository: [url], store: "\(dir)/store", configure: Self.trusting([SigningKey()])) { manager in
+                try await withTestManager(
+                    repository: [url], store: "\(dir)/store", configure: Self.trusting([SigningKey()])
+                ) { manager in
                     await Self.expectRefused(.untrusted) { try await manager.downloadModel("m") }
                 }
-                try await withTestManager(repository: [url], store: "\(dir)/store", configure: { $0.trust = TrustConfiguration() }) { manager in
+                try await withTestManager(
+                    repository: [url], store: "\(dir)/store", configure: { $0.trust = TrustConfiguration() }
+                ) { manager in
                     await Self.expectRefused(.untrusted) { try await manager.downloadModel("m") }
                 }
                 Self.expectNothingWritten(dir)
-                try await withTestManager(repository: [url], store: "\(dir)/store", configure: { $0.trust.allowUnsigned = true }) { manager in
+                try await withTestManager(
+                    repository: [url], store: "\(dir)/store", configure: { $0.trust.allowUnsigned = true }
+                ) { manager in
                     let model = try await manager.downloadModel("m")
                     #expect(model.version.string == "1")
                 }
@@ -75,17 +86,22 @@ struct TrustTests {
             try Self.publish(dir, keys: [a])
             // The attacker duplicates a's signature under b's key id and again under a's.
             let layout = RepositoryLayout(root: "\(dir)/repo")
-            var envelope = try CanonicalJSON.decode(SignedEnvelope.self, from: Data(contentsOf: URL(fileURLWithPath: layout.indexPath)), what: "index")
+            var envelope = try CanonicalJSON.decode(
+                SignedEnvelope.self, from: Data(contentsOf: URL(fileURLWithPath: layout.indexPath)), what: "index")
             envelope.signatures.append(envelope.signatures[0])
             envelope.signatures.append(.init(keyid: b.publicKey.keyID, sig: envelope.signatures[0].sig))
             try layout.writeIndex(envelope)
             try await withTestOrigin(root: "\(dir)/repo") { _, url in
-                try await withTestManager(repository: [url], store: "\(dir)/store", configure: Self.trusting([a, b], threshold: 2)) { manager in
+                try await withTestManager(
+                    repository: [url], store: "\(dir)/store", configure: Self.trusting([a, b], threshold: 2)
+                ) { manager in
                     await Self.expectRefused(.untrusted) { try await manager.downloadModel("m") }
                 }
                 Self.expectNothingWritten(dir)
                 try Self.publish(dir, version: "2", keys: [a, b], seed: 2)
-                try await withTestManager(repository: [url], store: "\(dir)/store", configure: Self.trusting([a, b], threshold: 2)) { manager in
+                try await withTestManager(
+                    repository: [url], store: "\(dir)/store", configure: Self.trusting([a, b], threshold: 2)
+                ) { manager in
                     let model = try await manager.downloadModel("m")
                     #expect(model.version.string == "2")
                 }
@@ -99,13 +115,15 @@ struct TrustTests {
             let key = SigningKey()
             try Self.publish(dir, keys: [key])
             let layout = RepositoryLayout(root: "\(dir)/repo")
-            var envelope = try CanonicalJSON.decode(SignedEnvelope.self, from: Data(contentsOf: URL(fileURLWithPath: layout.indexPath)), what: "index")
+            var envelope = try CanonicalJSON.decode(
+                SignedEnvelope.self, from: Data(contentsOf: URL(fileURLWithPath: layout.indexPath)), what: "index")
             var index = try #require(try layout.loadIndex())
             index.version += 100
             envelope.payload = try CanonicalJSON.encode(index).base64EncodedString()
             try layout.writeIndex(envelope)
             try await withTestOrigin(root: "\(dir)/repo") { _, url in
-                try await withTestManager(repository: [url], store: "\(dir)/store", configure: Self.trusting([key])) { manager in
+                try await withTestManager(repository: [url], store: "\(dir)/store", configure: Self.trusting([key])) {
+                    manager in
                     await Self.expectRefused(.untrusted) { try await manager.downloadModel("m") }
                 }
             }
@@ -122,12 +140,14 @@ struct TrustTests {
             let old = try Data(contentsOf: URL(fileURLWithPath: layout.indexPath))
             try Self.publish(dir, version: "2", keys: [key], seed: 2)
             try await withTestOrigin(root: "\(dir)/repo") { _, url in
-                try await withTestManager(repository: [url], store: "\(dir)/store", configure: Self.trusting([key])) { manager in
+                try await withTestManager(repository: [url], store: "\(dir)/store", configure: Self.trusting([key])) {
+                    manager in
                     let model = try await manager.downloadModel("m")
                     #expect(model.version.string == "2")
                 }
                 try old.write(to: URL(fileURLWithPath: layout.indexPath))  // a stale mirror or an attacker replays v1
-                try await withTestManager(repository: [url], store: "\(dir)/store", configure: Self.trusting([key])) { manager in
+                try await withTestManager(repository: [url], store: "\(dir)/store", configure: Self.trusting([key])) {
+                    manager in
                     await Self.expectRefused(.untrusted) { try await manager.downloadModel("m", version: "1") }
                     #expect(!manager.isModelDownloaded("m", version: "1"))
                 }
@@ -141,12 +161,14 @@ struct TrustTests {
             let key = SigningKey()
             try Self.publish(dir, keys: [key])
             try await withTestOrigin(root: "\(dir)/repo") { _, url in
-                try await withTestManager(repository: [url], store: "\(dir)/store", configure: Self.trusting([key])) { manager in
+                try await withTestManager(repository: [url], store: "\(dir)/store", configure: Self.trusting([key])) {
+                    manager in
                     _ = try await manager.downloadModel("m")
                 }
                 // A newer index that expired three days ago (published "ten days ago" with the 7-day default).
                 try Self.publish(dir, version: "2", keys: [key], now: Date().addingTimeInterval(-10 * 86_400), seed: 2)
-                try await withTestManager(repository: [url], store: "\(dir)/store", configure: Self.trusting([key])) { manager in
+                try await withTestManager(repository: [url], store: "\(dir)/store", configure: Self.trusting([key])) {
+                    manager in
                     await Self.expectRefused(.untrusted) { try await manager.downloadModel("m", version: "2") }
                     #expect(!manager.isModelDownloaded("m", version: "2"))
                     let folder = try manager.modelURL(for: "m")
@@ -163,7 +185,8 @@ struct TrustTests {
             try Self.publish(dir, version: "2", seed: 2)
             let layout = RepositoryLayout(root: "\(dir)/repo")
             let index = try #require(try layout.loadIndex())
-            let v1 = try #require(index.models["m"]?.versions["1"]?.manifest), v2 = try #require(index.models["m"]?.versions["2"]?.manifest)
+            let v1 = try #require(index.models["m"]?.versions["1"]?.manifest),
+                v2 = try #require(index.models["m"]?.versions["2"]?.manifest)
             try FileSystem.remove(layout.manifestPath(v2))
             try FileManager.default.copyItem(atPath: layout.manifestPath(v1), toPath: layout.manifestPath(v2))
             try await withTestOrigin(root: "\(dir)/repo") { _, url in
@@ -171,7 +194,9 @@ struct TrustTests {
                     await Self.expectRefused(.digestMismatch) { try await manager.downloadModel("m", version: "2") }
                 }
             }
-            #expect(FileSystem.contents(of: "\(dir)/store/models").isEmpty && FileSystem.contents(of: "\(dir)/store/blobs/sha256").isEmpty)
+            #expect(
+                FileSystem.contents(of: "\(dir)/store/models").isEmpty
+                    && FileSystem.contents(of: "\(dir)/store/blobs/sha256").isEmpty)
         }
     }
 
@@ -205,16 +230,23 @@ struct TrustTests {
         try await withTemporaryDirectory { dir in
             try Self.publish(dir)
             try await withTestOrigin(root: "\(dir)/repo") { _, target in
-                let toTarget = FaultPlan([.init(pathContains: "/index.json", .redirect(to: target.appendingPathComponent("index.json").absoluteString))])
+                let toTarget = FaultPlan([
+                    .init(
+                        pathContains: "/index.json",
+                        .redirect(to: target.appendingPathComponent("index.json").absoluteString))
+                ])
                 try await withTestOrigin(root: "\(dir)/repo", faults: toTarget) { edge, url in
                     try await withTestManager(repository: [url], store: "\(dir)/store") { manager in
                         let model = try await manager.downloadModel("m")
-                    #expect(model.version.string == "1")
+                        #expect(model.version.string == "1")
                     }
                     #expect(edge.injector.requests.contains { $0.status == 302 })
                 }
             }
-            try await withTestOrigin(root: "\(dir)/repo", faults: FaultPlan([.init(pathContains: "/index.json", .redirect(to: "/index.json"))])) { loop, url in
+            try await withTestOrigin(
+                root: "\(dir)/repo",
+                faults: FaultPlan([.init(pathContains: "/index.json", .redirect(to: "/index.json"))])
+            ) { loop, url in
                 try await withTestManager(repository: [url], store: "\(dir)/store2") { manager in
                     await Self.expectRefused(.badResponse) { try await manager.downloadModel("m") }
                 }
@@ -230,24 +262,28 @@ struct TrustTests {
             // Without a rotation, the new key alone is not trusted.
             try Self.publish(dir, keys: [new])
             try await withTestOrigin(root: "\(dir)/repo") { _, url in
-                try await withTestManager(repository: [url], store: "\(dir)/fresh", configure: Self.trusting([old])) { manager in
+                try await withTestManager(repository: [url], store: "\(dir)/fresh", configure: Self.trusting([old])) {
+                    manager in
                     await Self.expectRefused(.untrusted) { try await manager.downloadModel("m") }
                 }
             }
             try FileSystem.remove("\(dir)/repo")
             try Self.publish(dir, keys: [old], trust: TrustPolicy(keys: [new.publicKey]))
             try await withTestOrigin(root: "\(dir)/repo") { _, url in
-                try await withTestManager(repository: [url], store: "\(dir)/store", configure: Self.trusting([old])) { manager in
+                try await withTestManager(repository: [url], store: "\(dir)/store", configure: Self.trusting([old])) {
+                    manager in
                     _ = try await manager.downloadModel("m")
                 }
                 try Self.publish(dir, version: "2", keys: [new], seed: 2)
-                try await withTestManager(repository: [url], store: "\(dir)/store", configure: Self.trusting([old])) { manager in
+                try await withTestManager(repository: [url], store: "\(dir)/store", configure: Self.trusting([old])) {
+                    manager in
                     let model = try await manager.downloadModel("m")
                     #expect(model.version.string == "2")
                 }
                 // And the old key alone no longer suffices.
                 try Self.publish(dir, version: "3", keys: [old], seed: 3)
-                try await withTestManager(repository: [url], store: "\(dir)/store", configure: Self.trusting([old])) { manager in
+                try await withTestManager(repository: [url], store: "\(dir)/store", configure: Self.trusting([old])) {
+                    manager in
                     await Self.expectRefused(.untrusted) { try await manager.downloadModel("m") }
                 }
             }
@@ -265,7 +301,9 @@ struct TrustTests {
                     let found = try await withThrowingTaskGroup(of: [AvailableUpdate]?.self) { group in
                         let (reports, continuation) = AsyncStream<[AvailableUpdate]>.makeStream()
                         group.addTask {
-                            try await manager.runPeriodicUpdateChecks(every: .milliseconds(50)) { continuation.yield($0) }
+                            try await manager.runPeriodicUpdateChecks(every: .milliseconds(50)) {
+                                continuation.yield($0)
+                            }
                             return nil
                         }
                         group.addTask {
@@ -288,7 +326,8 @@ struct TrustTests {
             try Self.publish(dir)
             try FileSystem.createDirectory("\(dir)/store/models")
             try FileSystem.createDirectory("\(dir)/outside")
-            try FileManager.default.createSymbolicLink(atPath: "\(dir)/store/models/m", withDestinationPath: "\(dir)/outside")
+            try FileManager.default.createSymbolicLink(
+                atPath: "\(dir)/store/models/m", withDestinationPath: "\(dir)/outside")
             try await withTestOrigin(root: "\(dir)/repo") { _, url in
                 try await withTestManager(repository: [url], store: "\(dir)/store") { manager in
                     await Self.expectRefused(.fileSystem) { try await manager.downloadModel("m") }
@@ -304,7 +343,8 @@ struct TrustTests {
             let key = SigningKey()
             try Self.publish(dir, keys: [key])
             try await withTestOrigin(root: "\(dir)/repo") { server, url in
-                try await withTestManager(repository: [url], store: "\(dir)/store", configure: Self.trusting([key])) { manager in
+                try await withTestManager(repository: [url], store: "\(dir)/store", configure: Self.trusting([key])) {
+                    manager in
                     try await manager.downloadModel("m")
                     server.injector.clearLog()
                     #expect(try await manager.checkForUpdates().isEmpty)
@@ -316,7 +356,8 @@ struct TrustTests {
                     #expect(installed.map(\.version.string) == ["2"])
                     #expect(try manager.installedModels().map(\.version.string) == ["2"])
                 }
-                try await withTestManager(repository: [url], store: "\(dir)/store", configure: { $0.offline = true }) { manager in
+                try await withTestManager(repository: [url], store: "\(dir)/store", configure: { $0.offline = true }) {
+                    manager in
                     await Self.expectRefused(.offline) { _ = try await manager.checkForUpdates() }
                 }
             }

@@ -34,24 +34,29 @@ public struct ModelConfig: Sendable {
     /// A configuration from the environment, falling back to `repository` and the default store.
     /// - Throws: ``HaulError`` `.invalidArgument` when no repository is given or a URL is not http(s).
     public static func fromEnvironment(
-        repository: String? = nil, mirrors: [String] = [], environment: [String: String] = ProcessInfo.processInfo.environment
+        repository: String? = nil, mirrors: [String] = [],
+        environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> ModelConfig {
         let text = repository ?? environment["HAUL_REPOSITORY"]
         var urls: [URL] = []
         for item in ((text?.split(separator: ",").map(String.init)) ?? []) + mirrors {
             urls.append(try parseRepositoryURL(item.trimmingCharacters(in: .whitespaces)))
         }
-        let store = environment["HAUL_STORE"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultStorePath(environment: environment)
+        let store =
+            environment["HAUL_STORE"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultStorePath(environment: environment)
         let offline = ["1", "true", "yes"].contains(environment["HAUL_OFFLINE"]?.lowercased() ?? "")
         var config = ModelConfig(repositoryURLs: urls, storePath: store, offline: offline)
-        config.trust.keys = try (environment["HAUL_TRUSTED_KEYS"] ?? "").split(separator: ",").map { try TrustedKey(parsing: String($0)) }
+        config.trust.keys = try (environment["HAUL_TRUSTED_KEYS"] ?? "").split(separator: ",").map {
+            try TrustedKey(parsing: String($0))
+        }
         if let text = environment["HAUL_TRUST_THRESHOLD"] {
             guard let threshold = Int(text), threshold >= 1 else {
                 throw HaulError(.invalidArgument, "HAUL_TRUST_THRESHOLD must be a whole number of at least 1.")
             }
             config.trust.threshold = threshold
         }
-        config.trust.allowUnsigned = ["1", "true", "yes"].contains(environment["HAUL_ALLOW_UNSIGNED"]?.lowercased() ?? "")
+        config.trust.allowUnsigned = ["1", "true", "yes"].contains(
+            environment["HAUL_ALLOW_UNSIGNED"]?.lowercased() ?? "")
         return config
     }
 
@@ -61,7 +66,9 @@ public struct ModelConfig: Sendable {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
             url.host != nil
         else {
-            throw HaulError(.invalidArgument, "\"\(text)\" is not an http(s) repository URL, e.g. https://models.example.com/repo.", context: ["url": text])
+            throw HaulError(
+                .invalidArgument, "\"\(text)\" is not an http(s) repository URL, e.g. https://models.example.com/repo.",
+                context: ["url": text])
         }
         return url
     }
@@ -70,12 +77,14 @@ public struct ModelConfig: Sendable {
     /// `~/Library/Caches/haul` on Apple platforms (excluded from backups by the system).
     public static func defaultStorePath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         #if canImport(Darwin)
-        let caches = FileManager.default.urls(for: .cachesDirectory, in: .userDomainMask).first?.path ?? NSTemporaryDirectory()
-        return "\(caches)/haul"
+            let caches =
+                FileManager.default.urls(for: .cachesDirectory, in: .userDomainMask).first?.path
+                ?? NSTemporaryDirectory()
+            return "\(caches)/haul"
         #else
-        if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return "\(xdg)/haul" }
-        let home = environment["HOME"] ?? NSHomeDirectory()
-        return "\(home)/.cache/haul"
+            if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return "\(xdg)/haul" }
+            let home = environment["HOME"] ?? NSHomeDirectory()
+            return "\(home)/.cache/haul"
         #endif
     }
 }

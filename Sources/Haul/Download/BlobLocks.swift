@@ -7,11 +7,14 @@ struct BlobLocks: Sendable {
     private let files: [OpenFile]
 
     /// Takes the lock of every digest in order (sorted, so two processes cannot deadlock), waiting for holders.
-    static func acquire(_ digests: [SHA256Digest], in store: ContentStore, clock: any Clock<Duration>) async throws -> BlobLocks {
+    static func acquire(_ digests: [SHA256Digest], in store: ContentStore, clock: any Clock<Duration>) async throws
+        -> BlobLocks
+    {
         var files: [OpenFile] = []
         do {
             for digest in digests {
-                let file = try OpenFile.open(store.lockPath(digest), .readWrite, options: [.create], permissions: [.ownerReadWrite])
+                let file = try OpenFile.open(
+                    store.lockPath(digest), .readWrite, options: [.create], permissions: [.ownerReadWrite])
                 files.append(file)
                 while try !file.tryLock() {
                     try await clock.sleep(for: .milliseconds(100))

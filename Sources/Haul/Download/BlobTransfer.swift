@@ -35,7 +35,8 @@ final class BlobTransfer: Sendable {
         // A partial of the wrong size is reused in place, never removed: another process might be writing it (if a lock
         // lied), and only verified bytes are ever written, so its content can only be right or unclaimed.
         let fresh = FileSystem.fileSize(partialPath) != size
-        partial = try OpenFile.open(partialPath, .readWrite, options: [.create], permissions: [.ownerReadWrite, .groupRead, .otherRead])
+        partial = try OpenFile.open(
+            partialPath, .readWrite, options: [.create], permissions: [.ownerReadWrite, .groupRead, .otherRead])
         do {
             if fresh {
                 if try partial.size() > size { try partial.resize(to: size) }
@@ -43,11 +44,13 @@ final class BlobTransfer: Sendable {
             }
             var verified = Set<Int>()
             if !fresh {
-                let contents = try ChunkJournal.read(path: journalPath, digest: digest, size: size, chunkCount: spans.count)
+                let contents = try ChunkJournal.read(
+                    path: journalPath, digest: digest, size: size, chunkCount: spans.count)
                 verified = contents.confirmed.union(try Self.recheck(contents.unconfirmed, spans: spans, in: partial))
             }
             journal = try ChunkJournal.create(
-                path: journalPath, partial: partial, digest: digest, size: size, chunkCount: spans.count, verified: verified)
+                path: journalPath, partial: partial, digest: digest, size: size, chunkCount: spans.count,
+                verified: verified)
             state = Mutex(State(verified: verified))
         } catch {
             try? partial.close()

@@ -45,7 +45,9 @@ final class ChunkJournal: Sendable {
         var contents = Contents()
         var index = data.startIndex + header.count
         while data.distance(from: index, to: data.endIndex) >= 4 {
-            let value = data[index..<(index + 4)].enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
+            let value = data[index..<(index + 4)].enumerated().reduce(UInt32(0)) {
+                $0 | UInt32($1.element) << (8 * UInt32($1.offset))
+            }
             index += 4
             if value == checkpointMarker {
                 contents.confirmed.formUnion(contents.unconfirmed)
@@ -58,7 +60,9 @@ final class ChunkJournal: Sendable {
     }
 
     /// Starts a fresh journal at `path` recording `verified` (already checked) and a checkpoint.
-    static func create(path: String, partial: OpenFile, digest: SHA256Digest, size: Int64, chunkCount: Int, verified: Set<Int>) throws -> ChunkJournal {
+    static func create(
+        path: String, partial: OpenFile, digest: SHA256Digest, size: Int64, chunkCount: Int, verified: Set<Int>
+    ) throws -> ChunkJournal {
         var data = header(digest: digest, size: size, chunkCount: chunkCount)
         if !verified.isEmpty {
             try partial.sync()

@@ -33,7 +33,10 @@ final class MirrorSet: Sendable {
             return p[index]
         }
         logger.info(
-            "demoting mirror", metadata: ["haul.mirror": "\(urls[index].absoluteString)", "haul.penalty": "\(now)", "haul.error": "\(error.code)"])
+            "demoting mirror",
+            metadata: [
+                "haul.mirror": "\(urls[index].absoluteString)", "haul.penalty": "\(now)", "haul.error": "\(error.code)",
+            ])
     }
 
     /// `path` resolved against mirror `index`.

@@ -53,7 +53,9 @@ struct ModelTransfer {
             try await group.waitForAll()
         }
         for blob in blobs where !blob.isComplete {
-            throw HaulError(.sizeMismatch, "Blob \(blob.digest) is incomplete after the transfer.", context: ["blob": blob.digest.hex])
+            throw HaulError(
+                .sizeMismatch, "Blob \(blob.digest) is incomplete after the transfer.",
+                context: ["blob": blob.digest.hex])
         }
     }
 
@@ -73,7 +75,9 @@ struct ModelTransfer {
             let validator = piece.wholeFile ? nil : blob.validator(for: mirrorKey)
             if !piece.wholeFile { headers.append(("Range", ByteRange.header(for: piece.bytes))) }
             if let validator { headers.append(("If-Range", validator)) }
-            let sink = PieceSink(blob: blob, piece: piece, active: active, meter: meter, url: url.absoluteString, mirror: mirrorKey, ifRange: validator)
+            let sink = PieceSink(
+                blob: blob, piece: piece, active: active, meter: meter, url: url.absoluteString, mirror: mirrorKey,
+                ifRange: validator)
             meter.connections.add(1, ordering: .relaxed)
             do {
                 try await transport.get(url, headers: headers, into: sink)
@@ -89,12 +93,18 @@ struct ModelTransfer {
                 meter.connections.subtract(1, ordering: .relaxed)
                 try await blocking { try blob.journal.checkpoint() }
                 let failure = HTTPTransport.translate(error, url: url)
-                if failure.code == .cancelled || Task.isCancelled { throw HaulError(.cancelled, "The download was cancelled.") }
+                if failure.code == .cancelled || Task.isCancelled {
+                    throw HaulError(.cancelled, "The download was cancelled.")
+                }
                 if failure.context["rangeIgnored"] == "true" {
                     // The origin ignores ranges: one worker fetches the whole file; the others drop their pieces.
                     guard blob.switchToWholeFile() else { return }
-                    logger.info("origin ignores Range; fetching the whole file in one request", metadata: ["haul.url": "\(url.absoluteString)"])
-                    piece = Piece(blob: piece.blob, chunks: 0..<blob.spans.count, bytes: 0...max(0, blob.size - 1), wholeFile: true)
+                    logger.info(
+                        "origin ignores Range; fetching the whole file in one request",
+                        metadata: ["haul.url": "\(url.absoluteString)"])
+                    piece = Piece(
+                        blob: piece.blob, chunks: 0..<blob.spans.count, bytes: 0...max(0, blob.size - 1),
+                        wholeFile: true)
                     continue
                 }
                 guard let remaining = remainder(of: piece, upTo: active.end, blob: blob) else {
@@ -108,7 +118,12 @@ struct ModelTransfer {
                 }
                 mirrors.demote(mirror, for: failure)
                 if case .retry(let delay) = configuration.retry.decide(after: failure, attempt: attempt) {
-                    logger.info("retrying", metadata: ["haul.url": "\(url.absoluteString)", "haul.attempt": "\(attempt)", "haul.error": "\(failure.message)", "haul.delay": "\(delay)"])
+                    logger.info(
+                        "retrying",
+                        metadata: [
+                            "haul.url": "\(url.absoluteString)", "haul.attempt": "\(attempt)",
+                            "haul.error": "\(failure.message)", "haul.delay": "\(delay)",
+                        ])
                     mirror = mirrors.pick(avoiding: mirrors.urls.count > 1 ? mirror : nil)
                     try await Task.sleep(for: delay)
                     piece = remaining
@@ -140,12 +155,17 @@ struct ModelTransfer {
         let owned = piece.chunks.clamped(to: piece.chunks.lowerBound..<max(piece.chunks.lowerBound, end))
         guard let first = owned.first(where: { !verified.contains($0) }) else { return nil }
         let last = owned.last(where: { !verified.contains($0) })!
-        return Piece(blob: piece.blob, chunks: first..<(last + 1), bytes: blob.spans[first].offset...(blob.spans[last].end - 1), wholeFile: piece.wholeFile)
+        return Piece(
+            blob: piece.blob, chunks: first..<(last + 1), bytes: blob.spans[first].offset...(blob.spans[last].end - 1),
+            wholeFile: piece.wholeFile)
     }
 
     private func fatalDigest(_ error: HaulError) -> HaulError {
         var context = error.context
         context["transient"] = nil
-        return HaulError(.digestMismatch, "The origin keeps serving bytes that do not match the manifest (\(error.message)). The repository is corrupt; ask its publisher to republish. Nothing was installed.", context: context)
+        return HaulError(
+            .digestMismatch,
+            "The origin keeps serving bytes that do not match the manifest (\(error.message)). The repository is corrupt; ask its publisher to republish. Nothing was installed.",
+            context: context)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import HaulCore
 
 /// A run of consecutive chunks of one blob, fetched with one range request.
@@ -60,17 +61,22 @@ enum PieceResponseCheck {
     /// - Throws: ``HaulError``: `.badResponse` (with `rangeIgnored=true` for a 200 to a range request),
     ///   `.httpStatus` (transient for 408/429/5xx, with `retryAfter`), `.sizeMismatch` for 416.
     static func check(
-        status: Int, contentRange: String?, contentLength: String?, retryAfter: String?, piece: Piece, size: Int64, url: String
+        status: Int, contentRange: String?, contentLength: String?, retryAfter: String?, piece: Piece, size: Int64,
+        url: String
     ) throws -> Verdict {
         var context = ["url": url, "status": "\(status)"]
         switch status {
         case 206 where !piece.wholeFile:
-            guard let header = contentRange, let parsed = ByteRange.parseContentRange(header), parsed.range == piece.bytes,
+            guard let header = contentRange, let parsed = ByteRange.parseContentRange(header),
+                parsed.range == piece.bytes,
                 parsed.size == nil || parsed.size == size
             else {
                 context["contentRange"] = contentRange ?? "(none)"
                 context["transient"] = "true"
-                throw HaulError(.badResponse, "\(url) answered bytes \(piece.bytes) with Content-Range \(contentRange ?? "(none)"); the response was discarded.", context: context)
+                throw HaulError(
+                    .badResponse,
+                    "\(url) answered bytes \(piece.bytes) with Content-Range \(contentRange ?? "(none)"); the response was discarded.",
+                    context: context)
             }
             try checkLength(contentLength, expected: piece.length, context: context, url: url)
             return .accept(startingAt: piece.bytes.lowerBound)
@@ -83,22 +89,33 @@ enum PieceResponseCheck {
             context["transient"] = "true"
             throw HaulError(.badResponse, "\(url) ignored the Range header and sent the whole file.", context: context)
         case 416:
-            throw HaulError(.sizeMismatch, "\(url) says bytes \(piece.bytes) do not exist: the file on the origin is shorter than the manifest declares. The repository is inconsistent; republish it.", context: context)
+            throw HaulError(
+                .sizeMismatch,
+                "\(url) says bytes \(piece.bytes) do not exist: the file on the origin is shorter than the manifest declares. The repository is inconsistent; republish it.",
+                context: context)
         case 404, 410:
-            throw HaulError(.httpStatus, "\(url) was not found (\(status)). The repository is incomplete or the URL is wrong.", context: context)
+            throw HaulError(
+                .httpStatus, "\(url) was not found (\(status)). The repository is incomplete or the URL is wrong.",
+                context: context)
         default:
-            if let retryAfter, let seconds = Double(retryAfter.trimmingCharacters(in: .whitespaces)) { context["retryAfter"] = "\(seconds)" }
+            if let retryAfter, let seconds = Double(retryAfter.trimmingCharacters(in: .whitespaces)) {
+                context["retryAfter"] = "\(seconds)"
+            }
             let transient = status == 408 || status == 429 || (500...599).contains(status)
-            throw HaulError(.httpStatus, transient ? "\(url) answered \(status); the origin is overloaded or down. Retrying." : "\(url) answered \(status).", context: context)
+            throw HaulError(
+                .httpStatus,
+                transient
+                    ? "\(url) answered \(status); the origin is overloaded or down. Retrying."
+                    : "\(url) answered \(status).", context: context)
         }
     }
 
     private static func checkLength(_ header: String?, expected: Int64, context: [String: String], url: String) throws {
         guard let header else { return }
         guard Int64(header.trimmingCharacters(in: .whitespaces)) == expected else {
-            throw HaulError(.badResponse, "\(url) declared Content-Length \(header) where \(expected) bytes were expected.", context: context.merging(["transient": "true"]) { a, _ in a })
+            throw HaulError(
+                .badResponse, "\(url) declared Content-Length \(header) where \(expected) bytes were expected.",
+                context: context.merging(["transient": "true"]) { a, _ in a })
         }
     }
 }
-
-import Foundation

@@ -40,7 +40,9 @@ final class ActivePiece: Sendable {
     /// Gives away the back half of what remains, if at least `minimumChunks` remain and, at the rate seen so far
     /// (measured over at least `warmUp`), finishing alone would take longer than `worthIt`. A fast piece is left
     /// alone: cutting its request short would waste what is already in flight.
-    func split(minimumChunks: Int, warmUp: Duration = .milliseconds(300), worthIt: Duration = .milliseconds(500)) -> Range<Int>? {
+    func split(minimumChunks: Int, warmUp: Duration = .milliseconds(300), worthIt: Duration = .milliseconds(500))
+        -> Range<Int>?
+    {
         guard stealable else { return nil }
         let elapsed = ContinuousClock.now - started
         guard elapsed >= warmUp else { return nil }
@@ -50,7 +52,10 @@ final class ActivePiece: Sendable {
             let bytesLeft = spans[s.next..<s.end].reduce(Int64(0)) { $0 + $1.size }
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let rate = Double(max(s.received, 1)) / seconds
-            guard Double(bytesLeft) / rate >= Double(worthIt.components.seconds) + Double(worthIt.components.attoseconds) / 1e18 else { return nil }
+            guard
+                Double(bytesLeft) / rate >= Double(worthIt.components.seconds) + Double(worthIt.components.attoseconds)
+                    / 1e18
+            else { return nil }
             let cut = s.next + (remaining + 1) / 2
             defer { s.end = cut }
             return cut..<s.end
@@ -91,7 +96,9 @@ final class PieceQueue: Sendable {
             for (victim, handle) in s.active.values.sorted(by: { $0.1.remaining > $1.1.remaining }) {
                 guard let stolen = handle.split(minimumChunks: 2) else { continue }
                 let chunks = spans(victim.blob)
-                let piece = Piece(blob: victim.blob, chunks: stolen, bytes: chunks[stolen.lowerBound].offset...(chunks[stolen.upperBound - 1].end - 1))
+                let piece = Piece(
+                    blob: victim.blob, chunks: stolen,
+                    bytes: chunks[stolen.lowerBound].offset...(chunks[stolen.upperBound - 1].end - 1))
                 let active = ActivePiece(piece, spans: chunks)
                 s.active[ObjectIdentifier(active)] = (piece, active)
                 return .fetch(piece, active)
@@ -101,7 +108,9 @@ final class PieceQueue: Sendable {
     }
 
     /// Forgets a piece that is done (or failed).
-    func finish(_ active: ActivePiece) { _ = state.withLock { $0.active.removeValue(forKey: ObjectIdentifier(active)) } }
+    func finish(_ active: ActivePiece) {
+        _ = state.withLock { $0.active.removeValue(forKey: ObjectIdentifier(active)) }
+    }
 }
 
 /// Thrown by a sink whose piece reached an end a thief pulled in: not a failure.

@@ -27,7 +27,10 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
     private let active: ActivePiece
 
     /// - Parameter ifRange: the `If-Range` validator the request carried.
-    init(blob: BlobTransfer, piece: Piece, active: ActivePiece, meter: ProgressMeter, url: String, mirror: String, ifRange: String?) {
+    init(
+        blob: BlobTransfer, piece: Piece, active: ActivePiece, meter: ProgressMeter, url: String, mirror: String,
+        ifRange: String?
+    ) {
         self.active = active
         self.mirror = mirror
         self.ifRange = ifRange
@@ -44,13 +47,19 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
             // If-Range failed: the file on the origin changed. Chunks already verified still match the manifest; the
             // range is asked again under the new validator, and its bytes are verified the same way.
             throw HaulError(
-                .badResponse, "\(url) has changed since the download started (If-Range failed); asking for the range again.",
+                .badResponse,
+                "\(url) has changed since the download started (If-Range failed); asking for the range again.",
                 context: ["url": url, "transient": "true", "validatorChanged": "true"])
         }
-        if changed { throw HaulError(.badResponse, "\(url) changed its ETag during the download.", context: ["url": url, "transient": "true"]) }
+        if changed {
+            throw HaulError(
+                .badResponse, "\(url) changed its ETag during the download.",
+                context: ["url": url, "transient": "true"])
+        }
         let verdict = try PieceResponseCheck.check(
             status: Int(head.status.code), contentRange: head.headers.first(name: "Content-Range"),
-            contentLength: head.headers.first(name: "Content-Length"), retryAfter: head.headers.first(name: "Retry-After"),
+            contentLength: head.headers.first(name: "Content-Length"),
+            retryAfter: head.headers.first(name: "Retry-After"),
             piece: piece, size: blob.size, url: url)
         switch verdict {
         case .accept(let start):
@@ -63,7 +72,9 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
     func receiveBody(_ buffer: ByteBuffer) throws {
         guard buffer.readableBytes > 0 else { return }
         guard offset + Int64(buffer.readableBytes) <= end else {
-            throw HaulError(.sizeMismatch, "\(url) sent more bytes than requested; the response was cut off and discarded.", context: ["url": url, "transient": "true"])
+            throw HaulError(
+                .sizeMismatch, "\(url) sent more bytes than requested; the response was cut off and discarded.",
+                context: ["url": url, "transient": "true"])
         }
         var rest = buffer
         while rest.readableBytes > 0 {
@@ -93,7 +104,10 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
             throw HaulError(
                 .digestMismatch,
                 "Chunk \(span.index) of blob \(blob.digest.hex.prefix(12)) from \(url) does not match its SHA-256; it will be fetched again.",
-                context: ["url": url, "chunk": "\(span.index)", "expected": span.sha256.hex, "actual": digest.hex, "transient": "true"])
+                context: [
+                    "url": url, "chunk": "\(span.index)", "expected": span.sha256.hex, "actual": digest.hex,
+                    "transient": "true",
+                ])
         }
         var at = span.offset
         for part in parts {
@@ -103,12 +117,17 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
         if try blob.markVerified(span.index) { meter.verified.add(span.size, ordering: .relaxed) }
         chunk += 1
         // A thief took the rest of this piece: stop here (the request is cancelled, its connection closed).
-        if active.advance(pastChunk: span.index), !piece.wholeFile, chunk < piece.chunks.upperBound { throw PieceEndReached() }
+        if active.advance(pastChunk: span.index), !piece.wholeFile, chunk < piece.chunks.upperBound {
+            throw PieceEndReached()
+        }
     }
 
     func receiveEnd() throws {
         guard offset == end else {
-            throw HaulError(.sizeMismatch, "\(url) ended the body after \(offset - piece.bytes.lowerBound) of \(end - piece.bytes.lowerBound) bytes.", context: ["url": url, "transient": "true"])
+            throw HaulError(
+                .sizeMismatch,
+                "\(url) ended the body after \(offset - piece.bytes.lowerBound) of \(end - piece.bytes.lowerBound) bytes.",
+                context: ["url": url, "transient": "true"])
         }
     }
 }

@@ -28,12 +28,16 @@ extension LocalModelManager {
         let id = UUID()
         let (cancelSignal, cancelContinuation) = AsyncStream<Void>.makeStream()
         try register(name, Running(id: id, cancel: cancelContinuation, meter: meter))
-        await setState(name) { $0.isDownloading = true; $0.lastError = nil }
+        await setState(name) {
+            $0.isDownloading = true; $0.lastError = nil
+        }
         do {
             let model = try await withThrowingTaskGroup(of: InstalledModel?.self) { group in
                 group.addTask { try await self.perform(reference, meter: meter, discardPartial: discardPartial) }
                 group.addTask {
-                    for await _ in cancelSignal { throw HaulError(.cancelled, "The download of \(name) was cancelled.") }
+                    for await _ in cancelSignal {
+                        throw HaulError(.cancelled, "The download of \(name) was cancelled.")
+                    }
                     return nil
                 }
                 group.addTask { try await self.report(name, meter: meter, onProgress: onProgress) }
@@ -47,9 +51,15 @@ extension LocalModelManager {
             await finish(name, id: id, snapshot: meter.snapshot(), error: nil, onProgress: onProgress)
             return model
         } catch {
-            let failure = (error as? HaulError) ?? (error is CancellationError ? HaulError(.cancelled, "The download of \(name) was cancelled.") : HTTPTransport.translate(error, url: config.repositoryURLs[0]))
+            let failure =
+                (error as? HaulError)
+                ?? (error is CancellationError
+                    ? HaulError(.cancelled, "The download of \(name) was cancelled.")
+                    : HTTPTransport.translate(error, url: config.repositoryURLs[0]))
             meter.setPhase(.failed)
-            if failure.code == .cancelled, discardPartial || !config.transfer.keepPartialOnCancel { removePartials(meter) }
+            if failure.code == .cancelled, discardPartial || !config.transfer.keepPartialOnCancel {
+                removePartials(meter)
+            }
             await finish(name, id: id, snapshot: meter.snapshot(), error: failure, onProgress: onProgress)
             throw failure
         }
@@ -90,9 +100,12 @@ extension LocalModelManager {
 
     // MARK: - The pipeline
 
-    private func perform(_ reference: ModelReference, meter: ProgressMeter, discardPartial: Bool) async throws -> InstalledModel {
+    private func perform(_ reference: ModelReference, meter: ProgressMeter, discardPartial: Bool) async throws
+        -> InstalledModel
+    {
         let mirrors = MirrorSet(urls: config.repositoryURLs, logger: logger)
-        let repository = RepositoryClient(transport: transport, mirrors: mirrors, limits: FormatLimits(), logger: logger)
+        let repository = RepositoryClient(
+            transport: transport, mirrors: mirrors, limits: FormatLimits(), logger: logger)
         meter.setPhase(.resolving)
         let (index, _) = try await trustedIndex(repository)
         let (version, entry) = try index.entry(for: reference.name, version: reference.version)
@@ -104,7 +117,10 @@ extension LocalModelManager {
         }
         let (manifest, manifestData) = try await repository.fetchManifest(entry)
         guard manifest.name == reference.name, manifest.version == version else {
-            throw HaulError(.invalidRepositoryData, "The manifest for \(reference.name)@\(version) describes \(manifest.name)@\(manifest.version); the repository is inconsistent.")
+            throw HaulError(
+                .invalidRepositoryData,
+                "The manifest for \(reference.name)@\(version) describes \(manifest.name)@\(manifest.version); the repository is inconsistent."
+            )
         }
         var unique: [SHA256Digest: Manifest.File] = [:]
         for file in manifest.files where unique[file.sha256] == nil { unique[file.sha256] = file }
@@ -113,16 +129,29 @@ extension LocalModelManager {
         let locks = try await BlobLocks.acquire(Array(unique.keys).sorted(), in: store, clock: clock)
         defer { locks.release() }
         let missing = unique.values.filter { !store.hasBlob($0.sha256, size: $0.size) }.sorted { $0.path < $1.path }
-        meter.verified.store(unique.values.filter { store.hasBlob($0.sha256, size: $0.size) }.reduce(0) { $0 + $1.size }, ordering: .relaxed)
+        meter.verified.store(
+            unique.values.filter { store.hasBlob($0.sha256, size: $0.size) }.reduce(0) { $0 + $1.size },
+            ordering: .relaxed)
         try checkSpace(for: missing, discardPartial: discardPartial)
         meter.setPhase(.downloading)
-        meter.partialPaths.withLock { $0 = missing.flatMap { [store.partialPath($0.sha256), store.journalPath($0.sha256)] } }
-        let transfer = ModelTransfer(store: store, transport: transport, mirrors: mirrors, configuration: config.transfer, meter: meter, logger: logger)
+        meter.partialPaths.withLock {
+            $0 = missing.flatMap { [store.partialPath($0.sha256), store.journalPath($0.sha256)] }
+        }
+        let transfer = ModelTransfer(
+            store: store, transport: transport, mirrors: mirrors, configuration: config.transfer, meter: meter,
+            logger: logger)
         try await transfer.run(missing, discardPartial: discardPartial)
         try Task.checkCancellation()
         meter.setPhase(.installing)
-        let receipt = try store.install(manifest, manifestData: manifestData, manifestDigest: entry.manifest, repository: config.repositoryURLs[0].absoluteString)
-        logger.debug("installed", metadata: ["haul.model": "\(reference.name)@\(version)", "haul.path": "\(store.modelPath(reference.name, version))"])
+        let receipt = try store.install(
+            manifest, manifestData: manifestData, manifestDigest: entry.manifest,
+            repository: config.repositoryURLs[0].absoluteString)
+        logger.debug(
+            "installed",
+            metadata: [
+                "haul.model": "\(reference.name)@\(version)",
+                "haul.path": "\(store.modelPath(reference.name, version))",
+            ])
         return InstalledModel(receipt, store: store)
     }
 
@@ -142,8 +171,13 @@ extension LocalModelManager {
     }
 
     private func offlineInstall(_ reference: ModelReference) throws -> InstalledModel {
-        do { return try installed(reference.name.string, version: reference.version?.string) } catch let error as HaulError where error.code == .notInstalled {
-            throw HaulError(.offline, "Offline mode is on and \(reference) is not installed. Turn offline mode off (unset HAUL_OFFLINE) to download it.", context: ["model": reference.description])
+        do { return try installed(reference.name.string, version: reference.version?.string) } catch let error
+            as HaulError where error.code == .notInstalled
+        {
+            throw HaulError(
+                .offline,
+                "Offline mode is on and \(reference) is not installed. Turn offline mode off (unset HAUL_OFFLINE) to download it.",
+                context: ["model": reference.description])
         }
     }
 }

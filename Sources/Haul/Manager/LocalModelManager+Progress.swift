@@ -5,14 +5,17 @@ extension LocalModelManager {
     func register(_ name: String, _ entry: Running) throws {
         try running.withLock { table in
             guard table[name] == nil else {
-                throw HaulError(.invalidArgument, "\(name) is already being downloaded by this manager.", context: ["model": name])
+                throw HaulError(
+                    .invalidArgument, "\(name) is already being downloaded by this manager.", context: ["model": name])
             }
             table[name] = entry
         }
     }
 
     /// Publishes snapshots until cancelled.
-    func report(_ name: String, meter: ProgressMeter, onProgress: @escaping @Sendable (DownloadProgress) -> Void) async throws -> InstalledModel? {
+    func report(_ name: String, meter: ProgressMeter, onProgress: @escaping @Sendable (DownloadProgress) -> Void)
+        async throws -> InstalledModel?
+    {
         while !Task.isCancelled {
             let snapshot = meter.snapshot()
             onProgress(snapshot)
@@ -28,7 +31,10 @@ extension LocalModelManager {
         for listener in listeners { listener.yield(snapshot) }
     }
 
-    func finish(_ name: String, id: UUID, snapshot: DownloadProgress, error: HaulError?, onProgress: @Sendable (DownloadProgress) -> Void) async {
+    func finish(
+        _ name: String, id: UUID, snapshot: DownloadProgress, error: HaulError?,
+        onProgress: @Sendable (DownloadProgress) -> Void
+    ) async {
         onProgress(snapshot)
         publish(name, snapshot)
         let entry = running.withLock { table -> Running? in
@@ -54,7 +60,8 @@ extension LocalModelManager {
     func removePartials(_ meter: ProgressMeter) {
         for path in meter.partialPaths.withLock({ $0 }) {
             do { try FileSystem.remove(path) } catch {
-                logger.info("could not remove a partial file", metadata: ["haul.path": "\(path)", "haul.error": "\(error)"])
+                logger.info(
+                    "could not remove a partial file", metadata: ["haul.path": "\(path)", "haul.error": "\(error)"])
             }
         }
     }

@@ -33,7 +33,8 @@ extension LocalModelManager {
             guard let entry = index.models[model.name.string], model.version < entry.latest,
                 let version = entry.versions[entry.latest.string]
             else { return nil }
-            return AvailableUpdate(name: model.name, installed: model.version, available: entry.latest, size: version.size)
+            return AvailableUpdate(
+                name: model.name, installed: model.version, available: entry.latest, size: version.size)
         }
     }
 
@@ -42,12 +43,15 @@ extension LocalModelManager {
     /// - Returns: the versions installed.
     @discardableResult
     public func update(
-        _ name: String? = nil, prune: Bool = false, onProgress: @escaping @Sendable (ModelName, DownloadProgress) -> Void = { _, _ in }
+        _ name: String? = nil, prune: Bool = false,
+        onProgress: @escaping @Sendable (ModelName, DownloadProgress) -> Void = { _, _ in }
     ) async throws -> [InstalledModel] {
         let wanted = try name.map(ModelName.init)
         var installed: [InstalledModel] = []
         for update in try await checkForUpdates() where wanted == nil || update.name == wanted {
-            let model = try await downloadModel(update.name.string, version: update.available.string) { onProgress(update.name, $0) }
+            let model = try await downloadModel(update.name.string, version: update.available.string) {
+                onProgress(update.name, $0)
+            }
             installed.append(model)
             if prune {
                 for old in try installedModels() where old.name == model.name && old.version != model.version {

@@ -36,7 +36,10 @@ public final class LocalModelManager: Sendable {
     /// - Parameters:
     ///   - clock: the clock for progress sampling and waits (injected for tests). Default: `ContinuousClock()`.
     /// - Throws: ``HaulError`` `.fileSystem` when the store folder cannot be created.
-    public init(config: ModelConfig, clock: any Clock<Duration> = ContinuousClock(), logger: Logger = Logger(label: "haul", factory: { _ in SwiftLogNoOpLogHandler() })) throws {
+    public init(
+        config: ModelConfig, clock: any Clock<Duration> = ContinuousClock(),
+        logger: Logger = Logger(label: "haul", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) throws {
         self.config = config
         self.store = try ContentStore(root: config.storePath)
         self.transport = HTTPTransport(configuration: config.transfer, logger: logger)
@@ -70,7 +73,9 @@ public final class LocalModelManager: Sendable {
 
     /// The folder holding the model's files (the newest installed version when `version` is nil).
     /// - Throws: ``HaulError`` `.notInstalled` when it is not installed; `.invalidArgument` for a bad name.
-    public func modelURL(for name: String, version: String? = nil) throws -> URL { try installed(name, version: version).url }
+    public func modelURL(for name: String, version: String? = nil) throws -> URL {
+        try installed(name, version: version).url
+    }
 
     /// Every installed model version.
     public func installedModels() throws -> [InstalledModel] {
@@ -83,9 +88,13 @@ public final class LocalModelManager: Sendable {
     @discardableResult
     public func deleteModel(_ name: String, version: String? = nil) throws -> Int64 {
         let modelName = try ModelName(name)
-        let versions = try installedModels().filter { $0.name == modelName && (version == nil || $0.version.string == version) }
+        let versions = try installedModels().filter {
+            $0.name == modelName && (version == nil || $0.version.string == version)
+        }
         guard !versions.isEmpty else {
-            throw HaulError(.notInstalled, "\(name)\(version.map { "@\($0)" } ?? "") is not installed; `haul list` shows what is.", context: ["model": name])
+            throw HaulError(
+                .notInstalled, "\(name)\(version.map { "@\($0)" } ?? "") is not installed; `haul list` shows what is.",
+                context: ["model": name])
         }
         var freed: Int64 = 0
         for model in versions { freed += try store.uninstall(model.name, model.version) }
@@ -98,7 +107,10 @@ public final class LocalModelManager: Sendable {
         let wanted = try version.map(ModelVersion.init)
         let matches = try installedModels().filter { $0.name == modelName && (wanted == nil || $0.version == wanted) }
         guard let model = matches.max(by: { $0.version < $1.version }) else {
-            throw HaulError(.notInstalled, "\(name)\(version.map { "@\($0)" } ?? "") is not installed. Download it with `haul pull \(name)`.", context: ["model": name])
+            throw HaulError(
+                .notInstalled,
+                "\(name)\(version.map { "@\($0)" } ?? "") is not installed. Download it with `haul pull \(name)`.",
+                context: ["model": name])
         }
         return model
     }
@@ -114,11 +126,15 @@ extension LocalModelManager {
     /// The repository's current index (every model and version), validated and trusted.
     /// - Throws: ``HaulError`` `.offline` in offline mode, else network and validation errors.
     public func fetchIndex() async throws -> RepositoryIndex {
-        guard !config.offline else { throw HaulError(.offline, "Offline mode is on; the repository index cannot be fetched.") }
+        guard !config.offline else {
+            throw HaulError(.offline, "Offline mode is on; the repository index cannot be fetched.")
+        }
         guard !config.repositoryURLs.isEmpty else {
             throw HaulError(.invalidArgument, "No repository is configured. Pass --repo URL or set HAUL_REPOSITORY.")
         }
         let mirrors = MirrorSet(urls: config.repositoryURLs, logger: logger)
-        return try await trustedIndex(RepositoryClient(transport: transport, mirrors: mirrors, limits: FormatLimits(), logger: logger)).0
+        return try await trustedIndex(
+            RepositoryClient(transport: transport, mirrors: mirrors, limits: FormatLimits(), logger: logger)
+        ).0
     }
 }

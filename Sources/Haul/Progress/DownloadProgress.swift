@@ -32,10 +32,15 @@ public struct DownloadProgress: Sendable, Hashable {
     public var stalled: Bool
 
     /// Fraction done, 0...1 (the seed's `downloadProgress`).
-    public var fraction: Double { bytesTotal > 0 ? min(1, Double(bytesDone) / Double(bytesTotal)) : (phase == .completed ? 1 : 0) }
+    public var fraction: Double {
+        bytesTotal > 0 ? min(1, Double(bytesDone) / Double(bytesTotal)) : (phase == .completed ? 1 : 0)
+    }
 
     /// Creates a snapshot.
-    public init(phase: Phase, bytesDone: Int64 = 0, bytesTotal: Int64 = 0, bytesPerSecond: Double = 0, secondsRemaining: Double? = nil, liveConnections: Int = 0, stalled: Bool = false) {
+    public init(
+        phase: Phase, bytesDone: Int64 = 0, bytesTotal: Int64 = 0, bytesPerSecond: Double = 0,
+        secondsRemaining: Double? = nil, liveConnections: Int = 0, stalled: Bool = false
+    ) {
         self.phase = phase
         self.bytesDone = bytesDone
         self.bytesTotal = bytesTotal

@@ -21,7 +21,8 @@ struct RepositoryClient {
     /// The current index from the first mirror that answers; nil when `ifNoneMatch` matched (304).
     func fetchIndex(ifNoneMatch: String? = nil) async throws -> FetchedIndex? {
         let headers = ifNoneMatch.map { [("If-None-Match", $0)] } ?? []
-        let (data, _, head) = try await fetchDocument(RepositoryLayout.indexPath, limit: limits.maximumIndexBytes, what: "index", headers: headers)
+        let (data, _, head) = try await fetchDocument(
+            RepositoryLayout.indexPath, limit: limits.maximumIndexBytes, what: "index", headers: headers)
         if head.status == .notModified { return nil }
         let (envelope, index) = try SignedEnvelope.decodeIndex(data, limits: limits)
         return FetchedIndex(envelope: envelope, index: index, data: data, etag: head.headers.first(name: "ETag"))
@@ -29,15 +30,21 @@ struct RepositoryClient {
 
     /// The manifest pinned by `entry`: its size and SHA-256 must match exactly.
     func fetchManifest(_ entry: RepositoryIndex.VersionEntry) async throws -> (Manifest, Data) {
-        let (data, url, _) = try await fetchDocument(RepositoryLayout.manifestPath(entry.manifest), limit: Int(entry.manifestSize), what: "manifest")
+        let (data, url, _) = try await fetchDocument(
+            RepositoryLayout.manifestPath(entry.manifest), limit: Int(entry.manifestSize), what: "manifest")
         guard Int64(data.count) == entry.manifestSize, SHA256Digest.of(data) == entry.manifest else {
-            throw HaulError(.digestMismatch, "The manifest at \(url.absoluteString) does not match the index (size or SHA-256). The repository is inconsistent or was tampered with.", context: ["url": url.absoluteString])
+            throw HaulError(
+                .digestMismatch,
+                "The manifest at \(url.absoluteString) does not match the index (size or SHA-256). The repository is inconsistent or was tampered with.",
+                context: ["url": url.absoluteString])
         }
         return (try Manifest.decode(data, limits: limits), data)
     }
 
     /// GETs a small document, trying mirrors in order of health with retries.
-    private func fetchDocument(_ path: String, limit: Int, what: String, headers: [(String, String)] = []) async throws -> (Data, URL, HTTPResponseHead) {
+    private func fetchDocument(_ path: String, limit: Int, what: String, headers: [(String, String)] = []) async throws
+        -> (Data, URL, HTTPResponseHead)
+    {
         var attempt = 0
         var mirror = mirrors.pick()
         while true {
@@ -48,9 +55,17 @@ struct RepositoryClient {
                 if head.status == .notModified, !headers.isEmpty { return (data, url, head) }
                 guard head.status == .ok else {
                     var context = ["url": url.absoluteString, "status": "\(head.status.code)"]
-                    if let retry = head.headers.first(name: "Retry-After"), let seconds = Double(retry) { context["retryAfter"] = "\(seconds)" }
-                    let hint = head.status.code == 404 ? "Check the repository URL; it has no \(what) at this path." : "The origin is failing; try again later."
-                    throw HaulError(.httpStatus, "Fetching the \(what) from \(url.absoluteString) failed with HTTP \(head.status.code). \(hint)", context: context)
+                    if let retry = head.headers.first(name: "Retry-After"), let seconds = Double(retry) {
+                        context["retryAfter"] = "\(seconds)"
+                    }
+                    let hint =
+                        head.status.code == 404
+                        ? "Check the repository URL; it has no \(what) at this path."
+                        : "The origin is failing; try again later."
+                    throw HaulError(
+                        .httpStatus,
+                        "Fetching the \(what) from \(url.absoluteString) failed with HTTP \(head.status.code). \(hint)",
+                        context: context)
                 }
                 return (data, url, head)
             } catch {
@@ -63,8 +78,14 @@ struct RepositoryClient {
                     mirror = other
                     continue
                 }
-                guard case .retry(let delay) = transport.configuration.retry.decide(after: failure, attempt: attempt) else { throw failure }
-                logger.info("retrying", metadata: ["haul.url": "\(url.absoluteString)", "haul.attempt": "\(attempt)", "haul.error": "\(failure.message)"])
+                guard case .retry(let delay) = transport.configuration.retry.decide(after: failure, attempt: attempt)
+                else { throw failure }
+                logger.info(
+                    "retrying",
+                    metadata: [
+                        "haul.url": "\(url.absoluteString)", "haul.attempt": "\(attempt)",
+                        "haul.error": "\(failure.message)",
+                    ])
                 try await Task.sleep(for: delay)
             }
         }

@@ -15,7 +15,9 @@ final class HTTPTransport: Sendable {
     init(configuration: TransferConfiguration, logger: Logger) {
         var http = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
-            timeout: .init(connect: .nanoseconds(configuration.connectTimeout.nanoseconds), read: .nanoseconds(configuration.stallTimeout.nanoseconds)),
+            timeout: .init(
+                connect: .nanoseconds(configuration.connectTimeout.nanoseconds),
+                read: .nanoseconds(configuration.stallTimeout.nanoseconds)),
             decompression: .disabled)
         http.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, configuration.connections * 2)
         http.connectionPool.idleTimeout = .seconds(30)
@@ -40,14 +42,17 @@ final class HTTPTransport: Sendable {
             requestHeaders.replaceOrAdd(name: "User-Agent", value: "haul/0.1")
             let request: HTTPClient.Request
             do { request = try HTTPClient.Request(url: current, method: .GET, headers: requestHeaders) } catch {
-                throw HaulError(.invalidArgument, "Cannot request \(current.absoluteString): \(error).", context: ["url": current.absoluteString])
+                throw HaulError(
+                    .invalidArgument, "Cannot request \(current.absoluteString): \(error).",
+                    context: ["url": current.absoluteString])
             }
             let delegate = TransportDelegate(sink: sink, limiter: limiter)
             // Spread requests over every event loop (one per core): hashing and copying happen on the loop that
             // owns the connection, and AsyncHTTPClient would otherwise keep them all on one.
             let loop = client.eventLoopGroup.next()
             logger.trace("request", metadata: ["haul.url": "\(current.absoluteString)", "haul.loop": "\(loop)"])
-            let task = client.execute(request: request, delegate: delegate, eventLoop: .delegateAndChannel(on: loop), logger: logger)
+            let task = client.execute(
+                request: request, delegate: delegate, eventLoop: .delegateAndChannel(on: loop), logger: logger)
             do {
                 try await withTaskCancellationHandler {
                     try await task.futureResult.get()
@@ -61,8 +66,10 @@ final class HTTPTransport: Sendable {
             }
             guard let location = delegate.redirectLocation else { return current }
             hop += 1
-            current = try RedirectPolicy.target(from: current, location: location, hop: hop, maximum: configuration.maximumRedirects)
-            logger.info("following redirect", metadata: ["haul.url": "\(current.absoluteString)", "haul.hop": "\(hop)"])
+            current = try RedirectPolicy.target(
+                from: current, location: location, hop: hop, maximum: configuration.maximumRedirects)
+            logger.info(
+                "following redirect", metadata: ["haul.url": "\(current.absoluteString)", "haul.hop": "\(hop)"])
         }
     }
 
@@ -71,7 +78,9 @@ final class HTTPTransport: Sendable {
         let sink = CollectingSink(limit: limit, url: url.absoluteString)
         try await get(url, headers: headers, into: sink)
         guard let head = sink.head else {
-            throw HaulError(.badResponse, "\(url.absoluteString) sent no response.", context: ["url": url.absoluteString, "transient": "true"])
+            throw HaulError(
+                .badResponse, "\(url.absoluteString) sent no response.",
+                context: ["url": url.absoluteString, "transient": "true"])
         }
         return (head, Data(sink.body.readableBytesView))
     }
@@ -85,21 +94,36 @@ final class HTTPTransport: Sendable {
             switch http {
             case .cancelled: return HaulError(.cancelled, "The download was cancelled.", context: context)
             case .readTimeout:
-                return HaulError(.timeout, "\(url.host ?? "The origin") stopped sending data (stall timeout). Retrying may help; check the network.", context: context, underlying: error)
+                return HaulError(
+                    .timeout,
+                    "\(url.host ?? "The origin") stopped sending data (stall timeout). Retrying may help; check the network.",
+                    context: context, underlying: error)
             case .connectTimeout, .deadlineExceeded, .getConnectionFromPoolTimeout:
-                return HaulError(.timeout, "Timed out connecting to \(url.host ?? "the origin"). Check the network or the repository URL.", context: context, underlying: error)
+                return HaulError(
+                    .timeout,
+                    "Timed out connecting to \(url.host ?? "the origin"). Check the network or the repository URL.",
+                    context: context, underlying: error)
             case .remoteConnectionClosed, .bodyLengthMismatch:
-                return HaulError(.sizeMismatch, "\(url.host ?? "The origin") closed the connection before sending the whole body.", context: context.merging(["transient": "true"]) { a, _ in a }, underlying: error)
+                return HaulError(
+                    .sizeMismatch, "\(url.host ?? "The origin") closed the connection before sending the whole body.",
+                    context: context.merging(["transient": "true"]) { a, _ in a }, underlying: error)
             default: break
             }
         }
         if let parser = error as? HTTPParserError, parser == .invalidEOFState {
-            return HaulError(.sizeMismatch, "\(url.host ?? "The origin") closed the connection before sending the whole body.", context: context.merging(["transient": "true"]) { a, _ in a }, underlying: error)
+            return HaulError(
+                .sizeMismatch, "\(url.host ?? "The origin") closed the connection before sending the whole body.",
+                context: context.merging(["transient": "true"]) { a, _ in a }, underlying: error)
         }
         if error is HTTPParserError {
-            return HaulError(.badResponse, "\(url.host ?? "The origin") sent a malformed HTTP response: \(error).", context: context.merging(["transient": "true"]) { a, _ in a }, underlying: error)
+            return HaulError(
+                .badResponse, "\(url.host ?? "The origin") sent a malformed HTTP response: \(error).",
+                context: context.merging(["transient": "true"]) { a, _ in a }, underlying: error)
         }
-        return HaulError(.unreachable, "Cannot reach \(url.host ?? url.absoluteString): \(error). Check the network and the repository URL.", context: context, underlying: error)
+        return HaulError(
+            .unreachable,
+            "Cannot reach \(url.host ?? url.absoluteString): \(error). Check the network and the repository URL.",
+            context: context, underlying: error)
     }
 }
 

@@ -29,7 +29,9 @@ final class CollectingSink: ResponseSink, @unchecked Sendable {
     func receiveBody(_ buffer: ByteBuffer) throws {
         guard head?.status == .ok else { return }  // error bodies are ignored
         guard body.readableBytes + buffer.readableBytes <= limit else {
-            throw HaulError(.sizeMismatch, "\(url) sent more than the \(limit) bytes allowed; refusing endless data.", context: ["url": url, "limit": "\(limit)"])
+            throw HaulError(
+                .sizeMismatch, "\(url) sent more than the \(limit) bytes allowed; refusing endless data.",
+                context: ["url": url, "limit": "\(limit)"])
         }
         var copy = buffer
         body.writeBuffer(&copy)

@@ -21,7 +21,8 @@ struct Demo: AsyncParsableCommand {
         let work = workdir ?? NSTemporaryDirectory() + "haul-demo-\(UUID().uuidString.prefix(8))"
         defer { if !keep && workdir == nil { try? FileSystem.remove(work) } }
         try await Failure.guarding {
-            let source = "\(work)/sample-model", repo = "\(work)/repository", storePath = global.store ?? "\(work)/store"
+            let source = "\(work)/sample-model", repo = "\(work)/repository",
+                storePath = global.store ?? "\(work)/store"
             say("1. Generating a sample model in \(source)")
             let size = try SampleModel.write(to: source)
             say("   \(SampleModel.files.count) files, \(ByteFormat.string(size))")
@@ -31,7 +32,9 @@ struct Demo: AsyncParsableCommand {
             publishing.signingKeys = [key]
             let report = try Publisher(repositoryPath: repo, configuration: publishing, logger: logger)
                 .publish(source, name: try ModelName("demo-model"), version: try ModelVersion("1.0.0"))
-            say("   manifest sha256:\(report.manifestDigest.hex), \(report.manifest.files.reduce(0) { $0 + $1.chunks.count }) chunks")
+            say(
+                "   manifest sha256:\(report.manifestDigest.hex), \(report.manifest.files.reduce(0) { $0 + $1.chunks.count }) chunks"
+            )
             var serverConfiguration = RepositoryServer.Configuration()
             serverConfiguration.port = 0
             let server = try RepositoryServer(root: repo, configuration: serverConfiguration, logger: logger)
@@ -39,7 +42,8 @@ struct Demo: AsyncParsableCommand {
                 let url = "http://127.0.0.1:\(port)/"
                 say("3. Serving the repository on \(url)")
                 say("4. Pulling demo-model into \(storePath)")
-                var config = ModelConfig(repositoryURLs: [try ModelConfig.parseRepositoryURL(url)], storePath: storePath)
+                var config = ModelConfig(
+                    repositoryURLs: [try ModelConfig.parseRepositoryURL(url)], storePath: storePath)
                 config.trust.keys = [key.publicKey]
                 say("   trusting \(key.publicKey)")
                 config.transfer.connections = 8
@@ -52,10 +56,14 @@ struct Demo: AsyncParsableCommand {
                 say("5. Verifying every blob against its SHA-256")
                 let store = try ContentStore(root: storePath)
                 let verified = try store.verify(models: nil, removeCorrupt: false)
-                guard verified.corruptBlobs.isEmpty else { throw HaulError(.digestMismatch, "Demo verification failed: \(verified.corruptBlobs)") }
+                guard verified.corruptBlobs.isEmpty else {
+                    throw HaulError(.digestMismatch, "Demo verification failed: \(verified.corruptBlobs)")
+                }
                 say("   \(verified.checkedBlobs) blobs, \(ByteFormat.string(verified.checkedBytes)): all match")
                 say("6. Installed models:")
-                for receipt in try store.installedModels() { say("   \(receipt.name)@\(receipt.version)  \(ByteFormat.string(receipt.size))") }
+                for receipt in try store.installedModels() {
+                    say("   \(receipt.name)@\(receipt.version)  \(ByteFormat.string(receipt.size))")
+                }
             }
             say("Demo complete.")
         }

@@ -16,13 +16,18 @@ struct Info: AsyncParsableCommand {
         try await Failure.guarding {
             let config = try repository.config(global: global)
             let name = try ModelName(model)
-            let index = try await LocalModelManager.withManager(config: config, logger: logger) { try await $0.fetchIndex() }
+            let index = try await LocalModelManager.withManager(config: config, logger: logger) {
+                try await $0.fetchIndex()
+            }
             guard let entry = index.models[name.string] else { _ = try index.entry(for: name, version: nil); return }
             print("\(name) in \(index.repository) (index version \(index.version), expires \(index.expires)):")
             // Labels were validated when the index was decoded.
-            let versions = entry.versions.compactMap { key, value in (try? ModelVersion(key)).map { ($0, value) } }.sorted { $0.0 < $1.0 }
+            let versions = entry.versions.compactMap { key, value in (try? ModelVersion(key)).map { ($0, value) } }
+                .sorted { $0.0 < $1.0 }
             for (label, version) in versions {
-                print("  \(label)\(label == entry.latest ? " (latest)" : "")\t\(ByteFormat.string(version.size))\tmanifest sha256:\(version.manifest.hex.prefix(16))…")
+                print(
+                    "  \(label)\(label == entry.latest ? " (latest)" : "")\t\(ByteFormat.string(version.size))\tmanifest sha256:\(version.manifest.hex.prefix(16))…"
+                )
             }
         }
     }

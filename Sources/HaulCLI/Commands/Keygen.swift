@@ -18,11 +18,13 @@ struct Keygen: AsyncParsableCommand {
             try FileSystem.writeAtomically(Data("\(key.publicKey)\n".utf8), to: "\(out).pub")
             print(key.publicKey)
             if !global.quiet {
-                FileHandle.standardError.write(Data("""
-                    Wrote the private key to \(out) (keep it secret) and the public key to \(out).pub.
-                    Clients trust it with: --trusted-key \(key.publicKey)   or   HAUL_TRUSTED_KEYS=\(key.publicKey)
+                FileHandle.standardError.write(
+                    Data(
+                        """
+                        Wrote the private key to \(out) (keep it secret) and the public key to \(out).pub.
+                        Clients trust it with: --trusted-key \(key.publicKey)   or   HAUL_TRUSTED_KEYS=\(key.publicKey)
 
-                    """.utf8))
+                        """.utf8))
             }
         }
     }

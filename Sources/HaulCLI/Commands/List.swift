@@ -16,8 +16,16 @@ struct List: AsyncParsableCommand {
             let store = try global.openStore()
             let models = try store.installedModels()
             if json {
-                struct Row: Encodable { var name: String; var version: String; var size: Int64; var path: String; var manifest: String; var repository: String; var installedAt: Date }
-                let rows = models.map { Row(name: $0.name.string, version: $0.version.string, size: $0.size, path: store.modelPath($0.name, $0.version), manifest: $0.manifest.hex, repository: $0.repository, installedAt: $0.installedAt) }
+                struct Row: Encodable {
+                    var name: String; var version: String; var size: Int64; var path: String; var manifest: String;
+                    var repository: String; var installedAt: Date
+                }
+                let rows = models.map {
+                    Row(
+                        name: $0.name.string, version: $0.version.string, size: $0.size,
+                        path: store.modelPath($0.name, $0.version), manifest: $0.manifest.hex,
+                        repository: $0.repository, installedAt: $0.installedAt)
+                }
                 print(String(decoding: try CanonicalJSON.encode(rows, pretty: true), as: UTF8.self))
                 return
             }
@@ -26,7 +34,9 @@ struct List: AsyncParsableCommand {
                 return
             }
             for model in models {
-                print("\(model.name)@\(model.version)\t\(ByteFormat.string(model.size))\t\(store.modelPath(model.name, model.version))")
+                print(
+                    "\(model.name)@\(model.version)\t\(ByteFormat.string(model.size))\t\(store.modelPath(model.name, model.version))"
+                )
             }
         }
     }

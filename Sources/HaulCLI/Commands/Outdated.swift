@@ -3,7 +3,8 @@ import Foundation
 import Haul
 
 struct Outdated: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List installed models whose repository has a newer version.")
+    static let configuration = CommandConfiguration(
+        abstract: "List installed models whose repository has a newer version.")
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var global: GlobalOptions
@@ -12,7 +13,9 @@ struct Outdated: AsyncParsableCommand {
         let logger = global.makeLogger()
         try await Failure.guarding {
             let config = try repository.config(global: global)
-            let updates = try await LocalModelManager.withManager(config: config, logger: logger) { try await $0.checkForUpdates() }
+            let updates = try await LocalModelManager.withManager(config: config, logger: logger) {
+                try await $0.checkForUpdates()
+            }
             guard !updates.isEmpty else {
                 if !global.quiet { print("Everything is up to date.") }
                 return
@@ -25,7 +28,8 @@ struct Outdated: AsyncParsableCommand {
 }
 
 struct Update: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Install newer versions of installed models (the old one stays until the new one is verified).")
+    static let configuration = CommandConfiguration(
+        abstract: "Install newer versions of installed models (the old one stays until the new one is verified).")
 
     @Argument(help: "Only this model (default: all outdated models).")
     var model: String?
@@ -46,7 +50,10 @@ struct Update: AsyncParsableCommand {
                 return try await manager.update(model, prune: prune) { _, progress in bar.update(progress) }
             }
             if !global.quiet {
-                print(installed.isEmpty ? "Everything is up to date." : installed.map { "Installed \($0.name)@\($0.version)" }.joined(separator: "\n"))
+                print(
+                    installed.isEmpty
+                        ? "Everything is up to date."
+                        : installed.map { "Installed \($0.name)@\($0.version)" }.joined(separator: "\n"))
             }
         }
     }

@@ -3,7 +3,8 @@ import Foundation
 import Haul
 
 struct Publish: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Publish a model file or folder into a Haul repository folder.")
+    static let configuration = CommandConfiguration(
+        abstract: "Publish a model file or folder into a Haul repository folder.")
 
     @Argument(help: "The model file or folder to publish.")
     var source: String
@@ -42,10 +43,14 @@ struct Publish: AsyncParsableCommand {
             configuration.expiresAfter = .seconds(expires * 86_400)
             configuration.signingKeys = try key.map(SigningKey.read(from:))
             if !trustKey.isEmpty {
-                configuration.trust = TrustPolicy(keys: try trustKey.map(TrustedKey.init(parsing:)), threshold: trustThreshold)
+                configuration.trust = TrustPolicy(
+                    keys: try trustKey.map(TrustedKey.init(parsing:)), threshold: trustThreshold)
             }
             if key.isEmpty, !global.quiet {
-                FileHandle.standardError.write(Data("warning: publishing an unsigned index; clients will refuse it unless told --allow-unsigned. Sign with --key (see `haul keygen`).\n".utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        "warning: publishing an unsigned index; clients will refuse it unless told --allow-unsigned. Sign with --key (see `haul keygen`).\n"
+                            .utf8))
             }
             let publisher = Publisher(repositoryPath: repo, configuration: configuration, logger: logger)
             let report = try publisher.publish(source, name: try ModelName(name), version: try ModelVersion(version))
@@ -56,10 +61,16 @@ struct Publish: AsyncParsableCommand {
                 return
             }
             for file in manifest.files {
-                print("  \(file.path)  \(ByteFormat.string(file.size))  sha256:\(file.sha256.hex.prefix(16))…  \(file.chunks.count) chunks")
+                print(
+                    "  \(file.path)  \(ByteFormat.string(file.size))  sha256:\(file.sha256.hex.prefix(16))…  \(file.chunks.count) chunks"
+                )
             }
-            print("Published \(manifest.name)@\(manifest.version): \(manifest.files.count) files, \(ByteFormat.string(manifest.totalSize)), \(report.blobsWritten) blobs written, \(report.blobsReused) reused.")
-            print("Manifest sha256:\(report.manifestDigest.hex), index version \(report.indexVersion). Upload \(repo) to your origin (see README).")
+            print(
+                "Published \(manifest.name)@\(manifest.version): \(manifest.files.count) files, \(ByteFormat.string(manifest.totalSize)), \(report.blobsWritten) blobs written, \(report.blobsReused) reused."
+            )
+            print(
+                "Manifest sha256:\(report.manifestDigest.hex), index version \(report.indexVersion). Upload \(repo) to your origin (see README)."
+            )
         }
     }
 }

@@ -51,7 +51,9 @@ struct Pull: AsyncParsableCommand {
                 }
             }
             if !global.quiet {
-                print("Installed \(installed.name)@\(installed.version) (\(ByteFormat.string(installed.size)), verified) at \(installed.url.path)")
+                print(
+                    "Installed \(installed.name)@\(installed.version) (\(ByteFormat.string(installed.size)), verified) at \(installed.url.path)"
+                )
             }
         }
     }

@@ -3,7 +3,9 @@ import Foundation
 import Haul
 
 struct Remove: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove an installed model (all versions unless name@version) and blobs nothing else uses.")
+    static let configuration = CommandConfiguration(
+        commandName: "rm",
+        abstract: "Remove an installed model (all versions unless name@version) and blobs nothing else uses.")
 
     @Argument(help: "The model, as name or name@version.")
     var model: String
@@ -15,13 +17,19 @@ struct Remove: AsyncParsableCommand {
         try await Failure.guarding {
             let reference = try ModelReference(parsing: model)
             let store = try global.openStore()
-            let versions = try store.installedModels().filter { $0.name == reference.name && (reference.version == nil || $0.version == reference.version) }
+            let versions = try store.installedModels().filter {
+                $0.name == reference.name && (reference.version == nil || $0.version == reference.version)
+            }
             guard !versions.isEmpty else {
                 throw HaulError(.notInstalled, "\(reference) is not installed; `haul list` shows what is.")
             }
             var freed: Int64 = 0
             for receipt in versions { freed += try store.uninstall(receipt.name, receipt.version) }
-            if !global.quiet { print("Removed \(versions.map { "\($0.name)@\($0.version)" }.joined(separator: ", ")); freed \(ByteFormat.string(freed)).") }
+            if !global.quiet {
+                print(
+                    "Removed \(versions.map { "\($0.name)@\($0.version)" }.joined(separator: ", ")); freed \(ByteFormat.string(freed))."
+                )
+            }
         }
     }
 }

@@ -4,7 +4,8 @@ import HaulServer
 import Hummingbird
 
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Serve a repository folder over HTTP with strict range semantics.")
+    static let configuration = CommandConfiguration(
+        abstract: "Serve a repository folder over HTTP with strict range semantics.")
 
     @Argument(help: "The repository folder.")
     var root: String

@@ -37,7 +37,9 @@ struct RepositoryOptions: ParsableArguments {
     @Option(name: .long, help: "A mirror of the repository (repeatable); any chunk may come from any mirror.")
     var mirror: [String] = []
 
-    @Option(name: .long, help: "A public key (ed25519:…) trusted to sign the index (repeatable; default: $HAUL_TRUSTED_KEYS).")
+    @Option(
+        name: .long,
+        help: "A public key (ed25519:…) trusted to sign the index (repeatable; default: $HAUL_TRUSTED_KEYS).")
     var trustedKey: [String] = []
 
     @Option(name: .long, help: "How many distinct trusted keys must sign the index (default 1).")
@@ -53,7 +55,10 @@ struct RepositoryOptions: ParsableArguments {
         if let trustThreshold { config.trust.threshold = trustThreshold }
         if allowUnsigned { config.trust.allowUnsigned = true }
         if config.trust.allowUnsigned && config.trust.keys.isEmpty && !global.quiet {
-            FileHandle.standardError.write(Data("warning: accepting unsigned repository data (--allow-unsigned); anyone who can change the origin can change the model.\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "warning: accepting unsigned repository data (--allow-unsigned); anyone who can change the origin can change the model.\n"
+                        .utf8))
         }
         return config
     }

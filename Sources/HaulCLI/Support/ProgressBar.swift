@@ -22,7 +22,8 @@ final class ProgressBar: Sendable {
             let width = 28
             let filled = Int(progress.fraction * Double(width))
             let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-            let line = "\r\(label) \(bar) \(percent(progress)) \(sizes(progress)) \(rate(progress)) \(eta(progress)) \(progress.liveConnections) conn\(progress.stalled ? " stalled" : "")\u{1B}[K"
+            let line =
+                "\r\(label) \(bar) \(percent(progress)) \(sizes(progress)) \(rate(progress)) \(eta(progress)) \(progress.liveConnections) conn\(progress.stalled ? " stalled" : "")\u{1B}[K"
             FileHandle.standardError.write(Data(line.utf8))
             drawn.withLock { $0 = true }
         } else {
@@ -33,7 +34,10 @@ final class ProgressBar: Sendable {
                 return true
             }
             if due {
-                FileHandle.standardError.write(Data("\(label) \(progress.phase.rawValue) \(percent(progress)) \(sizes(progress)) \(rate(progress)) \(eta(progress))\n".utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        "\(label) \(progress.phase.rawValue) \(percent(progress)) \(sizes(progress)) \(rate(progress)) \(eta(progress))\n"
+                            .utf8))
             }
         }
     }
@@ -44,7 +48,9 @@ final class ProgressBar: Sendable {
     }
 
     private func percent(_ p: DownloadProgress) -> String { String(format: "%5.1f%%", p.fraction * 100) }
-    private func sizes(_ p: DownloadProgress) -> String { "\(ByteFormat.string(p.bytesDone)) / \(ByteFormat.string(p.bytesTotal))" }
+    private func sizes(_ p: DownloadProgress) -> String {
+        "\(ByteFormat.string(p.bytesDone)) / \(ByteFormat.string(p.bytesTotal))"
+    }
     private func rate(_ p: DownloadProgress) -> String { "\(ByteFormat.string(Int64(p.bytesPerSecond)))/s" }
     private func eta(_ p: DownloadProgress) -> String {
         guard let seconds = p.secondsRemaining, seconds.isFinite else { return "ETA --" }

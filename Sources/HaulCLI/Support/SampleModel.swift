@@ -22,7 +22,9 @@ enum SampleModel {
                 total += Int64(config.utf8.count)
                 continue
             }
-            try OpenFile.with(full, .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite, .groupRead, .otherRead]) { file in
+            try OpenFile.with(
+                full, .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite, .groupRead, .otherRead]
+            ) { file in
                 var state: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(index + 1)
                 var words = [UInt64](repeating: 0, count: (1 << 20) / 8)
                 var offset: Int64 = 0

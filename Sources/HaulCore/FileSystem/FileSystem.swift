@@ -1,9 +1,10 @@
 public import Foundation
 public import SystemPackage
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Small file-system operations the store and publisher need, each throwing ``HaulError``.
@@ -36,7 +37,8 @@ public enum FileSystem {
     /// Whether `path` names the same inode as the open `file`.
     public static func refersTo(_ path: String, _ file: OpenFile) -> Bool {
         var a = stat(), b = stat()
-        return lstat(path, &a) == 0 && fstat(file.descriptor.rawValue, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev
+        return lstat(path, &a) == 0 && fstat(file.descriptor.rawValue, &b) == 0 && a.st_ino == b.st_ino
+            && a.st_dev == b.st_dev
     }
 
     /// Size of the regular file at `path`, or nil.
@@ -57,7 +59,9 @@ public enum FileSystem {
 
     /// Atomically renames `from` to `to`, replacing a file at `to`.
     public static func rename(_ from: String, to: String) throws {
-        if Foundation.rename(from, to) != 0 { throw HaulError.fileSystem("rename to \(to)", path: from, Errno(rawValue: errno)) }
+        if Foundation.rename(from, to) != 0 {
+            throw HaulError.fileSystem("rename to \(to)", path: from, Errno(rawValue: errno))
+        }
     }
 
     /// Flushes a folder's entries (after a rename into it).
@@ -78,10 +82,13 @@ public enum FileSystem {
     }
 
     /// Writes `data` to `path` atomically: temp file beside it, fsync, rename, fsync the folder.
-    public static func writeAtomically(_ data: Data, to path: String, permissions: FilePermissions = [.ownerReadWrite, .groupRead, .otherRead]) throws {
+    public static func writeAtomically(
+        _ data: Data, to path: String, permissions: FilePermissions = [.ownerReadWrite, .groupRead, .otherRead]
+    ) throws {
         let temp = "\(path).tmp-\(UUID().uuidString)"
         do {
-            try OpenFile.with(temp, .writeOnly, options: [.create, .exclusiveCreate], permissions: permissions) { file in
+            try OpenFile.with(temp, .writeOnly, options: [.create, .exclusiveCreate], permissions: permissions) {
+                file in
                 try data.withUnsafeBytes { try file.write($0, at: 0) }
                 try file.sync()
             }
@@ -98,7 +105,9 @@ public enum FileSystem {
         try OpenFile.with(path, .readOnly) { file in
             let size = try file.size()
             guard size <= Int64(limit) else {
-                throw HaulError(.invalidArgument, "\(path) is \(size) bytes, more than the \(limit) expected.", context: ["path": path])
+                throw HaulError(
+                    .invalidArgument, "\(path) is \(size) bytes, more than the \(limit) expected.",
+                    context: ["path": path])
             }
             var data = Data(count: Int(size))
             let n = try data.withUnsafeMutableBytes { try file.readFully(into: $0, at: 0) }
@@ -109,7 +118,9 @@ public enum FileSystem {
     /// Bytes available to this user on the volume holding `path`.
     public static func availableSpace(at path: String) throws -> Int64 {
         var info = statvfs()
-        guard statvfs(path, &info) == 0 else { throw HaulError.fileSystem("measure free space", path: path, Errno(rawValue: errno)) }
+        guard statvfs(path, &info) == 0 else {
+            throw HaulError.fileSystem("measure free space", path: path, Errno(rawValue: errno))
+        }
         return Int64(info.f_bavail) * Int64(info.f_frsize)
     }
 

@@ -1,32 +1,36 @@
 #if canImport(Darwin)
-import Darwin
-import SystemPackage
+    import Darwin
+    import SystemPackage
 
-extension OpenFile {
-    /// Flushes the file's data and metadata to stable storage (F_FULLFSYNC where supported).
-    public func sync() throws {
-        if fcntl(descriptor.rawValue, F_FULLFSYNC) == 0 { return }
-        if fsync(descriptor.rawValue) != 0 { throw HaulError.fileSystem("fsync", path: path, Errno(rawValue: errno)) }
-    }
-
-    /// Reserves `size` bytes on disk so a full disk is found now rather than mid-transfer.
-    public func preallocate(_ size: Int64) throws {
-        guard size > 0 else { return }
-        var store = fstore_t(fst_flags: UInt32(F_ALLOCATEALL), fst_posmode: F_PEOFPOSMODE, fst_offset: 0, fst_length: off_t(size), fst_bytesalloc: 0)
-        if fcntl(descriptor.rawValue, F_PREALLOCATE, &store) == -1, errno == ENOSPC {
-            throw HaulError.fileSystem("preallocate", path: path, Errno.noSpace)
+    extension OpenFile {
+        /// Flushes the file's data and metadata to stable storage (F_FULLFSYNC where supported).
+        public func sync() throws {
+            if fcntl(descriptor.rawValue, F_FULLFSYNC) == 0 { return }
+            if fsync(descriptor.rawValue) != 0 {
+                throw HaulError.fileSystem("fsync", path: path, Errno(rawValue: errno))
+            }
         }
-        try resize(to: size)
-    }
 
-    /// Darwin cannot link by descriptor; the caller falls back to rename.
-    public func link(to path: String) throws -> Bool { false }
+        /// Reserves `size` bytes on disk so a full disk is found now rather than mid-transfer.
+        public func preallocate(_ size: Int64) throws {
+            guard size > 0 else { return }
+            var store = fstore_t(
+                fst_flags: UInt32(F_ALLOCATEALL), fst_posmode: F_PEOFPOSMODE, fst_offset: 0, fst_length: off_t(size),
+                fst_bytesalloc: 0)
+            if fcntl(descriptor.rawValue, F_PREALLOCATE, &store) == -1, errno == ENOSPC {
+                throw HaulError.fileSystem("preallocate", path: path, Errno.noSpace)
+            }
+            try resize(to: size)
+        }
 
-    /// Takes an exclusive advisory lock; returns false at once if another process holds it.
-    public func tryLock() throws -> Bool {
-        if flock(descriptor.rawValue, LOCK_EX | LOCK_NB) == 0 { return true }
-        if errno == EWOULDBLOCK { return false }
-        throw HaulError.fileSystem("lock", path: path, Errno(rawValue: errno))
+        /// Darwin cannot link by descriptor; the caller falls back to rename.
+        public func link(to path: String) throws -> Bool { false }
+
+        /// Takes an exclusive advisory lock; returns false at once if another process holds it.
+        public func tryLock() throws -> Bool {
+            if flock(descriptor.rawValue, LOCK_EX | LOCK_NB) == 0 { return true }
+            if errno == EWOULDBLOCK { return false }
+            throw HaulError.fileSystem("lock", path: path, Errno(rawValue: errno))
+        }
     }
-}
 #endif

@@ -1,38 +1,42 @@
 #if os(Linux)
-import Glibc
-import SystemPackage
+    import Glibc
+    import SystemPackage
 
-extension OpenFile {
-    /// Flushes the file's data and metadata to stable storage.
-    public func sync() throws {
-        if fsync(descriptor.rawValue) != 0 { throw HaulError.fileSystem("fsync", path: path, Errno(rawValue: errno)) }
-    }
+    extension OpenFile {
+        /// Flushes the file's data and metadata to stable storage.
+        public func sync() throws {
+            if fsync(descriptor.rawValue) != 0 {
+                throw HaulError.fileSystem("fsync", path: path, Errno(rawValue: errno))
+            }
+        }
 
-    /// Reserves `size` bytes on disk so a full disk is found now rather than mid-transfer.
-    /// Falls back to a plain resize on file systems without fallocate.
-    public func preallocate(_ size: Int64) throws {
-        guard size > 0 else { return }
-        let code = posix_fallocate(descriptor.rawValue, 0, off_t(size))
-        if code == 0 { return }
-        if code == ENOSPC { throw HaulError.fileSystem("preallocate", path: path, Errno.noSpace) }
-        if code == EOPNOTSUPP || code == ENOSYS || code == EINVAL { return try resize(to: size) }
-        throw HaulError.fileSystem("preallocate", path: path, Errno(rawValue: code))
-    }
+        /// Reserves `size` bytes on disk so a full disk is found now rather than mid-transfer.
+        /// Falls back to a plain resize on file systems without fallocate.
+        public func preallocate(_ size: Int64) throws {
+            guard size > 0 else { return }
+            let code = posix_fallocate(descriptor.rawValue, 0, off_t(size))
+            if code == 0 { return }
+            if code == ENOSPC { throw HaulError.fileSystem("preallocate", path: path, Errno.noSpace) }
+            if code == EOPNOTSUPP || code == ENOSYS || code == EINVAL { return try resize(to: size) }
+            throw HaulError.fileSystem("preallocate", path: path, Errno(rawValue: code))
+        }
 
-    /// Gives this open file (its inode, whatever its path is now) the name `path`, failing if `path` exists.
-    /// - Returns: false where the platform cannot link by descriptor (no `/proc`); the caller falls back to rename.
-    public func link(to path: String) throws -> Bool {
-        if linkat(AT_FDCWD, "/proc/self/fd/\(descriptor.rawValue)", AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 { return true }
-        let code = errno
-        if code == ENOENT, !FileSystem.exists("/proc/self/fd") { return false }
-        throw HaulError.fileSystem("link to \(path)", path: self.path, Errno(rawValue: code))
-    }
+        /// Gives this open file (its inode, whatever its path is now) the name `path`, failing if `path` exists.
+        /// - Returns: false where the platform cannot link by descriptor (no `/proc`); the caller falls back to rename.
+        public func link(to path: String) throws -> Bool {
+            if linkat(AT_FDCWD, "/proc/self/fd/\(descriptor.rawValue)", AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 {
+                return true
+            }
+            let code = errno
+            if code == ENOENT, !FileSystem.exists("/proc/self/fd") { return false }
+            throw HaulError.fileSystem("link to \(path)", path: self.path, Errno(rawValue: code))
+        }
 
-    /// Takes an exclusive advisory lock; returns false at once if another process holds it.
-    public func tryLock() throws -> Bool {
-        if flock(descriptor.rawValue, LOCK_EX | LOCK_NB) == 0 { return true }
-        if errno == EWOULDBLOCK { return false }
-        throw HaulError.fileSystem("lock", path: path, Errno(rawValue: errno))
+        /// Takes an exclusive advisory lock; returns false at once if another process holds it.
+        public func tryLock() throws -> Bool {
+            if flock(descriptor.rawValue, LOCK_EX | LOCK_NB) == 0 { return true }
+            if errno == EWOULDBLOCK { return false }
+            throw HaulError.fileSystem("lock", path: path, Errno(rawValue: errno))
+        }
     }
-}
 #endif

@@ -79,7 +79,9 @@ public struct OpenFile: Sendable {
 
     /// The file's size.
     public func size() throws -> Int64 {
-        do { return try descriptor.seek(offset: 0, from: .end) } catch { throw HaulError.fileSystem("stat", path: path, error) }
+        do { return try descriptor.seek(offset: 0, from: .end) } catch {
+            throw HaulError.fileSystem("stat", path: path, error)
+        }
     }
 
     /// Sets the file's size (truncating or extending with a hole).
@@ -96,9 +98,16 @@ extension HaulError {
         if let haul = error as? HaulError { return haul }
         var hint = "Check that the folder exists and is writable."
         if let errno = error as? Errno {
-            if errno == .noSpace { return HaulError(.insufficientSpace, "The disk is full while writing \(path). Free some space and retry; completed work is kept.", context: ["path": path]) }
+            if errno == .noSpace {
+                return HaulError(
+                    .insufficientSpace,
+                    "The disk is full while writing \(path). Free some space and retry; completed work is kept.",
+                    context: ["path": path])
+            }
             if errno == .permissionDenied || errno == .notPermitted { hint = "Check the file's permissions." }
         }
-        return HaulError(.fileSystem, "Could not \(operation) \(path): \(error). \(hint)", context: ["path": path], underlying: error)
+        return HaulError(
+            .fileSystem, "Could not \(operation) \(path): \(error). \(hint)", context: ["path": path], underlying: error
+        )
     }
 }

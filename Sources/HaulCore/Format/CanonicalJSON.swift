@@ -5,7 +5,8 @@ public enum CanonicalJSON {
     /// Encodes `value` canonically.
     public static func encode<T: Encodable>(_ value: T, pretty: Bool = false) throws -> Data {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted] : [.sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting =
+            pretty ? [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted] : [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
         return try encoder.encode(value)
     }
@@ -19,7 +20,9 @@ public enum CanonicalJSON {
         } catch let error as HaulError {
             throw error
         } catch let DecodingError.dataCorrupted(context) {
-            throw HaulError.invalid(what, "is not valid JSON or has a bad value at \(path(context.codingPath)): \(context.debugDescription)")
+            throw HaulError.invalid(
+                what, "is not valid JSON or has a bad value at \(path(context.codingPath)): \(context.debugDescription)"
+            )
         } catch let DecodingError.keyNotFound(key, context) {
             throw HaulError.invalid(what, "lacks \"\(key.stringValue)\" at \(path(context.codingPath))")
         } catch let DecodingError.typeMismatch(_, context) {

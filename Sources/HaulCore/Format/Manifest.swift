@@ -76,7 +76,8 @@ public struct Manifest: Codable, Hashable, Sendable {
     /// - Throws: ``HaulError`` `.invalidRepositoryData` naming the first rule broken.
     public func validate(limits: FormatLimits = .init()) throws {
         guard schemaVersion == Self.schemaVersion else {
-            throw HaulError.invalid("manifest", "has schema version \(schemaVersion); this Haul reads \(Self.schemaVersion)")
+            throw HaulError.invalid(
+                "manifest", "has schema version \(schemaVersion); this Haul reads \(Self.schemaVersion)")
         }
         guard files.count <= limits.maximumFiles else {
             throw HaulError.invalid("manifest", "lists \(files.count) files, more than \(limits.maximumFiles)")
@@ -103,7 +104,8 @@ public struct Manifest: Codable, Hashable, Sendable {
     /// - Throws: ``HaulError`` `.invalidRepositoryData` for malformed JSON or any broken rule.
     public static func decode(_ data: Data, limits: FormatLimits = .init()) throws -> Manifest {
         guard data.count <= limits.maximumManifestBytes else {
-            throw HaulError.invalid("manifest", "is \(data.count) bytes, more than the limit of \(limits.maximumManifestBytes)")
+            throw HaulError.invalid(
+                "manifest", "is \(data.count) bytes, more than the limit of \(limits.maximumManifestBytes)")
         }
         let manifest: Manifest = try CanonicalJSON.decode(Manifest.self, from: data, what: "manifest")
         try manifest.validate(limits: limits)
@@ -146,20 +148,26 @@ extension Manifest.File {
     func validate(limits: FormatLimits) throws {
         let context = ["path": path.string]
         guard (0...limits.maximumFileSize).contains(size) else {
-            throw HaulError.invalid("file size", "\(size) for \"\(path)\" is outside 0...\(limits.maximumFileSize)", context: context)
+            throw HaulError.invalid(
+                "file size", "\(size) for \"\(path)\" is outside 0...\(limits.maximumFileSize)", context: context)
         }
         var total: Int64 = 0
         for chunk in chunks {
             guard (1...ChunkerParameters.standard.maximumSize).contains(chunk.size) else {
-                throw HaulError.invalid("chunk size", "\(chunk.size) in \"\(path)\" is outside 1...\(ChunkerParameters.standard.maximumSize)", context: context)
+                throw HaulError.invalid(
+                    "chunk size",
+                    "\(chunk.size) in \"\(path)\" is outside 1...\(ChunkerParameters.standard.maximumSize)",
+                    context: context)
             }
             total += chunk.size
         }
         guard total == size else {
-            throw HaulError.invalid("chunk table", "of \"\(path)\" covers \(total) bytes, not the file's \(size)", context: context)
+            throw HaulError.invalid(
+                "chunk table", "of \"\(path)\" covers \(total) bytes, not the file's \(size)", context: context)
         }
         if size == 0, sha256 != SHA256Digest.empty {
-            throw HaulError.invalid("digest", "of empty file \"\(path)\" is not the SHA-256 of no bytes", context: context)
+            throw HaulError.invalid(
+                "digest", "of empty file \"\(path)\" is not the SHA-256 of no bytes", context: context)
         }
     }
 }

@@ -20,7 +20,8 @@ public struct ModelName: Hashable, Sendable, Comparable, CustomStringConvertible
         }
         let printable = RelativePath.printable(text)
         guard (1...128).contains(bytes.count), bytes.allSatisfy(isAllowed),
-            let first = bytes.first, (first >= 0x30 && first <= 0x39) || (first >= 0x41 && first <= 0x5A)
+            let first = bytes.first,
+            (first >= 0x30 && first <= 0x39) || (first >= 0x41 && first <= 0x5A)
                 || (first >= 0x61 && first <= 0x7A)
         else {
             throw HaulError(
@@ -35,7 +36,9 @@ public struct ModelName: Hashable, Sendable, Comparable, CustomStringConvertible
     public var description: String { string }
     public static func < (a: ModelName, b: ModelName) -> Bool { a.string < b.string }
 
-    public init(from decoder: any Decoder) throws { try self.init(try decoder.singleValueContainer().decode(String.self)) }
+    public init(from decoder: any Decoder) throws {
+        try self.init(try decoder.singleValueContainer().decode(String.self))
+    }
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(string)
@@ -66,7 +69,9 @@ public struct ModelVersion: Hashable, Sendable, Comparable, CustomStringConverti
         return a.string < b.string
     }
 
-    public init(from decoder: any Decoder) throws { try self.init(try decoder.singleValueContainer().decode(String.self)) }
+    public init(from decoder: any Decoder) throws {
+        try self.init(try decoder.singleValueContainer().decode(String.self))
+    }
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(string)

@@ -35,7 +35,8 @@ public struct RelativePath: Hashable, Sendable, Comparable, CustomStringConverti
     /// - Throws: ``HaulError`` with code `.invalidRepositoryData` naming the rule that failed.
     public init(validating text: String) throws {
         func reject(_ why: String) -> HaulError {
-            HaulError.invalid("path", "\"\(RelativePath.printable(text))\" \(why)", context: ["path": RelativePath.printable(text)])
+            HaulError.invalid(
+                "path", "\"\(RelativePath.printable(text))\" \(why)", context: ["path": RelativePath.printable(text)])
         }
         let bytes = text.utf8
         guard !bytes.isEmpty else { throw reject("is empty") }

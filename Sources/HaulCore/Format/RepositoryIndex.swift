@@ -68,26 +68,32 @@ public struct RepositoryIndex: Codable, Hashable, Sendable {
     /// - Throws: ``HaulError`` `.invalidRepositoryData` naming the first rule broken.
     public func validate(limits: FormatLimits = .init()) throws {
         guard schemaVersion == Self.schemaVersion else {
-            throw HaulError.invalid("index", "has schema version \(schemaVersion); this Haul reads \(Self.schemaVersion)")
+            throw HaulError.invalid(
+                "index", "has schema version \(schemaVersion); this Haul reads \(Self.schemaVersion)")
         }
         guard version >= 0 else { throw HaulError.invalid("index", "has a negative version \(version)") }
         guard models.count <= limits.maximumModels else {
             throw HaulError.invalid("index", "lists \(models.count) models, more than \(limits.maximumModels)")
         }
-        guard (1...256).contains(repository.utf8.count), !repository.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+        guard (1...256).contains(repository.utf8.count), !repository.unicodeScalars.contains(where: { $0.value < 0x20 })
+        else {
             throw HaulError.invalid("index", "has an empty, too long or unprintable repository name")
         }
         if let trust, trust.keys.isEmpty || trust.threshold < 1 || trust.threshold > Set(trust.keys).count {
             throw HaulError.invalid("index", "names a trust policy whose threshold does not fit its keys")
         }
         for (name, model) in models {
-            do { _ = try ModelName(name) } catch { throw HaulError.invalid("index", "has an invalid model name \"\(RelativePath.printable(name))\"") }
+            do { _ = try ModelName(name) } catch {
+                throw HaulError.invalid("index", "has an invalid model name \"\(RelativePath.printable(name))\"")
+            }
             guard model.versions[model.latest.string] != nil else {
-                throw HaulError.invalid("index", "names latest version \(model.latest) of \(name), which it does not list")
+                throw HaulError.invalid(
+                    "index", "names latest version \(model.latest) of \(name), which it does not list")
             }
             for (label, entry) in model.versions {
                 do { _ = try ModelVersion(label) } catch {
-                    throw HaulError.invalid("index", "has an invalid version \"\(RelativePath.printable(label))\" of \(name)")
+                    throw HaulError.invalid(
+                        "index", "has an invalid version \"\(RelativePath.printable(label))\" of \(name)")
                 }
                 guard (1...Int64(limits.maximumManifestBytes)).contains(entry.manifestSize), entry.size >= 0 else {
                     throw HaulError.invalid("index", "has an out-of-range size for \(name)@\(label)")

@@ -57,13 +57,17 @@ public struct SignedEnvelope: Codable, Hashable, Sendable {
 
     /// Decodes `index.json` and its payload, validating both.
     /// - Throws: ``HaulError`` `.invalidRepositoryData` for an oversized, malformed or mistyped envelope or index.
-    public static func decodeIndex(_ data: Data, limits: FormatLimits = .init()) throws -> (SignedEnvelope, RepositoryIndex) {
+    public static func decodeIndex(_ data: Data, limits: FormatLimits = .init()) throws -> (
+        SignedEnvelope, RepositoryIndex
+    ) {
         guard data.count <= limits.maximumIndexBytes else {
-            throw HaulError.invalid("index", "is \(data.count) bytes, more than the limit of \(limits.maximumIndexBytes)")
+            throw HaulError.invalid(
+                "index", "is \(data.count) bytes, more than the limit of \(limits.maximumIndexBytes)")
         }
         let envelope = try CanonicalJSON.decode(SignedEnvelope.self, from: data, what: "index envelope")
         guard envelope.payloadType == RepositoryIndex.payloadType else {
-            throw HaulError.invalid("index envelope", "has payload type \"\(RelativePath.printable(envelope.payloadType))\"")
+            throw HaulError.invalid(
+                "index envelope", "has payload type \"\(RelativePath.printable(envelope.payloadType))\"")
         }
         let index = try CanonicalJSON.decode(RepositoryIndex.self, from: try envelope.payloadBytes(), what: "index")
         try index.validate(limits: limits)

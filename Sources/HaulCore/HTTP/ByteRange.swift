@@ -41,7 +41,9 @@ public enum ByteRange {
     }
 
     /// The `Range` header value requesting `range`.
-    public static func header(for range: ClosedRange<Int64>) -> String { "bytes=\(range.lowerBound)-\(range.upperBound)" }
+    public static func header(for range: ClosedRange<Int64>) -> String {
+        "bytes=\(range.lowerBound)-\(range.upperBound)"
+    }
 
     /// The `Content-Range` header value for a 206 answer.
     public static func contentRange(_ range: ClosedRange<Int64>, size: Int64) -> String {
@@ -71,7 +73,9 @@ public enum ByteRange {
         let rangePart = rest[..<slash]
         let sizePart = rest[rest.index(after: slash)...]
         let size: Int64?
-        if sizePart == "*" { size = nil } else {
+        if sizePart == "*" {
+            size = nil
+        } else {
             guard let parsed = digits(Substring(sizePart)) else { return nil }
             size = parsed
         }

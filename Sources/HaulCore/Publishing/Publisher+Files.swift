@@ -10,7 +10,9 @@ extension Publisher {
             return [(try RelativePath(validating: (source as NSString).lastPathComponent), source)]
         }
         guard FileSystem.isDirectory(source) else {
-            throw HaulError(.invalidArgument, "\(source) is not a file or folder. Pass the model file or the folder that holds it.", context: ["path": source])
+            throw HaulError(
+                .invalidArgument, "\(source) is not a file or folder. Pass the model file or the folder that holds it.",
+                context: ["path": source])
         }
         guard let walker = FileManager.default.enumerator(atPath: source) else {
             throw HaulError(.fileSystem, "Cannot list \(source).", context: ["path": source])
@@ -20,12 +22,16 @@ extension Publisher {
             let absolute = "\(source)/\(relative)"
             if FileSystem.isDirectory(absolute) { continue }
             guard FileSystem.isRegularFile(absolute) else {
-                throw HaulError(.invalidArgument, "\(absolute) is a symlink or special file; a model may hold only regular files and folders.", context: ["path": absolute])
+                throw HaulError(
+                    .invalidArgument,
+                    "\(absolute) is a symlink or special file; a model may hold only regular files and folders.",
+                    context: ["path": absolute])
             }
             do {
                 found.append((try RelativePath(validating: relative.precomposedStringWithCanonicalMapping), absolute))
             } catch let error as HaulError {
-                throw HaulError(.invalidArgument, "Cannot publish \(absolute): \(error.message)", context: ["path": absolute])
+                throw HaulError(
+                    .invalidArgument, "Cannot publish \(absolute): \(error.message)", context: ["path": absolute])
             }
         }
         guard !found.isEmpty else {
@@ -47,7 +53,10 @@ extension Publisher {
         var pendingChunk: Int64 = 0
         var offset: Int64 = 0
         try OpenFile.with(absolute, .readOnly) { input in
-            try OpenFile.with(temp, .writeOnly, options: [.create, .exclusiveCreate], permissions: [.ownerRead, .groupRead, .otherRead]) { output in
+            try OpenFile.with(
+                temp, .writeOnly, options: [.create, .exclusiveCreate],
+                permissions: [.ownerRead, .groupRead, .otherRead]
+            ) { output in
                 while true {
                     let n = try input.read(into: buffer, at: offset)
                     if n == 0 { break }
@@ -56,7 +65,8 @@ extension Publisher {
                     var start = 0
                     for cut in chunker.cutPoints(in: bytes) {
                         let length = Int(cut - pendingChunk)
-                        chunkHasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[start..<(start + length)]))
+                        chunkHasher.update(
+                            bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[start..<(start + length)]))
                         chunks.append(Manifest.Chunk(size: cut, sha256: SHA256Digest(chunkHasher.finalize())))
                         chunkHasher = SHA256()
                         start += length

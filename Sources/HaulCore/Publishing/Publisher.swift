@@ -1,6 +1,6 @@
+import Crypto
 public import Foundation
 public import Logging
-import Crypto
 
 /// Turns a folder (or one file) of model files into a version in a Haul repository.
 ///
@@ -48,7 +48,9 @@ public struct Publisher: Sendable {
     private let logger: Logger
 
     /// Creates a publisher for the repository at `repositoryPath` (created if needed).
-    public init(repositoryPath: String, configuration: Configuration = .init(), logger: Logger = Logger(label: "haul.publish")) {
+    public init(
+        repositoryPath: String, configuration: Configuration = .init(), logger: Logger = Logger(label: "haul.publish")
+    ) {
         self.repository = RepositoryLayout(root: repositoryPath)
         self.configuration = configuration
         self.logger = logger
@@ -78,7 +80,8 @@ public struct Publisher: Sendable {
             try FileSystem.writeAtomically(manifestData, to: manifestPath)
         }
         var index = try repository.loadIndex() ?? RepositoryIndex(repository: repositoryName, expires: now)
-        let entry = RepositoryIndex.VersionEntry(manifest: digest, manifestSize: Int64(manifestData.count), size: manifest.totalSize)
+        let entry = RepositoryIndex.VersionEntry(
+            manifest: digest, manifestSize: Int64(manifestData.count), size: manifest.totalSize)
         if let existing = index.models[name.string]?.versions[version.string] {
             guard existing.manifest == digest else {
                 throw HaulError(
@@ -88,7 +91,9 @@ public struct Publisher: Sendable {
             }
             if index.models[name.string]?.latest == version {
                 logger.debug("version already published", metadata: ["haul.model": "\(name)@\(version)"])
-                return Report(manifest: manifest, manifestDigest: digest, blobsWritten: written, blobsReused: files.count - written,
+                return Report(
+                    manifest: manifest, manifestDigest: digest, blobsWritten: written,
+                    blobsReused: files.count - written,
                     indexVersion: index.version, unchanged: true)
             }
         }
@@ -103,8 +108,10 @@ public struct Publisher: Sendable {
         var envelope = try SignedEnvelope.wrapping(index)
         for key in configuration.signingKeys { try key.sign(&envelope) }
         try repository.writeIndex(envelope)
-        logger.debug("published", metadata: ["haul.model": "\(name)@\(version)", "haul.index.version": "\(index.version)"])
-        return Report(manifest: manifest, manifestDigest: digest, blobsWritten: written, blobsReused: files.count - written,
+        logger.debug(
+            "published", metadata: ["haul.model": "\(name)@\(version)", "haul.index.version": "\(index.version)"])
+        return Report(
+            manifest: manifest, manifestDigest: digest, blobsWritten: written, blobsReused: files.count - written,
             indexVersion: index.version, unchanged: false)
     }
 

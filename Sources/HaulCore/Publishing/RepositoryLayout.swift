@@ -34,7 +34,9 @@ public struct RepositoryLayout: Sendable {
 
     /// Creates the repository's folders.
     public func createFolders() throws {
-        for folder in ["manifests/sha256", "blobs/sha256", ".staging"] { try FileSystem.createDirectory("\(root)/\(folder)") }
+        for folder in ["manifests/sha256", "blobs/sha256", ".staging"] {
+            try FileSystem.createDirectory("\(root)/\(folder)")
+        }
     }
 
     /// The current index, or nil for a new repository.

@@ -31,7 +31,10 @@ public struct RepositoryState: Codable, Hashable, Sendable {
     public var envelope: String?
 
     /// Creates a state.
-    public init(highestVersion: Int64, payloadDigest: SHA256Digest, rotatedTrust: TrustPolicy? = nil, etag: String? = nil, envelope: String? = nil) {
+    public init(
+        highestVersion: Int64, payloadDigest: SHA256Digest, rotatedTrust: TrustPolicy? = nil, etag: String? = nil,
+        envelope: String? = nil
+    ) {
         self.highestVersion = highestVersion
         self.payloadDigest = payloadDigest
         self.rotatedTrust = rotatedTrust
@@ -58,9 +61,13 @@ public enum IndexVerifier {
     /// - Throws: ``HaulError`` `.untrusted` for missing or insufficient signatures, a version older than one
     ///   already accepted (rollback), the same version with other content, or an expired index (freeze).
     public static func accept(
-        _ envelope: SignedEnvelope, index: RepositoryIndex, configuration: TrustConfiguration, previous: RepositoryState?, now: Date
+        _ envelope: SignedEnvelope, index: RepositoryIndex, configuration: TrustConfiguration,
+        previous: RepositoryState?, now: Date
     ) throws -> Acceptance {
-        let policy = previous?.rotatedTrust ?? (configuration.keys.isEmpty ? nil : TrustPolicy(keys: configuration.keys, threshold: configuration.threshold))
+        let policy =
+            previous?.rotatedTrust
+            ?? (configuration.keys.isEmpty
+                ? nil : TrustPolicy(keys: configuration.keys, threshold: configuration.threshold))
         var signed = false
         if let policy {
             try policy.verify(envelope)
@@ -68,7 +75,8 @@ public enum IndexVerifier {
         } else if !configuration.allowUnsigned {
             throw HaulError(
                 .untrusted,
-                "No trusted keys are configured for this repository, so its index cannot be verified. Add the publisher's public key (--trusted-key ed25519:… or HAUL_TRUSTED_KEYS), or pass --allow-unsigned for local testing.")
+                "No trusted keys are configured for this repository, so its index cannot be verified. Add the publisher's public key (--trusted-key ed25519:… or HAUL_TRUSTED_KEYS), or pass --allow-unsigned for local testing."
+            )
         }
         let payload = SHA256Digest.of(try envelope.payloadBytes())
         if let previous {
@@ -79,7 +87,10 @@ public enum IndexVerifier {
                     context: ["served": "\(index.version)", "seen": "\(previous.highestVersion)"])
             }
             if index.version == previous.highestVersion, payload != previous.payloadDigest {
-                throw HaulError(.untrusted, "The repository served different contents for index version \(index.version) than before; refused.", context: ["version": "\(index.version)"])
+                throw HaulError(
+                    .untrusted,
+                    "The repository served different contents for index version \(index.version) than before; refused.",
+                    context: ["version": "\(index.version)"])
             }
         }
         guard index.expires > now else {
@@ -91,7 +102,9 @@ public enum IndexVerifier {
         var rotated = previous?.rotatedTrust
         if signed, let named = index.trust { rotated = named }
         return Acceptance(
-            state: RepositoryState(highestVersion: index.version, payloadDigest: payload, rotatedTrust: rotated, etag: previous?.etag, envelope: previous?.envelope),
+            state: RepositoryState(
+                highestVersion: index.version, payloadDigest: payload, rotatedTrust: rotated, etag: previous?.etag,
+                envelope: previous?.envelope),
             signed: signed)
     }
 }

@@ -10,10 +10,14 @@ public struct TrustedKey: Hashable, Sendable, Codable, CustomStringConvertible {
     /// - Throws: ``HaulError`` `.invalidArgument` for any other text.
     public init(parsing text: String) throws {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard trimmed.hasPrefix("ed25519:"), let raw = Data(base64Encoded: String(trimmed.dropFirst(8))), raw.count == 32,
+        guard trimmed.hasPrefix("ed25519:"), let raw = Data(base64Encoded: String(trimmed.dropFirst(8))),
+            raw.count == 32,
             (try? Curve25519.Signing.PublicKey(rawRepresentation: raw)) != nil
         else {
-            throw HaulError(.invalidArgument, "\"\(RelativePath.printable(String(trimmed.prefix(100))))\" is not a public key; expected ed25519:<base64>, as `haul keygen` prints.")
+            throw HaulError(
+                .invalidArgument,
+                "\"\(RelativePath.printable(String(trimmed.prefix(100))))\" is not a public key; expected ed25519:<base64>, as `haul keygen` prints."
+            )
         }
         rawRepresentation = raw
     }
@@ -33,7 +37,9 @@ public struct TrustedKey: Hashable, Sendable, Codable, CustomStringConvertible {
         return key.isValidSignature(signature, for: message)
     }
 
-    public init(from decoder: any Decoder) throws { try self.init(parsing: try decoder.singleValueContainer().decode(String.self)) }
+    public init(from decoder: any Decoder) throws {
+        try self.init(parsing: try decoder.singleValueContainer().decode(String.self))
+    }
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)
@@ -62,7 +68,9 @@ public struct SigningKey: Sendable {
         guard lines.count >= 2, lines[0] == header, let seed = Data(base64Encoded: lines[1]), seed.count == 32,
             let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: seed)
         else {
-            throw HaulError(.invalidArgument, "\(path) is not a Haul signing key (make one with `haul keygen`).", context: ["path": path])
+            throw HaulError(
+                .invalidArgument, "\(path) is not a Haul signing key (make one with `haul keygen`).",
+                context: ["path": path])
         }
         return SigningKey(key: key)
     }
@@ -76,7 +84,9 @@ public struct SigningKey: Sendable {
     public func write(to path: String) throws {
         let text = "\(Self.header)\n\(seed.base64EncodedString())\n"
         guard !FileSystem.exists(path) else {
-            throw HaulError(.invalidArgument, "\(path) already exists; choose another path (keys are never overwritten).", context: ["path": path])
+            throw HaulError(
+                .invalidArgument, "\(path) already exists; choose another path (keys are never overwritten).",
+                context: ["path": path])
         }
         try FileSystem.writeAtomically(Data(text.utf8), to: path, permissions: [.ownerReadWrite])
     }

@@ -18,7 +18,9 @@ public struct TrustPolicy: Hashable, Sendable, Codable {
     /// - Throws: ``HaulError`` `.untrusted` naming how many valid signatures were found.
     public func verify(_ envelope: SignedEnvelope) throws {
         guard threshold >= 1, !keys.isEmpty, threshold <= Set(keys).count else {
-            throw HaulError(.untrusted, "The trust configuration needs at least one key and a threshold between 1 and the number of keys.")
+            throw HaulError(
+                .untrusted,
+                "The trust configuration needs at least one key and a threshold between 1 and the number of keys.")
         }
         let message = try envelope.preAuthenticationEncoding()
         var counted = Set<String>()

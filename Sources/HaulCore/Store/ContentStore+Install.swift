@@ -26,8 +26,12 @@ extension ContentStore {
             let target = modelPath(manifest.name, manifest.version)
             try FileSystem.createDirectory("\(root)/models/\(manifest.name)")
             // Never follow a symlink out of the store: every folder on the way must be a real folder.
-            for folder in ["\(root)/models", "\(root)/models/\(manifest.name)", "\(root)/receipts"] where !FileSystem.isDirectory(folder) {
-                throw HaulError(.fileSystem, "\(folder) is not a plain folder (a symlink?); refusing to install through it. Remove it and retry.", context: ["path": folder])
+            for folder in ["\(root)/models", "\(root)/models/\(manifest.name)", "\(root)/receipts"]
+            where !FileSystem.isDirectory(folder) {
+                throw HaulError(
+                    .fileSystem,
+                    "\(folder) is not a plain folder (a symlink?); refusing to install through it. Remove it and retry.",
+                    context: ["path": folder])
             }
             try FileSystem.remove(receiptPath(manifest.name, manifest.version))
             try FileSystem.remove(target)
@@ -42,9 +46,12 @@ extension ContentStore {
             repository: repository, installedAt: now)
         try FileSystem.createDirectory("\(root)/receipts/\(manifest.name)")
         guard FileSystem.isDirectory("\(root)/receipts/\(manifest.name)") else {
-            throw HaulError(.fileSystem, "\(root)/receipts/\(manifest.name) is not a plain folder (a symlink?); refusing to write through it.")
+            throw HaulError(
+                .fileSystem,
+                "\(root)/receipts/\(manifest.name) is not a plain folder (a symlink?); refusing to write through it.")
         }
-        try FileSystem.writeAtomically(try CanonicalJSON.encode(receipt, pretty: true), to: receiptPath(manifest.name, manifest.version))
+        try FileSystem.writeAtomically(
+            try CanonicalJSON.encode(receipt, pretty: true), to: receiptPath(manifest.name, manifest.version))
         return receipt
     }
 
@@ -52,7 +59,8 @@ extension ContentStore {
     public func receipt(_ name: ModelName, _ version: ModelVersion) throws -> InstallReceipt? {
         let path = receiptPath(name, version)
         guard FileSystem.isRegularFile(path), FileSystem.isDirectory(modelPath(name, version)) else { return nil }
-        let receipt = try CanonicalJSON.decode(InstallReceipt.self, from: FileSystem.read(path, limit: 1 << 20), what: "receipt \(path)")
+        let receipt = try CanonicalJSON.decode(
+            InstallReceipt.self, from: FileSystem.read(path, limit: 1 << 20), what: "receipt \(path)")
         return receipt.name == name && receipt.version == version ? receipt : nil
     }
 
@@ -76,7 +84,9 @@ extension ContentStore {
     public func uninstall(_ name: ModelName, _ version: ModelVersion) throws -> Int64 {
         let receiptFile = receiptPath(name, version)
         guard FileSystem.exists(receiptFile) || FileSystem.exists(modelPath(name, version)) else {
-            throw HaulError(.notInstalled, "\(name)@\(version) is not installed; `haul list` shows what is.", context: ["model": "\(name)@\(version)"])
+            throw HaulError(
+                .notInstalled, "\(name)@\(version) is not installed; `haul list` shows what is.",
+                context: ["model": "\(name)@\(version)"])
         }
         try FileSystem.remove(receiptFile)
         try FileSystem.remove(modelPath(name, version))

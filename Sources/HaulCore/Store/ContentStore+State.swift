@@ -11,7 +11,8 @@ extension ContentStore {
     public func repositoryState(for identity: String) throws -> RepositoryState? {
         let path = statePath(for: identity)
         guard FileSystem.isRegularFile(path) else { return nil }
-        return try CanonicalJSON.decode(RepositoryState.self, from: FileSystem.read(path, limit: 32 << 20), what: "repository state \(path)")
+        return try CanonicalJSON.decode(
+            RepositoryState.self, from: FileSystem.read(path, limit: 32 << 20), what: "repository state \(path)")
     }
 
     /// Remembers `state`, never lowering a version already remembered (another process may have moved it on).

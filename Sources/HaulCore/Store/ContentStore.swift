@@ -1,4 +1,5 @@
 public import Foundation
+import SystemPackage
 
 /// The local, content-addressed store of downloaded models.
 ///
@@ -23,12 +24,17 @@ public struct ContentStore: Sendable {
     /// - Throws: ``HaulError`` `.fileSystem` when the folders cannot be created.
     public init(root: String) throws {
         self.root = (root as NSString).standardizingPath
-        for folder in ["blobs/sha256", "manifests/sha256", "partial", "staging", "models", "receipts", "state/repositories"] {
+        for folder in [
+            "blobs/sha256", "manifests/sha256", "partial", "staging", "models", "receipts", "state/repositories",
+        ] {
             let path = "\(self.root)/\(folder)"
             try FileSystem.createDirectory(path)
             // The store never follows a symlink out of its root.
             guard FileSystem.isDirectory(path) else {
-                throw HaulError(.fileSystem, "\(path) is a symlink or not a folder; the store only uses plain folders inside its root.", context: ["path": path])
+                throw HaulError(
+                    .fileSystem,
+                    "\(path) is a symlink or not a folder; the store only uses plain folders inside its root.",
+                    context: ["path": path])
             }
         }
     }
@@ -46,7 +52,9 @@ public struct ContentStore: Sendable {
     /// The folder holding an installed model version's files.
     public func modelPath(_ name: ModelName, _ version: ModelVersion) -> String { "\(root)/models/\(name)/\(version)" }
     /// The receipt of an installed model version.
-    public func receiptPath(_ name: ModelName, _ version: ModelVersion) -> String { "\(root)/receipts/\(name)/\(version).json" }
+    public func receiptPath(_ name: ModelName, _ version: ModelVersion) -> String {
+        "\(root)/receipts/\(name)/\(version).json"
+    }
 
     /// Whether a verified blob of `size` bytes is present.
     public func hasBlob(_ digest: SHA256Digest, size: Int64) -> Bool {
@@ -68,13 +76,18 @@ public struct ContentStore: Sendable {
     /// appeared meanwhile is kept (it was verified by whoever committed it).
     public func commitBlob(_ file: OpenFile, partialPath partial: String, digest: SHA256Digest) throws {
         try file.sync()
-        if fchmod(file.descriptor.rawValue, 0o444) != 0 { throw HaulError.fileSystem("chmod", path: partial, Errno(rawValue: errno)) }
+        if fchmod(file.descriptor.rawValue, 0o444) != 0 {
+            throw HaulError.fileSystem("chmod", path: partial, Errno(rawValue: errno))
+        }
         let blob = blobPath(digest)
         if !FileSystem.exists(blob) {
             do {
                 if try !file.link(to: blob) {
                     guard FileSystem.refersTo(partial, file) else {
-                        throw HaulError(.fileSystem, "The partial file \(partial) was replaced by another process; retry the download.", context: ["path": partial])
+                        throw HaulError(
+                            .fileSystem,
+                            "The partial file \(partial) was replaced by another process; retry the download.",
+                            context: ["path": partial])
                     }
                     try FileSystem.rename(partial, to: blob)
                 }
@@ -98,19 +111,21 @@ public struct ContentStore: Sendable {
     public func loadManifest(_ digest: SHA256Digest) throws -> Manifest {
         let path = manifestPath(digest)
         guard FileSystem.isRegularFile(path) else {
-            throw HaulError(.notInstalled, "The manifest \(digest) is not in the store at \(root).", context: ["path": path])
+            throw HaulError(
+                .notInstalled, "The manifest \(digest) is not in the store at \(root).", context: ["path": path])
         }
         let data = try FileSystem.read(path, limit: FormatLimits().maximumManifestBytes)
         guard SHA256Digest.of(data) == digest else {
-            throw HaulError(.digestMismatch, "The stored manifest \(path) was modified. Run `haul verify` and pull again.", context: ["path": path])
+            throw HaulError(
+                .digestMismatch, "The stored manifest \(path) was modified. Run `haul verify` and pull again.",
+                context: ["path": path])
         }
         return try Manifest.decode(data)
     }
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
-import SystemPackage

@@ -16,7 +16,10 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
     public var installedAt: Date
 
     /// Creates a receipt.
-    public init(name: ModelName, version: ModelVersion, manifest: SHA256Digest, size: Int64, repository: String, installedAt: Date) {
+    public init(
+        name: ModelName, version: ModelVersion, manifest: SHA256Digest, size: Int64, repository: String,
+        installedAt: Date
+    ) {
         self.name = name
         self.version = version
         self.manifest = manifest

@@ -26,7 +26,9 @@ struct BodyFaults {
     }
 
     /// Sends `part` (which holds the file's bytes from `offset`), corrupting, stalling, throttling or dropping.
-    mutating func send(_ part: inout ByteBuffer, at offset: Int64, through writer: inout any ResponseBodyWriter) async throws {
+    mutating func send(_ part: inout ByteBuffer, at offset: Int64, through writer: inout any ResponseBodyWriter)
+        async throws
+    {
         let count = Int64(part.readableBytes)
         for at in corruptAt where at >= offset && at < offset + count {
             let index = part.readerIndex + Int(at - offset)

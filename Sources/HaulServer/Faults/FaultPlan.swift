@@ -92,7 +92,8 @@ public final class FaultInjector: Sendable {
     func faults(for path: String, span: ClosedRange<Int64>?) -> [FaultPlan.Fault] {
         state.withLock { state in
             var chosen: [FaultPlan.Fault] = []
-            for (index, rule) in state.plan.rules.enumerated() where rule.pathContains.isEmpty || path.contains(rule.pathContains) {
+            for (index, rule) in state.plan.rules.enumerated()
+            where rule.pathContains.isEmpty || path.contains(rule.pathContains) {
                 if case .corruptByte(let at) = rule.fault, !(span?.contains(at) ?? false) { continue }
                 let count = state.fired[index, default: 0]
                 if let times = rule.times, count >= times { continue }

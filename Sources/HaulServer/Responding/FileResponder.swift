@@ -17,7 +17,8 @@ struct FileResponder: HTTPResponder {
     func respond(to request: Request, context: Context) async throws -> Response {
         let path = request.uri.path
         guard request.method == .get || request.method == .head else {
-            return finish(request, path, Response(status: .methodNotAllowed, headers: [.allow: "GET, HEAD"]), planned: 0)
+            return finish(
+                request, path, Response(status: .methodNotAllowed, headers: [.allow: "GET, HEAD"]), planned: 0)
         }
         guard let file = resolve(path) else { return finish(request, path, Response(status: .notFound), planned: 0) }
         let span: ClosedRange<Int64>? =
@@ -50,7 +51,8 @@ struct FileResponder: HTTPResponder {
         if var contentRange = plan.contentRange {
             for case .wrongContentRange(let shift) in faults {
                 if let range = plan.range {
-                    contentRange = ByteRange.contentRange((range.lowerBound + shift)...(range.upperBound + shift), size: file.size + shift)
+                    contentRange = ByteRange.contentRange(
+                        (range.lowerBound + shift)...(range.upperBound + shift), size: file.size + shift)
                 }
             }
             headers[.contentRange] = contentRange
@@ -66,12 +68,17 @@ struct FileResponder: HTTPResponder {
     }
 
     private func finish(_ request: Request, _ path: String, _ response: Response, planned: Int64) -> Response {
-        injector.record(.init(method: request.method.rawValue, path: path, range: request.headers[.range], status: response.status.code, plannedBytes: planned))
+        injector.record(
+            .init(
+                method: request.method.rawValue, path: path, range: request.headers[.range],
+                status: response.status.code, plannedBytes: planned))
         return response
     }
 
     /// Streams `range` of the file from disk in `readSize` parts, applying body faults.
-    private func stream(_ path: String, urlPath: String, range: ClosedRange<Int64>, faults: [FaultPlan.Fault]) -> ResponseBody {
+    private func stream(_ path: String, urlPath: String, range: ClosedRange<Int64>, faults: [FaultPlan.Fault])
+        -> ResponseBody
+    {
         let readSize = self.readSize
         let injector = self.injector
         let length = range.upperBound - range.lowerBound + 1
@@ -128,9 +135,13 @@ extension FileResponder {
         let modified = (attributes?[.modificationDate] as? Date) ?? Date(timeIntervalSince1970: 0)
         let name = relative.components.last ?? ""
         let digestName = name.hasSuffix(".json") ? String(name.dropLast(5)) : name
-        let immutable = relative.components.count == 3 && ["blobs", "manifests"].contains(relative.components[0])
+        let immutable =
+            relative.components.count == 3 && ["blobs", "manifests"].contains(relative.components[0])
             && SHA256Digest(hex: digestName) != nil
-        let etag = immutable ? "\"\(digestName)\"" : "\"\(String(size, radix: 16))-\(String(Int64(modified.timeIntervalSince1970 * 1e6), radix: 16))\""
+        let etag =
+            immutable
+            ? "\"\(digestName)\""
+            : "\"\(String(size, radix: 16))-\(String(Int64(modified.timeIntervalSince1970 * 1e6), radix: 16))\""
         return ServedFile(
             path: real, size: size, etag: etag,
             cacheControl: immutable ? "public, max-age=31536000, immutable" : "no-cache",

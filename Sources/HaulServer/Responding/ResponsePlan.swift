@@ -1,3 +1,4 @@
+import Foundation
 public import HaulCore
 
 /// What the server will send for one GET or HEAD of a file: a pure decision over the request's conditional and
@@ -17,7 +18,9 @@ public struct ResponsePlan: Hashable, Sendable {
     ///   - rangeHeader: the `Range` header.
     ///   - ifRange: the `If-Range` header; a range is honoured only when it equals `etag` (strong comparison).
     ///   - ifNoneMatch: the `If-None-Match` header; a match gives 304.
-    public static func decide(size: Int64, etag: String, rangeHeader: String?, ifRange: String?, ifNoneMatch: String?) -> ResponsePlan {
+    public static func decide(size: Int64, etag: String, rangeHeader: String?, ifRange: String?, ifNoneMatch: String?)
+        -> ResponsePlan
+    {
         if let ifNoneMatch, matches(ifNoneMatch, etag: etag) {
             return ResponsePlan(status: 304, range: nil, contentRange: nil)
         }
@@ -41,5 +44,3 @@ public struct ResponsePlan: Hashable, Sendable {
         return candidates.contains { $0 == "*" || $0 == bare || $0 == "W/\(bare)" }
     }
 }
-
-import Foundation

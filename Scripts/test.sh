@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
-# Installs what the tests need (nginx), builds everything and runs every test.
+# Installs what the tests need (nginx, util-linux script), builds everything and runs every test.
 # Usage: Scripts/test.sh            (from the repository root; CI's .ci/run calls exactly this)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need_nginx() { ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; }
-if need_nginx; then
-    echo "==> installing nginx (the integration tests serve repositories with it)"
+# The integration tests serve repositories with nginx and give `haul pull` a terminal with util-linux `script`.
+missing=()
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+[ -x /usr/bin/script ] || missing+=(bsdutils)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "==> installing ${missing[*]}"
     SUDO=""
     if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
     if command -v apt-get >/dev/null 2>&1; then
         $SUDO apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nginx-light >/dev/null
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
     elif command -v brew >/dev/null 2>&1; then
         brew install nginx
     else
-        echo "error: cannot install nginx automatically; install it and re-run" >&2
+        echo "error: cannot install ${missing[*]} automatically; install them and re-run" >&2
         exit 1
     fi
 fi

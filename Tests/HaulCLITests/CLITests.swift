@@ -70,6 +70,32 @@ struct CLITests {
         }
     }
 
+    @Test("on a terminal, pull draws a live bar: percent, bytes, rate, ETA and connections, redrawn in place")
+    func terminalBar() async throws {
+        try await withTemporaryDirectory { dir in
+            try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 8 << 20)])
+            let slow = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 2 << 20))])
+            try await withTestOrigin(root: "\(dir)/repo", faults: slow) { _, url in
+                // util-linux `script` gives the command a pseudo-terminal, as a user's shell would.
+                let command = [try HaulProcess.binary(), "pull", "m", "--repo", url.absoluteString, "--store", "\(dir)/store", "--allow-unsigned"]
+                    .map { "'\($0)'" }.joined(separator: " ")
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+                process.arguments = ["-qfec", command, "/dev/null"]
+                let output = Pipe()
+                process.standardOutput = output
+                try process.run()
+                let data = output.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                let text = String(decoding: data, as: UTF8.self)
+                #expect(process.terminationStatus == 0, "\(text)")
+                #expect(text.contains("█") && text.contains("\r") && text.contains("conn") && text.contains("ETA"))
+                #expect(text.components(separatedBy: "\r").count > 3, "the bar is redrawn in place")
+                #expect(text.contains("100.0%"))
+            }
+        }
+    }
+
     @Test("an unreachable origin exits 3 with a clear message")
     func unreachable() async throws {
         try await withTemporaryDirectory { dir in

@@ -178,6 +178,29 @@ struct TrustTests {
         }
     }
 
+    @Test("renewing re-signs the index with a later expiry, and clients accept it again")
+    func renew() async throws {
+        try await withTemporaryDirectory { dir in
+            let key = SigningKey()
+            try Self.publish(dir, keys: [key], now: Date().addingTimeInterval(-10 * 86_400))
+            try await withTestOrigin(root: "\(dir)/repo") { _, url in
+                try await withTestManager(repository: [url], store: "\(dir)/store", configure: Self.trusting([key])) {
+                    manager in
+                    await Self.expectRefused(.untrusted) { try await manager.downloadModel("m") }
+                }
+                var configuration = Publisher.Configuration()
+                configuration.signingKeys = [key]
+                let renewed = try Publisher(repositoryPath: "\(dir)/repo", configuration: configuration).renew()
+                #expect(renewed.version == 2 && renewed.expires > Date().addingTimeInterval(6 * 86_400))
+                try await withTestManager(repository: [url], store: "\(dir)/store", configure: Self.trusting([key])) {
+                    manager in
+                    let model = try await manager.downloadModel("m")
+                    #expect(model.version.string == "1")
+                }
+            }
+        }
+    }
+
     @Test("mix-and-match: a manifest that is not the one the index pins is refused")
     func mixAndMatch() async throws {
         try await withTemporaryDirectory { dir in

@@ -4,6 +4,8 @@ import HaulServer
 import HaulTestSupport
 import Testing
 
+@testable import Haul
+
 /// Runs the built `haul` binary end to end.
 @Suite("The haul command", .timeLimit(.minutes(3)))
 struct CLITests {
@@ -73,12 +75,16 @@ struct CLITests {
     @Test("on a terminal, pull draws a live bar: percent, bytes, rate, ETA and connections, redrawn in place")
     func terminalBar() async throws {
         try await withTemporaryDirectory { dir in
-            try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 8 << 20)])
+            try Fixtures.publish(
+                repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 8 << 20)])
             let slow = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 2 << 20))])
             try await withTestOrigin(root: "\(dir)/repo", faults: slow) { _, url in
                 // util-linux `script` gives the command a pseudo-terminal, as a user's shell would.
-                let command = [try HaulProcess.binary(), "pull", "m", "--repo", url.absoluteString, "--store", "\(dir)/store", "--allow-unsigned"]
-                    .map { "'\($0)'" }.joined(separator: " ")
+                let command = [
+                    try HaulProcess.binary(), "pull", "m", "--repo", url.absoluteString, "--store", "\(dir)/store",
+                    "--allow-unsigned",
+                ]
+                .map { "'\($0)'" }.joined(separator: " ")
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
                 process.arguments = ["-qfec", command, "/dev/null"]
@@ -131,12 +137,24 @@ struct CLITests {
                     process.terminationStatus == 130, "\((try? String(contentsOfFile: err, encoding: .utf8)) ?? "")")
                 #expect(FileSystem.exists("\(dir)/store/partial/\(blob).partial"))
                 #expect(!FileSystem.exists("\(dir)/store/blobs/sha256/\(blob)"))
+                // Let the origin notice the closed connections before counting afresh.
                 server.injector.replacePlan(FaultPlan())
+                try await Task.sleep(for: .milliseconds(500))
                 server.injector.clearLog()
+                let file = report.manifest.files[0]
+                let journal = try ChunkJournal.read(
+                    path: "\(dir)/store/partial/\(blob).journal", digest: file.sha256, size: file.size,
+                    chunkCount: file.chunks.count)
+                let kept = journal.confirmed.union(journal.unconfirmed).reduce(Int64(0)) { $0 + file.chunks[$1].size }
+                #expect(kept > 0, "the interrupted pull kept verified chunks")
                 let resumed = try await HaulProcess.run(args, logFolder: dir)
                 #expect(resumed.status == 0, "\(resumed.stderr)")
+                // Every missing byte, and less than the whole file.
                 let fetched = server.injector.bytesSent(pathContains: "/blobs/")
-                #expect(fetched < 16 << 20, "the resumed pull fetched \(fetched) bytes")
+                let missing = file.size - kept
+                #expect(
+                    fetched >= missing && fetched < file.size,
+                    "the resumed pull fetched \(fetched) bytes; \(missing) were missing")
                 #expect(try filesUnder("\(dir)/store/models/m/1") == filesUnder("\(dir)/src"))
             }
         }

@@ -55,6 +55,7 @@ struct CrashTests {
                 }
                 #expect(kills == 20 && !journaled.isEmpty)
                 server.injector.replacePlan(FaultPlan())
+                try await Task.sleep(for: .milliseconds(500))  // let the origin notice the killed connections
                 server.injector.clearLog()
                 let final = try await HaulProcess.run(args, logFolder: dir)
                 #expect(final.status == 0, "\(final.stderr)")

@@ -45,6 +45,7 @@ struct ResumeTests {
                 }
                 let firstRun = server.injector.requests.filter { $0.path.contains("/blobs/") }.count
                 server.injector.replacePlan(FaultPlan())
+                try await Task.sleep(for: .milliseconds(500))  // let the origin notice the cancelled connections
                 server.injector.clearLog()
                 try await withTestManager(repository: [url], store: "\(dir)/store") { manager in
                     try await manager.downloadModel("m")

@@ -18,11 +18,7 @@ struct Publish: AsyncParsableCommand {
     @Option(name: .long, help: "The version label (versions are immutable).")
     var version: String
 
-    @Option(name: .long, help: "Days until the index expires and clients refuse it for new downloads.")
-    var expires: Int = 7
-
-    @Option(name: .long, help: "A signing key file from `haul keygen` (repeatable: several keys may sign).")
-    var key: [String] = []
+    @OptionGroup var signing: IndexSigningOptions
 
     @Option(name: .long, help: "Name a public key clients must trust from now on (key rotation; repeatable).")
     var trustKey: [String] = []
@@ -32,25 +28,13 @@ struct Publish: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func validate() throws {
-        guard expires >= 1 else { throw ValidationError("--expires must be at least 1 day.") }
-    }
-
     func run() async throws {
         let logger = global.makeLogger()
         try await Failure.guarding {
-            var configuration = Publisher.Configuration()
-            configuration.expiresAfter = .seconds(expires * 86_400)
-            configuration.signingKeys = try key.map(SigningKey.read(from:))
+            var configuration = try signing.publisherConfiguration(quiet: global.quiet)
             if !trustKey.isEmpty {
                 configuration.trust = TrustPolicy(
                     keys: try trustKey.map(TrustedKey.init(parsing:)), threshold: trustThreshold)
-            }
-            if key.isEmpty, !global.quiet {
-                FileHandle.standardError.write(
-                    Data(
-                        "warning: publishing an unsigned index; clients will refuse it unless told --allow-unsigned. Sign with --key (see `haul keygen`).\n"
-                            .utf8))
             }
             let publisher = Publisher(repositoryPath: repo, configuration: configuration, logger: logger)
             let report = try publisher.publish(source, name: try ModelName(name), version: try ModelVersion(version))

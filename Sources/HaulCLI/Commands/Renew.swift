@@ -9,24 +9,13 @@ struct Renew: AsyncParsableCommand {
     @Option(name: .long, help: "The repository folder.")
     var repo: String
 
-    @Option(name: .long, help: "A signing key file from `haul keygen` (repeatable).")
-    var key: [String] = []
-
-    @Option(name: .long, help: "Days until the renewed index expires.")
-    var expires: Int = 7
-
+    @OptionGroup var signing: IndexSigningOptions
     @OptionGroup var global: GlobalOptions
-
-    func validate() throws {
-        guard expires >= 1 else { throw ValidationError("--expires must be at least 1 day.") }
-    }
 
     func run() async throws {
         let logger = global.makeLogger()
         try await Failure.guarding {
-            var configuration = Publisher.Configuration()
-            configuration.expiresAfter = .seconds(expires * 86_400)
-            configuration.signingKeys = try key.map(SigningKey.read(from:))
+            let configuration = try signing.publisherConfiguration(quiet: global.quiet)
             let index = try Publisher(repositoryPath: repo, configuration: configuration, logger: logger).renew()
             if !global.quiet { print("Renewed \(repo): index version \(index.version), expires \(index.expires).") }
         }

@@ -76,3 +76,30 @@ enum LoggingBootstrap {
         }
     }
 }
+
+/// Options of commands that write an index: signing keys and expiry.
+struct IndexSigningOptions: ParsableArguments {
+    @Option(name: .long, help: "Days until the index expires and clients refuse it for new downloads.")
+    var expires: Int = 7
+
+    @Option(name: .long, help: "A signing key file from `haul keygen` (repeatable: several keys may sign).")
+    var key: [String] = []
+
+    func validate() throws {
+        guard expires >= 1 else { throw ValidationError("--expires must be at least 1 day.") }
+    }
+
+    /// A publisher configuration with these keys and this expiry; warns when the index will be unsigned.
+    func publisherConfiguration(quiet: Bool) throws -> Publisher.Configuration {
+        var configuration = Publisher.Configuration()
+        configuration.expiresAfter = .seconds(expires * 86_400)
+        configuration.signingKeys = try key.map(SigningKey.read(from:))
+        if key.isEmpty, !quiet {
+            FileHandle.standardError.write(
+                Data(
+                    "warning: writing an unsigned index; clients refuse it unless told --allow-unsigned. Sign with --key (see `haul keygen`).\n"
+                        .utf8))
+        }
+        return configuration
+    }
+}

@@ -14,6 +14,13 @@ extension Publisher {
                 .invalidArgument, "\(repository.root) holds no Haul repository (no index.json); publish a model first.",
                 context: ["path": repository.root])
         }
+        try issue(&index, now: now)
+        return index
+    }
+
+    /// Issues the next index: a higher version, a new expiry, the configured trust policy and signatures, written
+    /// atomically. Publishing and renewing both end here.
+    func issue(_ index: inout RepositoryIndex, now: Date) throws {
         index.version += 1
         index.expires = now.addingTimeInterval(Double(configuration.expiresAfter.components.seconds))
         if let trust = configuration.trust { index.trust = trust }
@@ -21,6 +28,5 @@ extension Publisher {
         var envelope = try SignedEnvelope.wrapping(index)
         for key in configuration.signingKeys { try key.sign(&envelope) }
         try repository.writeIndex(envelope)
-        return index
     }
 }

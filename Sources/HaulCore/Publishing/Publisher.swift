@@ -101,13 +101,7 @@ public struct Publisher: Sendable {
         model.versions[version.string] = entry
         model.latest = version
         index.models[name.string] = model
-        index.version += 1
-        index.expires = now.addingTimeInterval(Double(configuration.expiresAfter.components.seconds))
-        if let trust = configuration.trust { index.trust = trust }
-        try index.validate()
-        var envelope = try SignedEnvelope.wrapping(index)
-        for key in configuration.signingKeys { try key.sign(&envelope) }
-        try repository.writeIndex(envelope)
+        try issue(&index, now: now)
         logger.debug(
             "published", metadata: ["haul.model": "\(name)@\(version)", "haul.index.version": "\(index.version)"])
         return Report(

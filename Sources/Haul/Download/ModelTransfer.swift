@@ -23,8 +23,9 @@ struct ModelTransfer {
     func run(_ files: [Manifest.File], discardPartial: Bool) async throws {
         let blobs = try files.map { try BlobTransfer(file: $0, store: store, discardPartial: discardPartial) }
         defer { blobs.forEach { $0.close() } }
-        let missing = blobs.reduce(Int64(0)) { $0 + $1.size - $1.verifiedBytes }
-        meter.verified.add(blobs.reduce(0) { $0 + $1.verifiedBytes }, ordering: .relaxed)
+        let alreadyVerified = blobs.reduce(Int64(0)) { $0 + $1.verifiedBytes }
+        let missing = blobs.reduce(Int64(0)) { $0 + $1.size } - alreadyVerified
+        meter.verified.add(alreadyVerified, ordering: .relaxed)
         let target = PiecePlan.targetSize(missingBytes: missing, connections: configuration.connections)
         var pieces: [Piece] = []
         for (index, blob) in blobs.enumerated().sorted(by: { $0.element.size < $1.element.size }) {

@@ -89,6 +89,9 @@ final class HTTPTransport: Sendable {
     static func translate(_ error: any Error, url: URL) -> HaulError {
         if let haul = error as? HaulError { return haul }
         let context = ["url": url.absoluteString]
+        let shortBody = HaulError(
+            .sizeMismatch, "\(url.host ?? "The origin") closed the connection before sending the whole body.",
+            context: context.merging(["transient": "true"]) { a, _ in a }, underlying: error)
         if error is CancellationError { return HaulError(.cancelled, "The download was cancelled.", context: context) }
         if let http = error as? HTTPClientError {
             switch http {
@@ -104,17 +107,11 @@ final class HTTPTransport: Sendable {
                     "Timed out connecting to \(url.host ?? "the origin"). Check the network or the repository URL.",
                     context: context, underlying: error)
             case .remoteConnectionClosed, .bodyLengthMismatch:
-                return HaulError(
-                    .sizeMismatch, "\(url.host ?? "The origin") closed the connection before sending the whole body.",
-                    context: context.merging(["transient": "true"]) { a, _ in a }, underlying: error)
+                return shortBody
             default: break
             }
         }
-        if let parser = error as? HTTPParserError, parser == .invalidEOFState {
-            return HaulError(
-                .sizeMismatch, "\(url.host ?? "The origin") closed the connection before sending the whole body.",
-                context: context.merging(["transient": "true"]) { a, _ in a }, underlying: error)
-        }
+        if let parser = error as? HTTPParserError, parser == .invalidEOFState { return shortBody }
         if error is HTTPParserError {
             return HaulError(
                 .badResponse, "\(url.host ?? "The origin") sent a malformed HTTP response: \(error).",

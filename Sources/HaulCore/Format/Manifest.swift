@@ -91,7 +91,7 @@ public struct Manifest: Codable, Hashable, Sendable {
             var prefix = ""
             for component in file.path.components.dropLast() {
                 prefix += (prefix.isEmpty ? "" : "/") + component
-                directories.insert(RelativePathKey.key(prefix))
+                directories.insert(RelativePath.collisionKey(for: prefix))
             }
             try file.validate(limits: limits)
         }
@@ -135,12 +135,6 @@ public struct ChunkSpan: Hashable, Sendable {
         self.offset = offset
         self.size = size
         self.sha256 = sha256
-    }
-}
-
-enum RelativePathKey {
-    static func key(_ text: String) -> String {
-        text.decomposedStringWithCompatibilityMapping.lowercased().precomposedStringWithCanonicalMapping
     }
 }
 

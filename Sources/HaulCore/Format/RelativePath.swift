@@ -79,8 +79,11 @@ public struct RelativePath: Hashable, Sendable, Comparable, CustomStringConverti
     public var components: [String] { string.split(separator: "/").map(String.init) }
 
     /// A key that is equal for paths that would collide on a case-insensitive, normalizing file system.
-    public var collisionKey: String {
-        string.decomposedStringWithCompatibilityMapping.lowercased().precomposedStringWithCanonicalMapping
+    public var collisionKey: String { Self.collisionKey(for: string) }
+
+    /// The collision key of any slash-separated text (a path or one of its folder prefixes).
+    static func collisionKey(for text: String) -> String {
+        text.decomposedStringWithCompatibilityMapping.lowercased().precomposedStringWithCanonicalMapping
     }
 
     public var description: String { string }

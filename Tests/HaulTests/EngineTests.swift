@@ -105,7 +105,11 @@ struct StealingTests {
             let slowFirst = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 512 << 10), times: 1)])
             try await withTestOrigin(root: "\(dir)/repo", faults: slowFirst) { server, url in
                 try await withTestManager(
-                    repository: [url], store: "\(dir)/store", configure: { $0.transfer.connections = 4 }
+                    repository: [url], store: "\(dir)/store",
+                    configure: {
+                        $0.transfer.connections = 4
+                        $0.transfer.maximumConnections = 4
+                    }
                 ) { manager in
                     let started = ContinuousClock.now
                     try await manager.downloadModel("m")
@@ -127,6 +131,33 @@ struct StealingTests {
                     }
                 }
                 #expect(stolen)
+            }
+        }
+    }
+}
+
+@Suite("A pinned connection count", .timeLimit(.minutes(1)))
+struct PinnedConnectionTests {
+    @Test("maximumConnections = connections: the origin never serves more bodies at once (for more than a moment)")
+    func pinned() async throws {
+        try await withTemporaryDirectory { dir in
+            try Fixtures.publish(
+                repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 48 << 20)])
+            // Each response capped at 3 MiB/s: against this origin the default settings would add connections.
+            let capped = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 3 << 20))])
+            try await withTestOrigin(root: "\(dir)/repo", faults: capped) { server, url in
+                try await withTestManager(
+                    repository: [url], store: "\(dir)/store",
+                    configure: {
+                        $0.transfer.connections = 6
+                        $0.transfer.maximumConnections = 6
+                    }
+                ) { manager in
+                    try await manager.downloadModel("m")
+                    #expect(try filesUnder(manager.modelURL(for: "m").path) == filesUnder("\(dir)/src"))
+                }
+                let sustained = server.injector.sustainedConcurrentBodies(for: .milliseconds(250))
+                #expect(sustained == 6, "the origin served \(sustained) bodies at once for 250 ms or more")
             }
         }
     }

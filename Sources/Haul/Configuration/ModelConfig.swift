@@ -91,8 +91,12 @@ public struct ModelConfig: Sendable {
 
 /// How a download behaves on the wire.
 public struct TransferConfiguration: Sendable {
-    /// Parallel range requests, shared by all files of a download. Default: 8.
+    /// Parallel range requests at the start, shared by all files of a download. Default: 8.
     public var connections: Int = 8
+    /// Most parallel range requests. When the origin caps each connection (as many CDNs do), the transfer doubles
+    /// its connections while doing so raises the total rate by at least half the added share, up to this many; if
+    /// it does not, it goes back to ``connections``. Set it to ``connections`` to pin the count. Default: 16.
+    public var maximumConnections: Int = 16
     /// A request that receives no bytes for this long is abandoned and retried. Default: 30 s.
     public var stallTimeout: Duration = .seconds(30)
     /// Time allowed to connect. Default: 10 s.

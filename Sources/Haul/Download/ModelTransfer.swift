@@ -17,6 +17,7 @@ struct ModelTransfer {
     let mirrors: MirrorSet
     let configuration: TransferConfiguration
     let meter: ProgressMeter
+    let clock: any Clock<Duration>
     let logger: Logger
 
     /// Downloads `files` (unique blobs not yet in the store) and commits each blob as it completes.
@@ -34,29 +35,45 @@ struct ModelTransfer {
         }
         logger.debug("transfer planned", metadata: ["haul.pieces": "\(pieces.count)", "haul.missing": "\(missing)"])
         let queue = PieceQueue(pieces)
+        let budget = ConnectionBudget(allowed: 0)
+        var scaler = ConnectionScaler(scaling(pieces: pieces.count))
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<max(1, min(configuration.connections, pieces.count)) {
-                group.addTask {
-                    while true {
-                        switch queue.next(spans: { blobs[$0].spans }) {
-                        case .fetch(let piece, let active):
-                            defer { queue.finish(active) }
-                            try await fetch(piece, active: active, blob: blobs[piece.blob])
-                        case .wait:
-                            // Short, so the transfer ends as soon as the last piece does.
-                            try await Task.sleep(for: .milliseconds(10))
-                        case .done:
-                            return
-                        }
-                    }
+            func hire(_ count: Int) {
+                for _ in 0..<count {
+                    group.addTask { try await work(queue: queue, budget: budget, blobs: blobs) }
                 }
             }
+            hire(budget.setAllowed(scaler.target))
+            await scale(&scaler, budget: budget, queue: queue, hire: hire)
             try await group.waitForAll()
         }
         for blob in blobs where !blob.isComplete {
             throw HaulError(
                 .sizeMismatch, "Blob \(blob.digest) is incomplete after the transfer.",
                 context: ["blob": blob.digest.hex])
+        }
+    }
+
+    /// One connection's loop: takes pieces (or the back half of a slow one) until the work is done or the budget
+    /// shrinks below it.
+    private func work(queue: PieceQueue, budget: ConnectionBudget, blobs: [BlobTransfer]) async throws {
+        do {
+            while !budget.retireIfOver() {
+                switch queue.next(spans: { blobs[$0].spans }) {
+                case .fetch(let piece, let active):
+                    defer { queue.finish(active) }
+                    try await fetch(piece, active: active, blob: blobs[piece.blob])
+                case .wait:
+                    // Short, so the transfer ends as soon as the last piece does.
+                    try await Task.sleep(for: .milliseconds(10))
+                case .done:
+                    budget.workerEnded(failed: false)
+                    return
+                }
+            }
+        } catch {
+            budget.workerEnded(failed: true)
+            throw error
         }
     }
 

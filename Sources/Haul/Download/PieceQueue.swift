@@ -107,6 +107,9 @@ final class PieceQueue: Sendable {
         }
     }
 
+    /// Whether every piece was taken and finished.
+    var isFinished: Bool { state.withLock { $0.pieces.isEmpty && $0.active.isEmpty } }
+
     /// Forgets a piece that is done (or failed).
     func finish(_ active: ActivePiece) {
         _ = state.withLock { $0.active.removeValue(forKey: ObjectIdentifier(active)) }

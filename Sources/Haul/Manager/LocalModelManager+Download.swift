@@ -139,7 +139,7 @@ extension LocalModelManager {
         }
         let transfer = ModelTransfer(
             store: store, transport: transport, mirrors: mirrors, configuration: config.transfer, meter: meter,
-            logger: logger)
+            clock: clock, logger: logger)
         try await transfer.run(missing, discardPartial: discardPartial)
         try Task.checkCancellation()
         meter.setPhase(.installing)

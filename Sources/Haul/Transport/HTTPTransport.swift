@@ -19,7 +19,9 @@ final class HTTPTransport: Sendable {
                 connect: .nanoseconds(configuration.connectTimeout.nanoseconds),
                 read: .nanoseconds(configuration.stallTimeout.nanoseconds)),
             decompression: .disabled)
-        http.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, configuration.connections * 2)
+        // Room for every connection the transfer may grow to, and for requests being replaced after a steal.
+        http.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit =
+            2 * max(4, configuration.connections, configuration.maximumConnections)
         http.connectionPool.idleTimeout = .seconds(30)
         // Connect failures come back at once; RetryPolicy decides (AHC would retry silently until the timeout).
         http.connectionPool.retryConnectionEstablishment = false

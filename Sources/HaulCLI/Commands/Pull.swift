@@ -11,8 +11,15 @@ struct Pull: AsyncParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
 
-    @Option(name: .long, help: "Parallel range requests.")
-    var connections: Int = 8
+    @Option(
+        name: .long,
+        help:
+            "Parallel range requests, exactly (default: start at 8 and add more while the origin caps each connection)."
+    )
+    var connections: Int?
+
+    @Option(name: .long, help: "Most parallel range requests when adding them pays (ignored with --connections).")
+    var maxConnections: Int = 16
 
     @Option(name: .long, help: "Bandwidth cap across all connections, e.g. 500K, 20M, 1G (bytes per second).")
     var limitRate: String?
@@ -26,7 +33,12 @@ struct Pull: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-        guard (1...64).contains(connections) else { throw ValidationError("--connections must be between 1 and 64.") }
+        if let connections, !(1...64).contains(connections) {
+            throw ValidationError("--connections must be between 1 and 64.")
+        }
+        guard (1...64).contains(maxConnections) else {
+            throw ValidationError("--max-connections must be between 1 and 64.")
+        }
         guard stallTimeout >= 1 else { throw ValidationError("--stall-timeout must be at least 1 second.") }
         if let limitRate, RateText.parse(limitRate) == nil {
             throw ValidationError("--limit-rate takes a number with an optional K, M or G suffix, e.g. 20M.")
@@ -38,7 +50,13 @@ struct Pull: AsyncParsableCommand {
         try await Failure.guarding {
             let reference = try ModelReference(parsing: model)
             var config = try repository.config(global: global)
-            config.transfer.connections = connections
+            if let connections {
+                config.transfer.connections = connections
+                config.transfer.maximumConnections = connections
+            } else {
+                config.transfer.connections = min(config.transfer.connections, maxConnections)
+                config.transfer.maximumConnections = maxConnections
+            }
             config.transfer.stallTimeout = .seconds(stallTimeout)
             config.transfer.rateLimit = limitRate.flatMap(RateText.parse)
             let bar = ProgressBar(label: reference.description, quiet: global.quiet)

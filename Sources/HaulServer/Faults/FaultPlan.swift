@@ -59,6 +59,11 @@ public final class FaultInjector: Sendable {
         var fired: [Int: Int] = [:]
         var log: [RequestRecord] = []
         var sent: [String: Int64] = [:]
+        var streaming = 0
+        /// For each level of concurrent bodies: since when at least that many have been going out (if now), and the
+        /// longest such stretch so far.
+        var levelSince: [Int: ContinuousClock.Instant] = [:]
+        var levelLongest: [Int: Duration] = [:]
     }
     private let state: Mutex<State>
 
@@ -114,6 +119,36 @@ public final class FaultInjector: Sendable {
         state.withLock {
             $0.log.removeAll()
             $0.sent.removeAll()
+            $0.levelLongest.removeAll()
+        }
+    }
+
+    /// Notes that a response body started (or, with `ended`, stopped) going out.
+    func bodyStreaming(ended: Bool = false) {
+        let now = ContinuousClock.now
+        state.withLock { s in
+            if ended {
+                if let since = s.levelSince.removeValue(forKey: s.streaming) {
+                    s.levelLongest[s.streaming] = max(s.levelLongest[s.streaming] ?? .zero, now - since)
+                }
+                s.streaming -= 1
+            } else {
+                s.streaming += 1
+                s.levelSince[s.streaming] = now
+            }
+        }
+    }
+
+    /// The most response bodies that kept going out at the same time for at least `duration` (since the start or the
+    /// last ``clearLog()``). Brief overlaps, such as a body the client has just cancelled while its replacement
+    /// starts, do not count.
+    public func sustainedConcurrentBodies(for duration: Duration) -> Int {
+        let now = ContinuousClock.now
+        return state.withLock { s in
+            let levels = Set(s.levelLongest.keys).union(s.levelSince.keys)
+            return levels.filter { level in
+                (s.levelLongest[level] ?? .zero) >= duration || s.levelSince[level].map { now - $0 >= duration } == true
+            }.max() ?? 0
         }
     }
 

@@ -84,7 +84,11 @@ struct FileResponder: HTTPResponder {
         let length = range.upperBound - range.lowerBound + 1
         return ResponseBody(contentLength: Int(length)) { writer in
             let file = try OpenFile.open(path, .readOnly)
-            defer { try? file.close() }
+            injector.bodyStreaming()
+            defer {
+                injector.bodyStreaming(ended: true)
+                try? file.close()
+            }
             var body = BodyFaults(faults, start: range.lowerBound) { injector.countSent($0, path: urlPath) }
             var offset = range.lowerBound
             while offset <= range.upperBound {

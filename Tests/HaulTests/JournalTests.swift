@@ -22,15 +22,40 @@ struct JournalTests {
         return try body(path)
     }
 
-    @Test("records before the last checkpoint are durable; later ones must be re-hashed")
+    @Test("a checkpoint vouches for the records counted in it; the rest must be re-hashed")
     func checkpoints() {
         let marker = ChunkJournal.checkpointMarker
-        #expect(Self.contents([1, 2, marker, 3]) == .init(confirmed: [1, 2], unconfirmed: [3]))
+        #expect(Self.contents([1, 2, marker, 2, 3]) == .init(confirmed: [1, 2], unconfirmed: [3]))
         #expect(Self.contents([1, 2]) == .init(confirmed: [], unconfirmed: [1, 2]))
-        #expect(Self.contents([1, marker, 2, marker]) == .init(confirmed: [1, 2], unconfirmed: []))
+        #expect(Self.contents([1, marker, 1, 2, marker, 2]) == .init(confirmed: [1, 2], unconfirmed: []))
         #expect(
-            Self.contents([4, 99, marker]) == .init(confirmed: [4], unconfirmed: []), "out-of-range indices are ignored"
-        )
+            Self.contents([1, 2, 3, marker, 2]) == .init(confirmed: [1, 2], unconfirmed: [3]),
+            "a record made while the checkpoint's fsync ran is not covered by it")
+        #expect(Self.contents([1, marker, 9]) == .init(confirmed: [1], unconfirmed: []), "a count past the records")
+        #expect(Self.contents([1, marker]) == .init(confirmed: [], unconfirmed: [1]), "a torn checkpoint")
+        #expect(
+            Self.contents([4, 99, marker, 2]) == .init(confirmed: [4], unconfirmed: []),
+            "out-of-range indices are ignored")
+    }
+
+    @Test("the journal written by a transfer reads back: records, checkpoints with records in between, close")
+    func roundTrip() async throws {
+        try await withTemporaryDirectory { dir in
+            let digest = SHA256Digest.empty
+            let partial = try OpenFile.open(
+                "\(dir)/p", .readWrite, options: [.create], permissions: [.ownerReadWrite])
+            defer { try? partial.close() }
+            let journal = try ChunkJournal.create(
+                path: "\(dir)/j", partial: partial, digest: digest, size: 100, chunkCount: 10, verified: [0])
+            try journal.record(3)
+            try journal.checkpoint()
+            try journal.record(5)
+            journal.close()
+            try journal.record(6)  // after close: ignored
+            #expect(
+                try ChunkJournal.read(path: "\(dir)/j", digest: digest, size: 100, chunkCount: 10)
+                    == .init(confirmed: [0, 3], unconfirmed: [5]))
+        }
     }
 
     @Test("a torn last record and a journal for other content are ignored")
@@ -39,7 +64,8 @@ struct JournalTests {
         try Self.withTemporaryPath { path in
             var data = ChunkJournal.header(digest: digest, size: 100, chunkCount: 10)
             data.append(
-                contentsOf: ChunkJournal.encode(3) + ChunkJournal.encode(ChunkJournal.checkpointMarker) + [5, 0])
+                contentsOf: ChunkJournal.encode(3) + ChunkJournal.encode(ChunkJournal.checkpointMarker)
+                    + ChunkJournal.encode(1) + [5, 0])
             try data.write(to: URL(fileURLWithPath: path))
             #expect(
                 try ChunkJournal.read(path: path, digest: digest, size: 100, chunkCount: 10)

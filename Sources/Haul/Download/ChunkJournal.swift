@@ -4,36 +4,41 @@ import Synchronization
 
 /// The resume journal beside a partial file: which chunks are verified on disk.
 ///
-/// Format: one header line `haul-journal 2 <blob hex> <size> <chunk count>\n`, then 4-byte little-endian records:
-/// a chunk index, or `0xFFFFFFFF`, a *checkpoint*.
+/// Format: one header line `haul-journal 3 <blob hex> <size> <chunk count>\n`, then 4-byte little-endian records:
+/// a chunk index, or `0xFFFFFFFF` followed by a count *n*, a *checkpoint* vouching for the first *n* chunk records.
 ///
 /// - A verified chunk is recorded at once (a plain write: it survives `kill -9`, which keeps the page cache).
-/// - ``checkpoint()`` fsyncs the partial file, then appends a checkpoint and fsyncs the journal. Chunks recorded
-///   before the last checkpoint are durable; chunks after it are *unconfirmed* and re-hashed from the partial file
-///   on load, so after a power loss the journal can never vouch for bytes that did not reach the disk.
+/// - ``checkpoint()`` fsyncs the partial file, then appends a checkpoint for the records made before that fsync
+///   began, and fsyncs the journal. Records keep arriving during the fsync (it runs outside the lock that orders
+///   them, so no network thread ever waits for a disk); those are covered by the next checkpoint. Chunks a checkpoint
+///   vouches for are durable; the others are *unconfirmed* and re-hashed from the partial file on load, so after a
+///   power loss the journal can never vouch for bytes that did not reach the disk.
 /// - A torn last record is ignored.
 final class ChunkJournal: Sendable {
     static let checkpointMarker: UInt32 = 0xFFFF_FFFF
 
     private struct State {
         var length: Int64
-        var unsynced = 0
+        var records: Int
+        var confirmed: Int
         var closed = false
     }
     private let file: OpenFile
     private let partial: OpenFile
     private let state: Mutex<State>
+    /// Held by a checkpoint through its fsyncs, and by ``close()``, so the file is never closed under a checkpoint.
+    private let syncing = Mutex<Void>(())
 
     /// What an existing journal vouches for.
     struct Contents: Equatable {
-        /// Chunks recorded before the last checkpoint: durable.
+        /// Chunks a checkpoint vouches for: durable.
         var confirmed: Set<Int> = []
         /// Chunks recorded after it: to be re-hashed before use.
         var unconfirmed: Set<Int> = []
     }
 
     static func header(digest: SHA256Digest, size: Int64, chunkCount: Int) -> Data {
-        Data("haul-journal 2 \(digest.hex) \(size) \(chunkCount)\n".utf8)
+        Data("haul-journal 3 \(digest.hex) \(size) \(chunkCount)\n".utf8)
     }
 
     /// Reads a journal; empty contents for a missing, foreign or mismatched one.
@@ -42,20 +47,27 @@ final class ChunkJournal: Sendable {
         guard FileSystem.isRegularFile(path) else { return Contents() }
         let data = try FileSystem.read(path, limit: header.count + (chunkCount + 1) * 4 * 64 + 4096)
         guard data.starts(with: header) else { return Contents() }
-        var contents = Contents()
+        var records: [Int] = []
+        var confirmed = 0
         var index = data.startIndex + header.count
-        while data.distance(from: index, to: data.endIndex) >= 4 {
-            let value = data[index..<(index + 4)].enumerated().reduce(UInt32(0)) {
+        func next() -> UInt32? {
+            guard data.distance(from: index, to: data.endIndex) >= 4 else { return nil }
+            defer { index += 4 }
+            return data[index..<(index + 4)].enumerated().reduce(UInt32(0)) {
                 $0 | UInt32($1.element) << (8 * UInt32($1.offset))
             }
-            index += 4
+        }
+        while let value = next() {
             if value == checkpointMarker {
-                contents.confirmed.formUnion(contents.unconfirmed)
-                contents.unconfirmed.removeAll()
-            } else if Int(value) < chunkCount, !contents.confirmed.contains(Int(value)) {
-                contents.unconfirmed.insert(Int(value))
+                guard let count = next() else { break }
+                confirmed = max(confirmed, min(Int(count), records.count))
+            } else {
+                records.append(Int(value))
             }
         }
+        var contents = Contents()
+        contents.confirmed = Set(records[..<confirmed].filter { $0 < chunkCount })
+        contents.unconfirmed = Set(records[confirmed...].filter { $0 < chunkCount }).subtracting(contents.confirmed)
         return contents
     }
 
@@ -67,16 +79,18 @@ final class ChunkJournal: Sendable {
         if !verified.isEmpty {
             try partial.sync()
             for chunk in verified.sorted() { data.append(contentsOf: encode(UInt32(chunk))) }
-            data.append(contentsOf: encode(checkpointMarker))
+            data.append(contentsOf: encode(checkpointMarker) + encode(UInt32(verified.count)))
         }
         try FileSystem.writeAtomically(data, to: path)
-        return ChunkJournal(file: try OpenFile.open(path, .readWrite), partial: partial, length: Int64(data.count))
+        return ChunkJournal(
+            file: try OpenFile.open(path, .readWrite), partial: partial,
+            state: State(length: Int64(data.count), records: verified.count, confirmed: verified.count))
     }
 
-    private init(file: OpenFile, partial: OpenFile, length: Int64) {
+    private init(file: OpenFile, partial: OpenFile, state: State) {
         self.file = file
         self.partial = partial
-        self.state = Mutex(State(length: length))
+        self.state = Mutex(state)
     }
 
     /// Records a verified chunk now (durable at the next ``checkpoint()``).
@@ -86,29 +100,36 @@ final class ChunkJournal: Sendable {
             guard !state.closed else { return }
             try Self.encode(UInt32(chunk)).withUnsafeBytes { try file.write($0, at: state.length) }
             state.length += 4
-            state.unsynced += 1
+            state.records += 1
         }
     }
 
-    /// Makes every recorded chunk durable: fsync the partial file, then append a checkpoint and fsync the journal.
+    /// Makes the chunks recorded so far durable: fsync the partial file, then append a checkpoint and fsync the
+    /// journal. Does nothing when no chunk was recorded since the last checkpoint, or after ``close()``.
     func checkpoint() throws {
-        try state.withLock { state in
-            guard state.unsynced > 0, !state.closed else { return }
+        try syncing.withLock { _ in
+            let covered = state.withLock { s in s.closed || s.records == s.confirmed ? nil : s.records }
+            guard let covered else { return }
             try partial.sync()
-            try Self.encode(Self.checkpointMarker).withUnsafeBytes { try file.write($0, at: state.length) }
+            try state.withLock { s in
+                let marker = Self.encode(Self.checkpointMarker) + Self.encode(UInt32(covered))
+                try marker.withUnsafeBytes { try file.write($0, at: s.length) }
+                s.length += 8
+                s.confirmed = covered
+            }
             try file.sync()
-            state.length += 4
-            state.unsynced = 0
         }
     }
 
     /// Closes the journal file once; later calls do nothing (a second close could hit a reused descriptor).
     func close() {
-        let shouldClose = state.withLock { state -> Bool in
-            defer { state.closed = true }
-            return !state.closed
+        syncing.withLock { _ in
+            let shouldClose = state.withLock { state -> Bool in
+                defer { state.closed = true }
+                return !state.closed
+            }
+            if shouldClose { try? file.close() }
         }
-        if shouldClose { try? file.close() }
     }
 
     static func encode(_ value: UInt32) -> [UInt8] {

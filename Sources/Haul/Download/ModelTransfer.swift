@@ -1,6 +1,7 @@
 import Foundation
 import HaulCore
 import Logging
+import NIOCore
 import NIOPosix
 import Synchronization
 
@@ -44,8 +45,15 @@ struct ModelTransfer {
                 }
             }
             hire(budget.setAllowed(scaler.target))
-            await scale(&scaler, budget: budget, queue: queue, hire: hire)
-            try await group.waitForAll()
+            do {
+                try await supervise(blobs, scaler: &scaler, budget: budget, queue: queue, hire: hire)
+                try await group.waitForAll()
+            } catch {
+                group.cancelAll()
+                // Whatever ends the transfer, make the chunks verified so far durable for the next pull.
+                await finalCheckpoint(blobs)
+                throw error
+            }
         }
         for blob in blobs where !blob.isComplete {
             throw HaulError(
@@ -57,12 +65,14 @@ struct ModelTransfer {
     /// One connection's loop: takes pieces (or the back half of a slow one) until the work is done or the budget
     /// shrinks below it.
     private func work(queue: PieceQueue, budget: ConnectionBudget, blobs: [BlobTransfer]) async throws {
+        // One loop per worker, so its next request reuses the connection its last one left open.
+        let loop = transport.nextEventLoop()
         do {
             while !budget.retireIfOver() {
                 switch queue.next(spans: { blobs[$0].spans }) {
                 case .fetch(let piece, let active):
                     defer { queue.finish(active) }
-                    try await fetch(piece, active: active, blob: blobs[piece.blob])
+                    try await fetch(piece, active: active, blob: blobs[piece.blob], on: loop)
                 case .wait:
                     // Short, so the transfer ends as soon as the last piece does.
                     try await Task.sleep(for: .milliseconds(10))
@@ -78,7 +88,9 @@ struct ModelTransfer {
     }
 
     /// Fetches one piece, retrying the chunks still unverified until done or the retry policy gives up.
-    private func fetch(_ original: Piece, active: ActivePiece, blob: BlobTransfer) async throws {
+    private func fetch(_ original: Piece, active: ActivePiece, blob: BlobTransfer, on loop: any EventLoop)
+        async throws
+    {
         var piece = original
         var attempt = 0
         var mirror = mirrors.pick()
@@ -98,7 +110,7 @@ struct ModelTransfer {
                 ifRange: validator)
             meter.connections.add(1, ordering: .relaxed)
             do {
-                try await transport.get(url, headers: headers, into: sink)
+                try await transport.get(url, headers: headers, on: loop, into: sink)
                 meter.connections.subtract(1, ordering: .relaxed)
                 try await settle(blob)
                 return
@@ -109,7 +121,6 @@ struct ModelTransfer {
                 return
             } catch {
                 meter.connections.subtract(1, ordering: .relaxed)
-                try await blocking { try blob.journal.checkpoint() }
                 let failure = HTTPTransport.translate(error, url: url)
                 if failure.code == .cancelled || Task.isCancelled {
                     throw HaulError(.cancelled, "The download was cancelled.")
@@ -152,18 +163,16 @@ struct ModelTransfer {
         }
     }
 
-    /// After a piece: checkpoint the journal and, if the blob is complete, commit it. fsync runs off the
-    /// cooperative pool.
+    /// After a piece: if the blob is complete, commit it (fsync and link, off the cooperative pool). Journal
+    /// checkpoints are the supervisor's, so no connection waits for a disk between pieces.
     private func settle(_ blob: BlobTransfer) async throws {
+        guard blob.isComplete else { return }
         let store = self.store
-        try await blocking {
-            try blob.journal.checkpoint()
-            _ = try blob.commitIfComplete(into: store)
-        }
+        try await blocking { _ = try blob.commitIfComplete(into: store) }
     }
 
     /// Runs blocking file-system work (fsync, rename) on NIO's blocking pool.
-    private func blocking(_ work: @escaping @Sendable () throws -> Void) async throws {
+    func blocking(_ work: @escaping @Sendable () throws -> Void) async throws {
         try await NIOThreadPool.singleton.runIfActive(work)
     }
 

@@ -33,9 +33,17 @@ final class HTTPTransport: Sendable {
 
     func shutdown() async throws { try await client.shutdown() }
 
-    /// Performs a GET, following redirects, and feeds the final response to `sink`. Returns the final URL.
+    /// An event loop for a series of requests: a connection lives on one loop, so a worker that keeps its loop
+    /// reuses its kept-alive connection, while different workers spread hashing and copying over every core.
+    func nextEventLoop() -> any EventLoop { client.eventLoopGroup.next() }
+
+    /// Performs a GET on `loop` (default: the next one), following redirects, and feeds the final response to `sink`.
+    /// Returns the final URL.
     @discardableResult
-    func get(_ url: URL, headers: [(String, String)] = [], into sink: some ResponseSink) async throws -> URL {
+    func get(
+        _ url: URL, headers: [(String, String)] = [], on loop: (any EventLoop)? = nil, into sink: some ResponseSink
+    ) async throws -> URL {
+        let loop = loop ?? nextEventLoop()
         var current = url
         var hop = 0
         while true {
@@ -49,12 +57,11 @@ final class HTTPTransport: Sendable {
                     context: ["url": current.absoluteString])
             }
             let delegate = TransportDelegate(sink: sink, limiter: limiter)
-            // Spread requests over every event loop (one per core): hashing and copying happen on the loop that
-            // owns the connection, and AsyncHTTPClient would otherwise keep them all on one.
-            let loop = client.eventLoopGroup.next()
+            // Hashing and copying happen on the loop that owns the connection; AsyncHTTPClient would otherwise keep
+            // every request on one loop.
             logger.trace("request", metadata: ["haul.url": "\(current.absoluteString)", "haul.loop": "\(loop)"])
             let task = client.execute(
-                request: request, delegate: delegate, eventLoop: .delegateAndChannel(on: loop), logger: logger)
+                request: request, delegate: delegate, eventLoop: .delegate(on: loop), logger: logger)
             do {
                 try await withTaskCancellationHandler {
                     try await task.futureResult.get()

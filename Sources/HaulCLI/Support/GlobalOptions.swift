@@ -19,9 +19,12 @@ struct GlobalOptions: ParsableArguments {
         try ContentStore(root: store ?? ModelConfig.fromEnvironment().storePath)
     }
 
-    /// Bootstraps logging once (only the executable does this) and returns the CLI's logger.
+    /// Bootstraps logging once (only the executable does this) and returns the CLI's logger. `HAUL_LOG_LEVEL`
+    /// (`trace` … `critical`) overrides `--verbose` and `--quiet`; `trace` includes AsyncHTTPClient's connection pool.
     func makeLogger() -> Logger {
-        let level: Logger.Level = verbose ? .debug : (quiet ? .error : .notice)
+        let level =
+            ProcessInfo.processInfo.environment["HAUL_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) }
+            ?? (verbose ? .debug : (quiet ? .error : .notice))
         LoggingBootstrap.once(level: level)
         var logger = Logger(label: "haul")
         logger.logLevel = level

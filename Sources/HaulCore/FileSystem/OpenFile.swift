@@ -10,7 +10,7 @@ public struct OpenFile: Sendable {
     /// The path it was opened at, for error messages.
     public let path: String
 
-    /// Opens `path`.
+    /// Opens `path`. A file it creates gets `permissions`, by default `rw-r--r--`.
     /// - Throws: ``HaulError`` `.fileSystem` naming the path and the system error.
     public static func open(
         _ path: String,
@@ -20,7 +20,9 @@ public struct OpenFile: Sendable {
     ) throws -> OpenFile {
         do {
             let fd = try FileDescriptor.open(
-                FilePath(path), mode, options: options.union(.closeOnExec), permissions: permissions)
+                FilePath(path), mode, options: options.union(.closeOnExec),
+                permissions: permissions
+                    ?? (options.contains(.create) ? [.ownerReadWrite, .groupRead, .otherRead] : nil))
             return OpenFile(descriptor: fd, path: path)
         } catch {
             throw HaulError.fileSystem("open", path: path, error)

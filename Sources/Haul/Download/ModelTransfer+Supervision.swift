@@ -1,0 +1,79 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+
+extension ModelTransfer {
+    /// How often the journals are made durable (fsync of partial files and journals). After a power loss, at most
+    /// the chunks of about this long are re-hashed; a `kill -9` loses nothing either way.
+    static let checkpointInterval: Duration = .seconds(1)
+
+    /// The scaler's tuning for a transfer of `pieces` planned pieces: from ``TransferConfiguration/connections`` up
+    /// to ``TransferConfiguration/maximumConnections``, never more connections than there are pieces to start with.
+    func scaling(pieces: Int) -> ConnectionScaler.Configuration {
+        let initial = max(1, min(configuration.connections, pieces))
+        return ConnectionScaler.Configuration(
+            initial: initial, maximum: max(initial, min(configuration.maximumConnections, pieces)),
+            processors: ProcessInfo.processInfo.activeProcessorCount, rateLimit: configuration.rateLimit)
+    }
+
+    /// Watches the transfer every 50 ms until its work is done or a worker failed: applies the scaler's decisions
+    /// (hiring workers when it raises the count) and checkpoints the journals every ``checkpointInterval``, off the
+    /// cooperative pool. Cancellation ends the watch quietly: the workers report it.
+    /// - Throws: ``HaulError`` `.fileSystem` when a checkpoint's fsync fails.
+    func supervise(
+        _ blobs: [BlobTransfer], scaler: inout ConnectionScaler, budget: ConnectionBudget, queue: PieceQueue,
+        hire: (Int) -> Void
+    ) async throws {
+        let elapsed = clock.stopwatch()
+        let receivedBefore = meter.received.load(ordering: .relaxed)
+        var lastCheckpoint = Duration.zero
+        while !queue.isFinished, !budget.hasFailure {
+            do { try await clock.sleep(for: .milliseconds(50)) } catch { return }
+            let now = elapsed()
+            if now - lastCheckpoint >= Self.checkpointInterval {
+                lastCheckpoint = now
+                try await blocking { try blobs.forEach { try $0.journal.checkpoint() } }
+            }
+            guard !scaler.isFinished else { continue }
+            let sample = ConnectionScaler.Sample(
+                time: now, received: meter.received.load(ordering: .relaxed) - receivedBefore,
+                cpuTime: ProcessorTime.used(),
+                remaining: meter.total.load(ordering: .relaxed) - meter.verified.load(ordering: .relaxed),
+                live: meter.connections.load(ordering: .relaxed))
+            let before = scaler.target
+            let target = scaler.observe(sample)
+            guard target != before else { continue }
+            let measured = scaler.lastMeasurement
+            logger.debug(
+                target > before ? "probing with more connections" : "more connections did not help; back to fewer",
+                metadata: [
+                    "haul.connections": "\(target)", "haul.previous": "\(before)",
+                    "haul.ratePerConnection": "\(Int(measured?.rate ?? 0))", "haul.cpu": "\(measured?.cpu ?? 0)",
+                ])
+            hire(budget.setAllowed(target))
+        }
+    }
+
+    /// Checkpoints every journal after the transfer stopped early (cancelled or failed), even in a cancelled task.
+    /// A failure here loses no correctness, only resume work after a power loss, so it is logged rather than thrown
+    /// over the real error.
+    func finalCheckpoint(_ blobs: [BlobTransfer]) async {
+        do {
+            // A future, unlike the async form, runs even though the task is cancelled.
+            try await NIOThreadPool.singleton.runIfActive(eventLoop: MultiThreadedEventLoopGroup.singleton.next()) {
+                try blobs.forEach { try $0.journal.checkpoint() }
+            }.get()
+        } catch {
+            logger.debug("could not checkpoint the resume journals", metadata: ["haul.error": "\(error)"])
+        }
+    }
+}
+
+extension Clock where Duration == Swift.Duration {
+    /// A function returning the time passed on this clock since the call.
+    func stopwatch() -> @Sendable () -> Duration {
+        let start = now
+        return { start.duration(to: self.now) }
+    }
+}

@@ -17,10 +17,12 @@ ensure_tools() {
     NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 }
 
+# haul as it ships (see README, Install): release, Swift runtime linked statically, in its own build folder.
 build_haul() {
-    echo "==> building haul (release)"
-    swift build -c release --product haul >/dev/null
-    HAUL=$(swift build -c release --show-bin-path)/haul
+    echo "==> building haul (release, static Swift runtime)"
+    local flags=(-c release --product haul --static-swift-stdlib --scratch-path .build-static)
+    swift build "${flags[@]}" >/dev/null
+    HAUL=$(swift build "${flags[@]}" --show-bin-path)/haul
 }
 
 # publish_model DIR SIZE_MIB: random data published as bench@1 into DIR/repo; sets BLOB.

@@ -92,4 +92,38 @@ struct PublisherStoreTests {
             #expect(FileSystem.contents(of: "\(dir)/store/blobs/sha256").isEmpty)
         }
     }
+
+    @Test("uninstall by name removes every version; blobs of a version whose manifest is unreadable are kept")
+    func uninstallAndKeep() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try ContentStore(root: "\(dir)/store")
+            var manifests: [SHA256Digest] = []
+            for (version, size) in [("1", 3000), ("2", 4000)] {
+                let report = try Fixtures.publish(
+                    repo: "\(dir)/repo", source: "\(dir)/src\(version)", name: "m", version: version,
+                    files: [("w.bin", size)])
+                let layout = RepositoryLayout(root: "\(dir)/repo")
+                let file = report.manifest.files[0]
+                try FileManager.default.copyItem(
+                    atPath: layout.blobPath(file.sha256), toPath: store.partialPath(file.sha256))
+                try store.commitBlob(from: store.partialPath(file.sha256), digest: file.sha256)
+                let data = try Data(contentsOf: URL(fileURLWithPath: layout.manifestPath(report.manifestDigest)))
+                try store.install(
+                    report.manifest, manifestData: data, manifestDigest: report.manifestDigest, repository: "test")
+                manifests.append(report.manifestDigest)
+            }
+            #expect(FileSystem.contents(of: "\(dir)/store/blobs/sha256").count == 2)
+            // Version 2's manifest becomes unreadable: removing version 1 must not guess which blobs 2 uses.
+            let unreadable = "\(dir)/store/manifests/sha256/\(manifests[1].hex).json"
+            chmod(unreadable, 0o644)
+            try Data("{".utf8).write(to: URL(fileURLWithPath: unreadable))
+            let first = try store.uninstall(try ModelName("m"), version: try ModelVersion("1"))
+            #expect(first.removed.map(\.version.string) == ["1"] && first.freed == 0)
+            #expect(FileSystem.contents(of: "\(dir)/store/blobs/sha256").count == 2, "nothing collected on a guess")
+            let rest = try store.uninstall(try ModelName("m"), version: nil)
+            #expect(rest.removed.map(\.version.string) == ["2"] && rest.freed == 7000)
+            #expect(FileSystem.contents(of: "\(dir)/store/blobs/sha256").isEmpty)
+            #expect(throws: HaulError.self) { try store.uninstall(try ModelName("m"), version: nil) }
+        }
+    }
 }

@@ -87,18 +87,7 @@ public final class LocalModelManager: Sendable {
     /// - Throws: ``HaulError`` `.notInstalled` when nothing matches.
     @discardableResult
     public func deleteModel(_ name: String, version: String? = nil) throws -> Int64 {
-        let modelName = try ModelName(name)
-        let versions = try installedModels().filter {
-            $0.name == modelName && (version == nil || $0.version.string == version)
-        }
-        guard !versions.isEmpty else {
-            throw HaulError(
-                .notInstalled, "\(name)\(version.map { "@\($0)" } ?? "") is not installed; `haul list` shows what is.",
-                context: ["model": name])
-        }
-        var freed: Int64 = 0
-        for model in versions { freed += try store.uninstall(model.name, model.version) }
-        return freed
+        try store.uninstall(ModelName(name), version: version.map(ModelVersion.init)).freed
     }
 
     /// The installed version that `name`/`version` designates (highest version when nil).

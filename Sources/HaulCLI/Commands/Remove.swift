@@ -17,14 +17,7 @@ struct Remove: AsyncParsableCommand {
         try await Failure.guarding {
             let reference = try ModelReference(parsing: model)
             let store = try global.openStore()
-            let versions = try store.installedModels().filter {
-                $0.name == reference.name && (reference.version == nil || $0.version == reference.version)
-            }
-            guard !versions.isEmpty else {
-                throw HaulError(.notInstalled, "\(reference) is not installed; `haul list` shows what is.")
-            }
-            var freed: Int64 = 0
-            for receipt in versions { freed += try store.uninstall(receipt.name, receipt.version) }
+            let (versions, freed) = try store.uninstall(reference.name, version: reference.version)
             if !global.quiet {
                 print(
                     "Removed \(versions.map { "\($0.name)@\($0.version)" }.joined(separator: ", ")); freed \(ByteFormat.string(freed))."

@@ -93,19 +93,41 @@ extension ContentStore {
         return try collectGarbage()
     }
 
+    /// Uninstalls every installed version of `name` (or only `version`) and collects what nothing else uses.
+    /// - Returns: the versions removed and the bytes of blobs freed.
+    /// - Throws: ``HaulError`` `.notInstalled` when nothing matches, naming how to see what is installed.
+    public func uninstall(_ name: ModelName, version: ModelVersion?) throws -> (removed: [InstallReceipt], freed: Int64)
+    {
+        let versions = try installedModels().filter { $0.name == name && (version == nil || $0.version == version) }
+        guard !versions.isEmpty else {
+            throw HaulError(
+                .notInstalled, "\(name)\(version.map { "@\($0)" } ?? "") is not installed; `haul list` shows what is.",
+                context: ["model": name.string])
+        }
+        var freed: Int64 = 0
+        for receipt in versions { freed += try uninstall(receipt.name, receipt.version) }
+        return (versions, freed)
+    }
+
     /// Removes blobs and manifests no installed version references, and stale staging folders.
     /// - Returns: bytes of blobs freed.
     @discardableResult
     public func collectGarbage() throws -> Int64 {
         var liveBlobs = Set<String>()
         var liveManifests = Set<String>()
+        var everyManifestRead = true
         for receipt in try installedModels() {
             liveManifests.insert("\(receipt.manifest.hex).json")
-            guard let manifest = try? loadManifest(receipt.manifest) else { continue }  // keep what we cannot read
-            for file in manifest.files { liveBlobs.insert(file.sha256.hex) }
+            do {
+                for file in try loadManifest(receipt.manifest).files { liveBlobs.insert(file.sha256.hex) }
+            } catch {
+                // An installed version whose manifest cannot be read: which blobs it uses is unknown, so keep them all.
+                everyManifestRead = false
+            }
         }
         var freed: Int64 = 0
-        for name in FileSystem.contents(of: "\(root)/blobs/sha256") where !liveBlobs.contains(name) {
+        for name in FileSystem.contents(of: "\(root)/blobs/sha256") where everyManifestRead && !liveBlobs.contains(name)
+        {
             freed += FileSystem.fileSize("\(root)/blobs/sha256/\(name)") ?? 0
             try FileSystem.remove("\(root)/blobs/sha256/\(name)")
         }

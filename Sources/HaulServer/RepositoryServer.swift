@@ -1,4 +1,4 @@
-public import HaulCore
+import HaulCore
 public import Hummingbird
 public import Logging
 import NIOCore

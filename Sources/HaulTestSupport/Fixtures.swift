@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import HaulCore
 
 /// Deterministic test data and repositories.

@@ -39,8 +39,9 @@ public struct HaulProcess {
         process.environment = env
         let id = UUID().uuidString
         let out = "\(logFolder)/\(id).out", err = "\(logFolder)/\(id).err"
-        FileManager.default.createFile(atPath: out, contents: nil)
-        FileManager.default.createFile(atPath: err, contents: nil)
+        for path in [out, err] where !FileManager.default.createFile(atPath: path, contents: nil) {
+            throw HaulError(.fileSystem, "Cannot create the process log \(path).", context: ["path": path])
+        }
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
         try process.run()

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import HaulCore
 
 /// Runs `body` with a fresh temporary folder, removed afterwards.

@@ -3,6 +3,7 @@ public import Haul
 
 /// A manager configured for tests: one repository (plus mirrors), a store in `store`, fast retries, unsigned
 /// repositories accepted (the trust tests configure keys explicitly).
+@discardableResult
 public func withTestManager<R: Sendable>(
     repository: [URL], store: String, configure: (inout ModelConfig) -> Void = { _ in },
     _ body: (LocalModelManager) async throws -> R

@@ -16,7 +16,7 @@ struct TrustTests {
         var configuration = Publisher.Configuration()
         configuration.signingKeys = keys
         configuration.trust = trust
-        try Publisher(repositoryPath: "\(dir)/repo", configuration: configuration)
+        _ = try Publisher(repositoryPath: "\(dir)/repo", configuration: configuration)
             .publish("\(dir)/src-\(version)", name: try ModelName("m"), version: try ModelVersion(version), now: now)
     }
 

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A newer version of an installed model, as ``LocalModelManager/checkForUpdates()`` reports it.
 public struct AvailableUpdate: Sendable, Hashable {

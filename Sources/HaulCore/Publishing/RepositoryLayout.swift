@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// The files of a Haul repository on disk, as `haul publish` writes them and any web server serves them.
 ///

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Which keys a client trusts for a repository, and how many must sign an index.
 public struct TrustPolicy: Hashable, Sendable, Codable {

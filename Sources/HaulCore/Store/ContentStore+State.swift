@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 extension ContentStore {
     /// The state file of the repository identified by `identity` (its primary base URL).

@@ -1,4 +1,4 @@
-public import HaulCore
+import HaulCore
 import Synchronization
 
 /// Faults the server injects on purpose, so that tests exercise real network failure on a real socket.

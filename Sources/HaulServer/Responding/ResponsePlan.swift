@@ -1,5 +1,5 @@
 import Foundation
-public import HaulCore
+import HaulCore
 
 /// What the server will send for one GET or HEAD of a file: a pure decision over the request's conditional and
 /// range headers and the file's size and validator, tested without a socket.

@@ -5,10 +5,10 @@
 /// much as TCP's slow start probes for its window: it measures the aggregate rate over a window, doubles the
 /// connections (never beyond the maximum), measures again, and keeps the new connections only if they raised the
 /// rate by at least `requiredShare` of their fair share. Rates are compared per connection actually receiving, so
-/// pieces ending near the end of a transfer do not look like a failed probe. A failed probe returns to the previous
-/// count and is tried again later, each time twice as late. No probe starts while this process already uses a large
-/// share of the CPU (the client is then a bottleneck itself), near the transfer's own bandwidth limit, or when the
-/// bytes left would arrive before a probe could pay off.
+/// connections still connecting, or pieces ending near the end of a transfer, do not look like a failed probe. A
+/// failed probe returns to the previous count and is tried again later, each time twice as late. No probe starts
+/// while this process already uses a large share of the CPU (the client is then a bottleneck itself), near the
+/// transfer's own bandwidth limit, or when the bytes left would arrive before a probe could pay off.
 struct ConnectionScaler {
     /// Tuning; the defaults suit transfers from a few hundred MB up.
     struct Configuration: Sendable {
@@ -43,7 +43,7 @@ struct ConnectionScaler {
         var cpuTime: Duration
         /// Bytes still to fetch.
         var remaining: Int64
-        /// Requests in flight.
+        /// Requests whose body bytes are arriving (a connection still connecting does not count yet).
         var live: Int
     }
 

@@ -40,7 +40,7 @@ extension ModelTransfer {
                 time: now, received: meter.received.load(ordering: .relaxed) - receivedBefore,
                 cpuTime: ProcessorTime.used(),
                 remaining: meter.total.load(ordering: .relaxed) - meter.verified.load(ordering: .relaxed),
-                live: meter.connections.load(ordering: .relaxed))
+                live: meter.receiving.load(ordering: .relaxed))
             let before = scaler.target
             let target = scaler.observe(sample)
             guard target != before else { continue }

@@ -109,18 +109,22 @@ struct ModelTransfer {
                 blob: blob, piece: piece, active: active, meter: meter, url: url.absoluteString, mirror: mirrorKey,
                 ifRange: validator)
             meter.connections.add(1, ordering: .relaxed)
+            func leave() {
+                meter.connections.subtract(1, ordering: .relaxed)
+                sink.stopCounting()
+            }
             do {
                 try await transport.get(url, headers: headers, on: loop, into: sink)
-                meter.connections.subtract(1, ordering: .relaxed)
+                leave()
                 try await settle(blob)
                 return
             } catch is PieceEndReached {
                 // Another connection took over the rest of this piece.
-                meter.connections.subtract(1, ordering: .relaxed)
+                leave()
                 try await settle(blob)
                 return
             } catch {
-                meter.connections.subtract(1, ordering: .relaxed)
+                leave()
                 let failure = HTTPTransport.translate(error, url: url)
                 if failure.code == .cancelled || Task.isCancelled {
                     throw HaulError(.cancelled, "The download was cancelled.")

@@ -25,6 +25,8 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
     private let ifRange: String?
 
     private let active: ActivePiece
+    /// Whether this response counts in ``ProgressMeter/receiving`` (from its first body bytes).
+    private var counted = false
 
     /// - Parameter ifRange: the `If-Range` validator the request carried.
     init(
@@ -71,6 +73,10 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
 
     func receiveBody(_ buffer: ByteBuffer) throws {
         guard buffer.readableBytes > 0 else { return }
+        if !counted {
+            counted = true
+            meter.receiving.add(1, ordering: .relaxed)
+        }
         guard offset + Int64(buffer.readableBytes) <= end else {
             throw HaulError(
                 .sizeMismatch, "\(url) sent more bytes than requested; the response was cut off and discarded.",
@@ -120,6 +126,13 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
         if active.advance(pastChunk: span.index), !piece.wholeFile, chunk < piece.chunks.upperBound {
             throw PieceEndReached()
         }
+    }
+
+    /// Stops counting this response as receiving; call once its request has ended (after the transport returned,
+    /// so no callback can still run).
+    func stopCounting() {
+        if counted { meter.receiving.subtract(1, ordering: .relaxed) }
+        counted = false
     }
 
     func receiveEnd() throws {

@@ -4,7 +4,10 @@ import Synchronization
 final class ProgressMeter: Sendable {
     let verified = Atomic<Int64>(0)
     let received = Atomic<Int64>(0)
+    /// Requests in flight (connecting, waiting or receiving).
     let connections = Atomic<Int>(0)
+    /// Requests whose body bytes are arriving: what the connection scaler compares rates per.
+    let receiving = Atomic<Int>(0)
     let total = Atomic<Int64>(0)
     /// Partial files and journals of this download, removed if it is cancelled without resume.
     let partialPaths = Mutex<[String]>([])

@@ -191,4 +191,25 @@ struct FaultTests {
             }
         }
     }
+
+    @Test("a slow primary is demoted: most of the model comes from the fast fallback")
+    func slowMirror() async throws {
+        try await withTemporaryDirectory { dir in
+            let size = 48 << 20
+            try Fixtures.publish(
+                repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", size)])
+            let slow = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 512 << 10))])
+            try await withTestOrigin(root: "\(dir)/repo", faults: slow) { primary, slowURL in
+                try await withTestOrigin(root: "\(dir)/repo") { fallback, fastURL in
+                    try await withTestManager(repository: [slowURL, fastURL], store: "\(dir)/store") { manager in
+                        try await manager.downloadModel("m")
+                        try Self.expectInstalledCorrectly(manager, dir)
+                    }
+                    let fast = Self.blobBytes(fallback), slow = Self.blobBytes(primary)
+                    #expect(fast >= Int64(size) * 6 / 10, "fallback sent \(fast) bytes, the slow primary \(slow)")
+                    #expect(primary.injector.requests.contains { $0.path.hasSuffix("index.json") }, "primary first")
+                }
+            }
+        }
+    }
 }

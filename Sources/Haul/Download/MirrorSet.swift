@@ -3,40 +3,109 @@ import HaulCore
 import Logging
 import Synchronization
 
-/// The base URLs of a repository with their health: requests go to the healthiest, failures demote.
+/// The base URLs of a repository with their health: requests go to the healthiest; errors, bad bytes and slowness
+/// demote.
 final class MirrorSet: Sendable {
     let urls: [URL]
-    private let penalties: Mutex<[Int]>
+    private let state: Mutex<State>
     private let logger: Logger
+
+    private struct State {
+        var penalties: [Int]
+        /// Smoothed bytes per second of each mirror's requests, once measured.
+        var rates: [Double?]
+        /// Mirrors currently demoted for slowness (so each slow spell is penalised once).
+        var slow: [Bool]
+        /// Mirrors that have had a transfer request (each gets one early, so its speed becomes known).
+        var tried: [Bool]
+    }
+
+    /// A mirror whose rate is below the best mirror's divided by this is slow.
+    static let slownessFactor = 4.0
 
     init(urls: [URL], logger: Logger) {
         self.urls = urls
-        self.penalties = Mutex(Array(repeating: 0, count: urls.count))
+        let count = urls.count
+        self.state = Mutex(
+            State(
+                penalties: Array(repeating: 0, count: count), rates: Array(repeating: nil, count: count),
+                slow: Array(repeating: false, count: count), tried: Array(repeating: false, count: count)))
         self.logger = logger
     }
 
     /// The index of the mirror to use next: lowest penalty, primary first on ties.
     func pick(avoiding avoided: Int? = nil) -> Int {
-        penalties.withLock { p in
-            let order = p.indices.sorted { (p[$0], $0) < (p[$1], $1) }
-            if let avoided, order.count > 1, order[0] == avoided { return order[1] }
-            return order[0]
+        state.withLock { Self.best($0.penalties, avoiding: avoided) }
+    }
+
+    /// The mirror for a transfer request: like ``pick(avoiding:)``, except that a healthy mirror never tried yet gets
+    /// this request, so that a slow primary can be told from a fast fallback.
+    func pickForTransfer(avoiding avoided: Int? = nil) -> Int {
+        state.withLock { s in
+            let choice = Self.best(s.penalties, avoiding: avoided)
+            s.tried[choice] = true
+            guard let untried = s.tried.indices.first(where: { !s.tried[$0] && s.penalties[$0] == 0 }) else {
+                return choice
+            }
+            s.tried[untried] = true
+            return untried
         }
+    }
+
+    private static func best(_ penalties: [Int], avoiding avoided: Int?) -> Int {
+        let order = penalties.indices.sorted { (penalties[$0], $0) < (penalties[$1], $1) }
+        if let avoided, order.count > 1, order[0] == avoided { return order[1] }
+        return order[0]
     }
 
     /// Demotes a mirror after `error` (heavily for bad bytes); logged at info level.
     func demote(_ index: Int, for error: HaulError) {
         guard urls.count > 1 else { return }
         let weight = error.code == .digestMismatch || error.code == .badResponse ? 10 : 1
-        let now = penalties.withLock { p -> Int in
-            p[index] += weight
-            return p[index]
+        let now = state.withLock { s -> Int in
+            s.penalties[index] += weight
+            return s.penalties[index]
         }
         logger.info(
             "demoting mirror",
             metadata: [
                 "haul.mirror": "\(urls[index].absoluteString)", "haul.penalty": "\(now)", "haul.error": "\(error.code)",
             ])
+    }
+
+    /// Records the rate one request of mirror `index` achieved; a mirror that falls below the best mirror's rate
+    /// divided by ``slownessFactor`` is demoted (logged at info level).
+    func record(_ index: Int, bytesPerSecond rate: Double) {
+        guard urls.count > 1, rate.isFinite, rate >= 0 else { return }
+        let demoted = state.withLock { s -> [(Int, Double, Double)] in
+            s.rates[index] = s.rates[index].map { 0.5 * $0 + 0.5 * rate } ?? rate
+            let best = s.rates.compactMap { $0 }.max() ?? rate
+            var demoted: [(Int, Double, Double)] = []
+            for i in s.rates.indices {
+                guard let own = s.rates[i] else { continue }
+                if own * Self.slownessFactor < best, !s.slow[i] {
+                    s.slow[i] = true
+                    s.penalties[i] += 2
+                    demoted.append((i, own, best))
+                } else if own * 2 >= best {
+                    s.slow[i] = false
+                }
+            }
+            return demoted
+        }
+        for (i, own, best) in demoted {
+            logger.info(
+                "demoting slow mirror",
+                metadata: [
+                    "haul.mirror": "\(urls[i].absoluteString)", "haul.rate": "\(Int(own))",
+                    "haul.bestRate": "\(Int(best))",
+                ])
+        }
+    }
+
+    /// Whether mirror `index` is demoted for slowness while a better one is available.
+    func isSlow(_ index: Int) -> Bool {
+        state.withLock { s in s.slow[index] && Self.best(s.penalties, avoiding: index) != index }
     }
 
     /// `path` resolved against mirror `index`.

@@ -18,8 +18,10 @@ extension ModelTransfer {
     }
 
     /// Watches the transfer every 50 ms until its work is done or a worker failed: applies the scaler's decisions
-    /// (hiring workers when it raises the count) and checkpoints the journals every ``checkpointInterval``, off the
-    /// cooperative pool. Cancellation ends the watch quietly: the workers report it.
+    /// (hiring workers when it raises the count), reports the rate of long requests to the mirror set every
+    /// 500 ms (so a slow mirror is demoted before its requests end, and their pieces move to a faster mirror), and
+    /// checkpoints the journals every
+    /// ``checkpointInterval``, off the cooperative pool. Cancellation ends the watch quietly: the workers report it.
     /// - Throws: ``HaulError`` `.fileSystem` when a checkpoint's fsync fails.
     func supervise(
         _ blobs: [BlobTransfer], scaler: inout ConnectionScaler, budget: ConnectionBudget, queue: PieceQueue,
@@ -28,9 +30,21 @@ extension ModelTransfer {
         let elapsed = clock.stopwatch()
         let receivedBefore = meter.received.load(ordering: .relaxed)
         var lastCheckpoint = Duration.zero
+        var lastRates = Duration.zero
         while !queue.isFinished, !budget.hasFailure {
             do { try await clock.sleep(for: .milliseconds(50)) } catch { return }
             let now = elapsed()
+            if mirrors.urls.count > 1, now - lastRates >= .milliseconds(500) {
+                lastRates = now
+                for active in queue.inFlight {
+                    guard let (mirror, rate) = active.requestRate(minimum: .seconds(1)) else { continue }
+                    mirrors.record(mirror, bytesPerSecond: rate)
+                }
+                // Requests still on a mirror found slow stop; their pieces continue from a faster one.
+                for active in queue.inFlight {
+                    if let mirror = active.mirror, mirrors.isSlow(mirror), !active.shouldMove { active.requestMove() }
+                }
+            }
             if now - lastCheckpoint >= Self.checkpointInterval {
                 lastCheckpoint = now
                 try await blocking { try blobs.forEach { try $0.journal.checkpoint() } }

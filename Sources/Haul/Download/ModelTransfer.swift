@@ -93,7 +93,7 @@ struct ModelTransfer {
     {
         var piece = original
         var attempt = 0
-        var mirror = mirrors.pick()
+        var mirror = mirrors.pickForTransfer()
         var digestFailures: [Int: Int] = [:]
         while true {
             try Task.checkCancellation()
@@ -109,6 +109,7 @@ struct ModelTransfer {
                 blob: blob, piece: piece, active: active, meter: meter, url: url.absoluteString, mirror: mirrorKey,
                 ifRange: validator)
             meter.connections.add(1, ordering: .relaxed)
+            active.begin(mirror: mirror)
             func leave() {
                 meter.connections.subtract(1, ordering: .relaxed)
                 sink.stopCounting()
@@ -116,13 +117,32 @@ struct ModelTransfer {
             do {
                 try await transport.get(url, headers: headers, on: loop, into: sink)
                 leave()
+                recordRate(of: active)
                 try await settle(blob)
                 return
             } catch is PieceEndReached {
                 // Another connection took over the rest of this piece.
                 leave()
+                recordRate(of: active)
                 try await settle(blob)
                 return
+            } catch is MoveToFasterMirror {
+                leave()
+                guard let remaining = remainder(of: piece, upTo: active.end, blob: blob) else {
+                    try await settle(blob)
+                    return
+                }
+                let slow = mirror
+                mirror = mirrors.pick(avoiding: slow)
+                logger.info(
+                    "moving the rest of a piece to a faster mirror",
+                    metadata: [
+                        "haul.from": "\(mirrors.urls[slow].absoluteString)",
+                        "haul.to": "\(mirrors.urls[mirror].absoluteString)",
+                    ])
+                piece = remaining
+                attempt = 0
+                continue
             } catch {
                 leave()
                 let failure = HTTPTransport.translate(error, url: url)
@@ -164,6 +184,13 @@ struct ModelTransfer {
                 }
                 throw failure.code == .digestMismatch ? fatalDigest(failure) : failure
             }
+        }
+    }
+
+    /// Tells the mirror set how fast a finished request was (if it brought enough bytes to say).
+    private func recordRate(of active: ActivePiece) {
+        if let (mirror, rate) = active.requestRate(minimumBytes: 256 << 10) {
+            mirrors.record(mirror, bytesPerSecond: rate)
         }
     }
 

@@ -7,6 +7,12 @@ final class ActivePiece: Sendable {
         var next: Int
         var end: Int
         var received: Int64 = 0
+        /// The request under way: its mirror, when it started and the bytes it brought, and whether it should stop
+        /// so that the rest of the piece moves to a faster mirror.
+        var mirror: Int?
+        var moveRequested = false
+        var requestStarted = ContinuousClock.now
+        var requestReceived: Int64 = 0
     }
     private let state: Mutex<State>
     /// Whether a thief may split it (never a whole-file request).
@@ -20,8 +26,43 @@ final class ActivePiece: Sendable {
         self.spans = spans
     }
 
-    /// Counts bytes received, for the rate that decides whether stealing pays.
-    func received(_ bytes: Int) { state.withLock { $0.received += Int64(bytes) } }
+    /// Counts bytes received, for the rate that decides whether stealing pays and for the mirror's rate.
+    func received(_ bytes: Int) {
+        state.withLock {
+            $0.received += Int64(bytes)
+            $0.requestReceived += Int64(bytes)
+        }
+    }
+
+    /// Notes that a request to `mirror` starts (each retry is a new request).
+    func begin(mirror: Int) {
+        state.withLock {
+            $0.mirror = mirror
+            $0.requestStarted = .now
+            $0.requestReceived = 0
+            $0.moveRequested = false
+        }
+    }
+
+    /// The mirror of the request under way, if one is.
+    var mirror: Int? { state.withLock { $0.mirror } }
+
+    /// Asks the request under way to stop at its next bytes, so the rest of the piece moves to a faster mirror.
+    func requestMove() { state.withLock { $0.moveRequested = true } }
+
+    /// Whether the request under way was asked to stop (see ``requestMove()``).
+    var shouldMove: Bool { state.withLock { $0.moveRequested } }
+
+    /// The mirror and bytes per second of the request under way (or just ended), once it has run for `minimum` and
+    /// brought at least `minimumBytes`; nil before.
+    func requestRate(minimum: Duration = .zero, minimumBytes: Int64 = 0) -> (mirror: Int, bytesPerSecond: Double)? {
+        state.withLock { s in
+            let elapsed = ContinuousClock.now - s.requestStarted
+            guard let mirror = s.mirror, elapsed >= minimum, elapsed > .zero, s.requestReceived >= minimumBytes
+            else { return nil }
+            return (mirror, Double(s.requestReceived) / elapsed.inSeconds)
+        }
+    }
 
     /// One past the last chunk this piece still owns.
     var end: Int { state.withLock { $0.end } }
@@ -50,12 +91,8 @@ final class ActivePiece: Sendable {
             let remaining = s.end - s.next
             guard remaining >= minimumChunks else { return nil }
             let bytesLeft = spans[s.next..<s.end].reduce(Int64(0)) { $0 + $1.size }
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            let rate = Double(max(s.received, 1)) / seconds
-            guard
-                Double(bytesLeft) / rate >= Double(worthIt.components.seconds) + Double(worthIt.components.attoseconds)
-                    / 1e18
-            else { return nil }
+            let rate = Double(max(s.received, 1)) / elapsed.inSeconds
+            guard Double(bytesLeft) / rate >= worthIt.inSeconds else { return nil }
             let cut = s.next + (remaining + 1) / 2
             defer { s.end = cut }
             return cut..<s.end
@@ -107,6 +144,9 @@ final class PieceQueue: Sendable {
         }
     }
 
+    /// The pieces in flight.
+    var inFlight: [ActivePiece] { state.withLock { $0.active.values.map(\.1) } }
+
     /// Whether every piece was taken and finished.
     var isFinished: Bool { state.withLock { $0.pieces.isEmpty && $0.active.isEmpty } }
 
@@ -116,5 +156,11 @@ final class PieceQueue: Sendable {
     }
 }
 
-/// Thrown by a sink whose piece reached an end a thief pulled in: not a failure.
-struct PieceEndReached: Error {}
+/// An error a sink throws to stop its request on purpose: not a failure, passed through the transport as is.
+protocol TransferSignal: Error {}
+
+/// Thrown by a sink whose piece reached an end a thief pulled in.
+struct PieceEndReached: TransferSignal {}
+
+/// Thrown by a sink whose mirror was found slow while a faster one is available: the rest of the piece moves.
+struct MoveToFasterMirror: TransferSignal {}

@@ -73,6 +73,7 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
 
     func receiveBody(_ buffer: ByteBuffer) throws {
         guard buffer.readableBytes > 0 else { return }
+        if active.shouldMove { throw MoveToFasterMirror() }
         if !counted {
             counted = true
             meter.receiving.add(1, ordering: .relaxed)

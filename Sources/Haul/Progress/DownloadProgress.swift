@@ -30,6 +30,9 @@ public struct DownloadProgress: Sendable, Hashable {
     public var liveConnections: Int
     /// True when no byte has arrived for a few seconds.
     public var stalled: Bool
+    /// Bytes received from the network by this download, including any that failed verification and were fetched
+    /// again: the network use, which a bandwidth limit bounds.
+    public var bytesReceived: Int64
 
     /// Fraction done, 0...1 (the seed's `downloadProgress`).
     public var fraction: Double {
@@ -39,7 +42,7 @@ public struct DownloadProgress: Sendable, Hashable {
     /// Creates a snapshot.
     public init(
         phase: Phase, bytesDone: Int64 = 0, bytesTotal: Int64 = 0, bytesPerSecond: Double = 0,
-        secondsRemaining: Double? = nil, liveConnections: Int = 0, stalled: Bool = false
+        secondsRemaining: Double? = nil, liveConnections: Int = 0, stalled: Bool = false, bytesReceived: Int64 = 0
     ) {
         self.phase = phase
         self.bytesDone = bytesDone
@@ -48,5 +51,6 @@ public struct DownloadProgress: Sendable, Hashable {
         self.secondsRemaining = secondsRemaining
         self.liveConnections = liveConnections
         self.stalled = stalled
+        self.bytesReceived = bytesReceived
     }
 }

@@ -46,6 +46,6 @@ final class ProgressMeter: Sendable {
         let remaining = rate > 1 ? Double(max(0, total - done)) / rate : nil
         return DownloadProgress(
             phase: phase, bytesDone: done, bytesTotal: total, bytesPerSecond: rate, secondsRemaining: remaining,
-            liveConnections: live, stalled: phase == .downloading && live > 0 && stalled)
+            liveConnections: live, stalled: phase == .downloading && live > 0 && stalled, bytesReceived: received)
     }
 }

@@ -68,8 +68,8 @@ final class HTTPTransport: Sendable {
                 } onCancel: {
                     task.cancel()
                 }
-            } catch let stop as PieceEndReached {
-                throw stop
+            } catch let signal as any TransferSignal {
+                throw signal
             } catch {
                 throw Self.translate(error, url: current)
             }

@@ -26,10 +26,13 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
+        // The few system calls Swift's Glibc module does not expose.
+        .target(name: "CHaulSystem"),
         // Pure core: repository format, digests, chunking, envelopes, the on-disk store. No networking.
         .target(
             name: "HaulCore",
             dependencies: [
+                "CHaulSystem",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),

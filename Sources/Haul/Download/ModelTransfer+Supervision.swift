@@ -8,6 +8,9 @@ extension ModelTransfer {
     /// the chunks of about this long are re-hashed; a `kill -9` loses nothing either way.
     static let checkpointInterval: Duration = .seconds(1)
 
+    /// How often writeback of the partial files is started, without waiting for it.
+    static let writebackInterval: Duration = .milliseconds(200)
+
     /// The scaler's tuning for a transfer of `pieces` planned pieces: from ``TransferConfiguration/connections`` up
     /// to ``TransferConfiguration/maximumConnections``, never more connections than there are pieces to start with.
     func scaling(pieces: Int) -> ConnectionScaler.Configuration {
@@ -30,6 +33,7 @@ extension ModelTransfer {
         let elapsed = clock.stopwatch()
         let receivedBefore = meter.received.load(ordering: .relaxed)
         var lastCheckpoint = Duration.zero
+        var lastWriteback = Duration.zero
         var lastRates = Duration.zero
         while !queue.isFinished, !budget.hasFailure {
             do { try await clock.sleep(for: .milliseconds(50)) } catch { return }
@@ -45,7 +49,13 @@ extension ModelTransfer {
                     if let mirror = active.mirror, mirrors.isSlow(mirror), !active.shouldMove { active.requestMove() }
                 }
             }
+            if now - lastWriteback >= Self.writebackInterval {
+                lastWriteback = now
+                // Verified chunks head for the disk now, so the fsyncs of checkpoints and commit find little to do.
+                try await blocking { blobs.forEach { $0.partial.startWriteback() } }
+            }
             if now - lastCheckpoint >= Self.checkpointInterval {
+
                 lastCheckpoint = now
                 try await blocking { try blobs.forEach { try $0.journal.checkpoint() } }
             }

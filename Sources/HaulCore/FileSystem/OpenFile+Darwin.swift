@@ -11,6 +11,10 @@
             }
         }
 
+        /// Starts writing the file's dirty pages to disk without waiting; on Apple platforms the system schedules
+        /// writeback itself, so this does nothing.
+        public func startWriteback() {}
+
         /// Reserves `size` bytes on disk so a full disk is found now rather than mid-transfer.
         public func preallocate(_ size: Int64) throws {
             guard size > 0 else { return }

@@ -1,4 +1,5 @@
 #if os(Linux)
+    import CHaulSystem
     import Glibc
     import SystemPackage
 
@@ -8,6 +9,13 @@
             if fsync(descriptor.rawValue) != 0 {
                 throw HaulError.fileSystem("fsync", path: path, Errno(rawValue: errno))
             }
+        }
+
+        /// Starts writing the file's dirty pages to disk without waiting, so that a later ``sync()`` has little
+        /// left to do, while the pages stay cached for whoever reads the file next. A hint: a failure is ignored,
+        /// since the later ``sync()`` reports real I/O errors.
+        public func startWriteback() {
+            _ = chaul_start_writeback(descriptor.rawValue)
         }
 
         /// Reserves `size` bytes on disk so a full disk is found now rather than mid-transfer.

@@ -40,14 +40,7 @@ extension ModelTransfer {
             let now = elapsed()
             if mirrors.urls.count > 1, now - lastRates >= .milliseconds(500) {
                 lastRates = now
-                for active in queue.inFlight {
-                    guard let (mirror, rate) = active.requestRate(minimum: .seconds(1)) else { continue }
-                    mirrors.record(mirror, bytesPerSecond: rate)
-                }
-                // Requests still on a mirror found slow stop; their pieces continue from a faster one.
-                for active in queue.inFlight {
-                    if let mirror = active.mirror, mirrors.isSlow(mirror), !active.shouldMove { active.requestMove() }
-                }
+                reassessMirrors(queue)
             }
             if now - lastWriteback >= Self.writebackInterval {
                 lastWriteback = now
@@ -76,6 +69,18 @@ extension ModelTransfer {
                     "haul.ratePerConnection": "\(Int(measured?.rate ?? 0))", "haul.cpu": "\(measured?.cpu ?? 0)",
                 ])
             hire(budget.setAllowed(target))
+        }
+    }
+
+    /// Reports the rate of each request that has run for a second or more to the mirror set, then asks requests
+    /// still on a mirror found slow to stop, so their pieces continue from a faster one.
+    private func reassessMirrors(_ queue: PieceQueue) {
+        for active in queue.inFlight {
+            guard let (mirror, rate) = active.requestRate(minimum: .seconds(1)) else { continue }
+            mirrors.record(mirror, bytesPerSecond: rate)
+        }
+        for active in queue.inFlight {
+            if let mirror = active.mirror, mirrors.isSlow(mirror), !active.shouldMove { active.requestMove() }
         }
     }
 

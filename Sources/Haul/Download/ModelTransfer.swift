@@ -7,11 +7,13 @@ import Synchronization
 
 /// Downloads the missing blobs of a model over a shared budget of parallel range requests.
 ///
-/// Every blob is split into chunk-aligned pieces; `connections` workers take pieces from one queue (small files
-/// first). When the queue is empty, an idle connection takes over the back half of the in-flight piece with the most
-/// work left (work stealing), so the transfer ends when the last bytes arrive, not when the slowest connection
-/// finishes its share. Each worker retries its own piece with backoff, re-fetching only the chunks not yet
-/// verified, from the healthiest mirror.
+/// Every blob is split into chunk-aligned pieces; workers (one per connection) take pieces from one queue (small
+/// files first). There are ``TransferConfiguration/connections`` workers at first; a supervisor adds more while the
+/// origin caps each connection (``ConnectionScaler``), demotes slow mirrors, and checkpoints the journals. When the
+/// queue is empty, an idle connection takes over the back half of the in-flight piece with the most work left (work
+/// stealing), so the transfer ends when the last bytes arrive, not when the slowest connection finishes its share.
+/// Each worker retries its own piece with backoff, re-fetching only the chunks not yet verified, from the
+/// healthiest mirror.
 struct ModelTransfer {
     let store: ContentStore
     let transport: HTTPTransport

@@ -53,13 +53,26 @@ struct BodyFaults {
             throw HaulError(.unreachable, "fault injected: connection dropped after \(dropAfter) bytes")
         }
         if let bytesPerSecond {
-            let due = Duration.seconds(Double(sent + Int64(part.readableBytes)) / Double(bytesPerSecond))
-            let elapsed = ContinuousClock.now - started
-            if due > elapsed { try await Task.sleep(for: due - elapsed) }
+            // Small slices, each sent when due: a client that went away is noticed within one slice.
+            while part.readableBytes > 0,
+                let slice = part.readSlice(length: min(part.readableBytes, Self.throttleSlice))
+            {
+                let due = Duration.seconds(Double(sent + Int64(slice.readableBytes)) / Double(bytesPerSecond))
+                let elapsed = ContinuousClock.now - started
+                if due > elapsed { try await Task.sleep(for: due - elapsed) }
+                try await write(slice, through: &writer)
+            }
+            return
         }
+        try await write(part, through: &writer)
+    }
+
+    /// Bytes per write when throttling.
+    static let throttleSlice = 16 << 10
+
+    private mutating func write(_ part: ByteBuffer, through writer: inout any ResponseBodyWriter) async throws {
         sent += Int64(part.readableBytes)
-        let length = part.readableBytes
         try await writer.write(part)
-        report(length)
+        report(part.readableBytes)
     }
 }

@@ -1,11 +1,13 @@
 public import Foundation
 public import Haul
+public import Logging
 
 /// A manager configured for tests: one repository (plus mirrors), a store in `store`, fast retries, unsigned
 /// repositories accepted (the trust tests configure keys explicitly).
 @discardableResult
 public func withTestManager<R: Sendable>(
     repository: [URL], store: String, configure: (inout ModelConfig) -> Void = { _ in },
+    logger: Logger = Logger(label: "haul", factory: { _ in SwiftLogNoOpLogHandler() }),
     _ body: (LocalModelManager) async throws -> R
 ) async throws -> R {
     var config = ModelConfig(repositoryURLs: repository, storePath: store)
@@ -14,7 +16,7 @@ public func withTestManager<R: Sendable>(
     config.transfer.stallTimeout = .seconds(5)
     config.trust.allowUnsigned = true
     configure(&config)
-    return try await LocalModelManager.withManager(config: config, body)
+    return try await LocalModelManager.withManager(config: config, logger: logger, body)
 }
 
 /// The regular files under `folder` with their bytes, by relative path.

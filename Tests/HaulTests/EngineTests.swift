@@ -17,7 +17,7 @@ struct EngineTests {
     @Test("the bandwidth limit holds within 5 % over 10 s, across all connections")
     func rateLimit() async throws {
         try await withTemporaryDirectory { dir in
-            let size: Int64 = 50 << 20
+            let size: Int64 = 60 << 20
             let limit = Double(4 << 20)
             try Fixtures.publish(
                 repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1",
@@ -28,7 +28,7 @@ struct EngineTests {
                 ) { manager in
                     let samples = TimedSamples()
                     try await manager.downloadModel("m") { samples.append($0) }
-                    // Bytes taken off the sockets, from 10 % to 90 % of the model: the pace the limit allows. (The
+                    // Bytes taken off the sockets, from 10 % to 90 % of the model (about 12 s): the pace the limit allows. (The
                     // origin's own count would include what waits in its socket send buffers.)
                     let all = samples.all
                     let from = try #require(all.first { $0.1.bytesReceived >= size / 10 })
@@ -36,7 +36,7 @@ struct EngineTests {
                     let elapsed = to.0 - from.0
                     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
                     let rate = Double(to.1.bytesReceived - from.1.bytesReceived) / seconds
-                    #expect(seconds > 9.5, "the measurement spans about 10 s (\(seconds) s)")
+                    #expect(seconds >= 10, "the measurement spans 10 s or more (\(seconds) s)")
                     #expect(abs(rate - limit) / limit < 0.05, "measured \(rate / 1_048_576) MiB/s over \(seconds) s")
                 }
             }

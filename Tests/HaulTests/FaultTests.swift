@@ -198,15 +198,25 @@ struct FaultTests {
             let size = 48 << 20
             try Fixtures.publish(
                 repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", size)])
-            let slow = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 512 << 10))])
+            let slow = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 256 << 10))])
             try await withTestOrigin(root: "\(dir)/repo", faults: slow) { primary, slowURL in
                 try await withTestOrigin(root: "\(dir)/repo") { fallback, fastURL in
-                    try await withTestManager(repository: [slowURL, fastURL], store: "\(dir)/store") { manager in
+                    let log = LogRecorder()
+                    try await withTestManager(
+                        repository: [slowURL, fastURL], store: "\(dir)/store", logger: log.logger
+                    ) { manager in
                         try await manager.downloadModel("m")
                         try Self.expectInstalledCorrectly(manager, dir)
                     }
                     let fast = Self.blobBytes(fallback), slow = Self.blobBytes(primary)
-                    #expect(fast >= Int64(size) * 6 / 10, "fallback sent \(fast) bytes, the slow primary \(slow)")
+                    let story = log.all.map { "\($0.message) \($0.metadata)" }.joined(separator: "\n")
+                    #expect(
+                        fast >= Int64(size) * 6 / 10, "fallback sent \(fast) bytes, the slow primary \(slow)\n\(story)")
+                    #expect(
+                        log.all.contains {
+                            $0.level == .info && $0.message == "demoting slow mirror"
+                                && $0.metadata["haul.mirror"] == slowURL.absoluteString
+                        }, "the demotion is logged at info level\n\(story)")
                     #expect(primary.injector.requests.contains { $0.path.hasSuffix("index.json") }, "primary first")
                 }
             }

@@ -10,13 +10,24 @@ struct MirrorSetTests {
         MirrorSet(urls: (0..<count).map { URL(string: "https://m\($0).example/repo")! }, logger: Logger(label: "test"))
     }
 
-    @Test("each mirror gets one early transfer request, then the primary is preferred")
+    @Test("each mirror gets an early transfer request and another every 2 s; the primary gets the rest")
     func exploration() {
         let set = Self.mirrors(3)
-        #expect((0..<5).map { _ in set.pickForTransfer() } == [1, 2, 0, 0, 0])
+        let start = ContinuousClock.now
+        #expect((0..<5).map { _ in set.pickForTransfer(now: start) } == [1, 2, 0, 0, 0])
         #expect(set.pick() == 0)
+        let later = start + .seconds(2)
+        #expect((0..<4).map { _ in set.pickForTransfer(now: later) } == [1, 2, 0, 0])
         let single = Self.mirrors(1)
-        #expect((0..<3).map { _ in single.pickForTransfer() } == [0, 0, 0])
+        #expect((0..<3).map { _ in single.pickForTransfer(now: start) } == [0, 0, 0])
+    }
+
+    @Test("a mirror demoted far below the first choice is no longer explored")
+    func noExplorationOfBadMirrors() {
+        let set = Self.mirrors(2)
+        set.demote(1, for: HaulError(.digestMismatch, "bad bytes"))
+        let start = ContinuousClock.now
+        #expect((0..<3).map { _ in set.pickForTransfer(now: start + .seconds(5)) } == [0, 0, 0])
     }
 
     @Test("a mirror below a quarter of the best rate is slow and avoided; it recovers its standing when fast again")

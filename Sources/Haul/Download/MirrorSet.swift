@@ -16,12 +16,16 @@ final class MirrorSet: Sendable {
         var rates: [Double?]
         /// Mirrors currently demoted for slowness (so each slow spell is penalised once).
         var slow: [Bool]
-        /// Mirrors that have had a transfer request (each gets one early, so its speed becomes known).
-        var tried: [Bool]
+        /// When each mirror last had a transfer request (each gets one early and then now and again, so its speed
+        /// stays known).
+        var lastTried: [ContinuousClock.Instant?]
     }
 
     /// A mirror whose rate is below the best mirror's divided by this is slow.
     static let slownessFactor = 4.0
+
+    /// How often a mirror that is not the first choice gets a transfer request to measure it again.
+    static let explorationInterval: Duration = .seconds(2)
 
     init(urls: [URL], logger: Logger) {
         self.urls = urls
@@ -29,7 +33,7 @@ final class MirrorSet: Sendable {
         self.state = Mutex(
             State(
                 penalties: Array(repeating: 0, count: count), rates: Array(repeating: nil, count: count),
-                slow: Array(repeating: false, count: count), tried: Array(repeating: false, count: count)))
+                slow: Array(repeating: false, count: count), lastTried: Array(repeating: nil, count: count)))
         self.logger = logger
     }
 
@@ -38,17 +42,21 @@ final class MirrorSet: Sendable {
         state.withLock { Self.best($0.penalties, avoiding: avoided) }
     }
 
-    /// The mirror for a transfer request: like ``pick(avoiding:)``, except that a healthy mirror never tried yet gets
-    /// this request, so that a slow primary can be told from a fast fallback.
-    func pickForTransfer(avoiding avoided: Int? = nil) -> Int {
+    /// The mirror for a transfer request: like ``pick(avoiding:)``, except that a mirror not tried for
+    /// ``explorationInterval`` (or never) gets this request, unless it is demoted far below the first choice (bad
+    /// bytes, repeated errors). So each mirror's speed is measured early and again now and then: a slow primary is
+    /// told from a fast fallback even when one measurement was unlucky, and a mirror that recovers is noticed.
+    func pickForTransfer(avoiding avoided: Int? = nil, now: ContinuousClock.Instant = .now) -> Int {
         state.withLock { s in
             let choice = Self.best(s.penalties, avoiding: avoided)
-            s.tried[choice] = true
-            guard let untried = s.tried.indices.first(where: { !s.tried[$0] && s.penalties[$0] == 0 }) else {
-                return choice
+            s.lastTried[choice] = now
+            let due = s.lastTried.indices.first { i in
+                i != avoided && s.penalties[i] <= s.penalties[choice] + 2
+                    && s.lastTried[i].map { now - $0 >= Self.explorationInterval } ?? true
             }
-            s.tried[untried] = true
-            return untried
+            guard let due else { return choice }
+            s.lastTried[due] = now
+            return due
         }
     }
 

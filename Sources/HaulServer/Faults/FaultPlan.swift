@@ -154,6 +154,18 @@ public final class FaultInjector: Sendable {
 
     func countSent(_ bytes: Int, path: String) { state.withLock { $0.sent[path, default: 0] += Int64(bytes) } }
 
+    /// The byte ranges GET requests for paths containing `pathContains` asked for, in a file of `size` bytes (the whole
+    /// file for a request without `Range`).
+    public func requestedRanges(pathContains: String, size: Int64) -> [ClosedRange<Int64>] {
+        requests.filter { $0.method == "GET" && $0.path.contains(pathContains) }.compactMap { request in
+            switch ByteRange.decide(header: request.range, size: size) {
+            case .partial(let range): range
+            case .full: size > 0 ? 0...(size - 1) : nil
+            case .unsatisfiable: nil
+            }
+        }
+    }
+
     /// Body bytes actually written to sockets for paths containing `pathContains` (a cancelled request counts only
     /// what went out before it stopped).
     public func bytesSent(pathContains: String = "") -> Int64 {

@@ -154,10 +154,8 @@ struct CLITests {
                 let fetched = server.injector.bytesSent(pathContains: "/blobs/")
                 #expect(fetched >= file.size - kept, "the resumed pull fetched \(fetched) bytes; \(kept) were kept")
                 let spans = file.chunkSpans
-                let refetched = server.injector.requestedRanges(pathContains: "/blobs/", size: file.size).filter {
-                    range in
-                    keptChunks.contains { spans[$0].offset <= range.upperBound && spans[$0].end > range.lowerBound }
-                }
+                let refetched = server.injector.requestedRanges(
+                    pathContains: "/blobs/", size: file.size, overlapping: keptChunks.map { spans[$0] })
                 #expect(refetched.isEmpty, "requests covering kept chunks: \(refetched)")
                 #expect(try filesUnder("\(dir)/store/models/m/1") == filesUnder("\(dir)/src"))
             }

@@ -107,10 +107,7 @@ struct StealingTests {
             try await withTestOrigin(root: "\(dir)/repo", faults: slowFirst) { server, url in
                 try await withTestManager(
                     repository: [url], store: "\(dir)/store",
-                    configure: {
-                        $0.transfer.connections = 4
-                        $0.transfer.maximumConnections = 4
-                    }
+                    configure: { $0.transfer.pinConnections(to: 4) }
                 ) { manager in
                     try await manager.downloadModel("m")
                     #expect(try filesUnder(manager.modelURL(for: "m").path) == filesUnder("\(dir)/src"))
@@ -150,10 +147,7 @@ struct PinnedConnectionTests {
             try await withTestOrigin(root: "\(dir)/repo", faults: capped) { server, url in
                 try await withTestManager(
                     repository: [url], store: "\(dir)/store",
-                    configure: {
-                        $0.transfer.connections = 6
-                        $0.transfer.maximumConnections = 6
-                    }
+                    configure: { $0.transfer.pinConnections(to: 6) }
                 ) { manager in
                     try await manager.downloadModel("m")
                     #expect(try filesUnder(manager.modelURL(for: "m").path) == filesUnder("\(dir)/src"))

@@ -95,7 +95,7 @@ public struct TransferConfiguration: Sendable {
     public var connections: Int = 8
     /// Most parallel range requests. When the origin caps each connection (as many CDNs do), the transfer doubles
     /// its connections while doing so raises the total rate by at least half the added share, up to this many; if
-    /// it does not, it goes back to ``connections``. Set it to ``connections`` to pin the count. Default: 16.
+    /// it does not, it goes back to ``connections``. ``pinConnections(to:)`` pins the count. Default: 16.
     public var maximumConnections: Int = 16
     /// A request that receives no bytes for this long is abandoned and retried. Default: 30 s.
     public var stallTimeout: Duration = .seconds(30)
@@ -112,4 +112,10 @@ public struct TransferConfiguration: Sendable {
 
     /// The defaults above.
     public init() {}
+
+    /// Uses exactly `count` parallel range requests: sets ``connections`` and ``maximumConnections`` to it.
+    public mutating func pinConnections(to count: Int) {
+        connections = count
+        maximumConnections = count
+    }
 }

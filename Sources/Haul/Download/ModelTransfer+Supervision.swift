@@ -75,11 +75,12 @@ extension ModelTransfer {
     /// Reports the rate of each request that has run for a second or more to the mirror set, then asks requests
     /// still on a mirror found slow to stop, so their pieces continue from a faster one.
     private func reassessMirrors(_ queue: PieceQueue) {
-        for active in queue.inFlight {
+        let inFlight = queue.inFlight
+        for active in inFlight {
             guard let (mirror, rate) = active.requestRate(minimum: .seconds(1)) else { continue }
             mirrors.record(mirror, bytesPerSecond: rate)
         }
-        for active in queue.inFlight {
+        for active in inFlight {
             if let mirror = active.mirror, mirrors.isSlow(mirror), !active.shouldMove { active.requestMove() }
         }
     }

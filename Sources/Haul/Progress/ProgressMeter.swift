@@ -29,7 +29,7 @@ final class ProgressMeter: Sendable {
         let received = self.received.load(ordering: .relaxed)
         let (rate, stalled) = sampling.withLock { s -> (Double, Bool) in
             let elapsed = now - s.lastTime
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed.inSeconds
             if seconds >= 0.1 {
                 let instant = Double(received - s.lastReceived) / seconds
                 s.rate = s.rate == 0 ? instant : 0.7 * s.rate + 0.3 * instant

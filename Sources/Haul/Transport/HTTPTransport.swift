@@ -172,7 +172,3 @@ final class TransportDelegate<Sink: ResponseSink>: HTTPClientResponseDelegate, @
         try sink.receiveEnd()
     }
 }
-
-extension Duration {
-    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
-}

@@ -28,12 +28,8 @@ public struct RetryPolicy: Sendable, Hashable {
             return wait <= maximumRetryAfter ? .retry(after: wait) : .fail
         }
         let exponent = Double(1 << min(attempt - 1, 20))
-        let ceiling = min(Self.seconds(initialDelay) * exponent, Self.seconds(maximumDelay))
+        let ceiling = min(initialDelay.inSeconds * exponent, maximumDelay.inSeconds)
         // Full jitter, but never below half the ceiling so retries do not hammer a struggling origin.
         return .retry(after: .milliseconds(Int64((ceiling / 2 + ceiling / 2 * random) * 1000)))
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

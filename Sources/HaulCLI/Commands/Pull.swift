@@ -51,8 +51,7 @@ struct Pull: AsyncParsableCommand {
             let reference = try ModelReference(parsing: model)
             var config = try repository.config(global: global)
             if let connections {
-                config.transfer.connections = connections
-                config.transfer.maximumConnections = connections
+                config.transfer.pinConnections(to: connections)
             } else {
                 config.transfer.connections = min(config.transfer.connections, maxConnections)
                 config.transfer.maximumConnections = maxConnections

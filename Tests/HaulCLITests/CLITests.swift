@@ -66,7 +66,7 @@ struct CLITests {
 
             let remove = try await HaulProcess.run(["rm", "tiny"], environment: env, logFolder: dir)
             #expect(remove.status == 0 && remove.stdout.contains("Removed tiny@1.0"))
-            #expect(FileSystem.contents(of: "\(dir)/store/blobs/sha256").isEmpty)
+            #expect(FileSystem.contents(of: "\(dir)/store/blobs/table-sha256").isEmpty)
             let removeAgain = try await HaulProcess.run(["rm", "tiny"], environment: env, logFolder: dir)
             #expect(removeAgain.status == 5)
         }
@@ -119,7 +119,7 @@ struct CLITests {
         try await withTemporaryDirectory { dir in
             let report = try Fixtures.publish(
                 repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 16 << 20)])
-            let blob = report.manifest.files[0].sha256.hex
+            let blob = report.manifest.files[0].blobKey.hex
             let slow = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 4 << 20))])
             try await withTestOrigin(root: "\(dir)/repo", faults: slow) { server, url in
                 let args = ["pull", "m", "--repo", url.absoluteString, "--store", "\(dir)/store", "--allow-unsigned"]
@@ -136,15 +136,15 @@ struct CLITests {
                 #expect(
                     process.terminationStatus == 130, "\((try? String(contentsOfFile: err, encoding: .utf8)) ?? "")")
                 #expect(FileSystem.exists("\(dir)/store/partial/\(blob).partial"))
-                #expect(!FileSystem.exists("\(dir)/store/blobs/sha256/\(blob)"))
+                #expect(!FileSystem.exists("\(dir)/store/blobs/table-sha256/\(blob)"))
                 // Let the origin notice the closed connections before counting afresh.
                 server.injector.replacePlan(FaultPlan())
                 try await Task.sleep(for: .milliseconds(500))
                 server.injector.clearLog()
                 let file = report.manifest.files[0]
                 let journal = try ChunkJournal.read(
-                    path: "\(dir)/store/partial/\(blob).journal", digest: file.sha256, size: file.size,
-                    chunkCount: file.chunks.count)
+                    in: try ContentStore(root: "\(dir)/store").folder(.partial), name: "\(blob).journal",
+                    key: file.blobKey, size: file.size, chunkCount: file.chunks.count)
                 let keptChunks = journal.confirmed.union(journal.unconfirmed)
                 let kept = keptChunks.reduce(Int64(0)) { $0 + file.chunks[$1].size }
                 #expect(kept > 0, "the interrupted pull kept verified chunks")

@@ -33,20 +33,20 @@ struct CrashTests {
                     process.waitUntilExit()
                     #expect(process.terminationReason == .uncaughtSignal, "the pull was still running when killed")
                     kills += 1
-                    #expect(!store.hasBlob(file.sha256, size: file.size), "nothing under a final name")
+                    #expect(!store.hasBlob(file), "nothing under a final name")
                     let contents = try ChunkJournal.read(
-                        path: store.journalPath(file.sha256), digest: file.sha256, size: file.size,
-                        chunkCount: spans.count)
+                        in: try store.folder(.partial), name: "\(file.blobKey.hex).journal", key: file.blobKey,
+                        size: file.size, chunkCount: spans.count)
                     let now = contents.confirmed.union(contents.unconfirmed)
                     #expect(journaled.isSubset(of: now), "no verified chunk is forgotten")
                     journaled = now
                     // The journal never vouches for bytes that are not in the partial file (a run killed before it
                     // created the partial has no journal entries either).
-                    guard FileSystem.exists(store.partialPath(file.sha256)) else {
+                    guard FileSystem.exists(store.partialPath(file.blobKey)) else {
                         #expect(now.isEmpty)
                         continue
                     }
-                    let partial = try Data(contentsOf: URL(fileURLWithPath: store.partialPath(file.sha256)))
+                    let partial = try Data(contentsOf: URL(fileURLWithPath: store.partialPath(file.blobKey)))
                     for chunk in now {
                         let span = spans[chunk]
                         #expect(
@@ -94,7 +94,7 @@ struct CrashTests {
                     fetched >= Int64(size + 2000) && fetched < Int64(size) * 3 / 2,
                     "the blobs were downloaded once (\(fetched) bytes)")
                 #expect(try filesUnder("\(dir)/store/models/m/1") == filesUnder("\(dir)/src"))
-                #expect(FileSystem.contents(of: "\(dir)/store/blobs/sha256").count == 2)
+                #expect(FileSystem.contents(of: "\(dir)/store/blobs/table-sha256").count == 2)
                 #expect(FileSystem.contents(of: "\(dir)/store/partial").allSatisfy { $0.hasSuffix(".lock") })
             }
         }

@@ -71,8 +71,8 @@ struct PublisherStoreTests {
             let layout = RepositoryLayout(root: "\(dir)/repo")
             for file in report.manifest.files {
                 try FileManager.default.copyItem(
-                    atPath: layout.blobPath(file.sha256), toPath: store.partialPath(file.sha256))
-                try store.commitBlob(from: store.partialPath(file.sha256), digest: file.sha256)
+                    atPath: layout.blobPath(file.sha256), toPath: store.partialPath(file.blobKey))
+                try store.commitBlob(partialOf: file.blobKey)
             }
             let data = try Data(contentsOf: URL(fileURLWithPath: layout.manifestPath(report.manifestDigest)))
             try store.install(
@@ -80,16 +80,17 @@ struct PublisherStoreTests {
             #expect(
                 try filesUnder(store.modelPath(try ModelName("m"), try ModelVersion("1"))) == filesUnder("\(dir)/src"))
             #expect(try store.installedModels().map(\.name.string) == ["m"])
-            #expect(try store.verify(removeCorrupt: false).corruptBlobs.isEmpty)
+            #expect(try store.verify().isIntact)
 
-            let victim = report.manifest.files[0].sha256
+            let victim = report.manifest.files[0].blobKey
             chmod(store.blobPath(victim), 0o644)
             try Data("tampered".utf8).write(to: URL(fileURLWithPath: store.blobPath(victim)))
-            let findings = try store.verify(removeCorrupt: true)
-            #expect(findings.corruptBlobs == [victim] && findings.brokenInstalls.count == 1)
-            #expect(try store.installedModels().isEmpty)
-            #expect(try store.collectGarbage() > 0)
-            #expect(FileSystem.contents(of: "\(dir)/store/blobs/sha256").isEmpty)
+            let findings = try store.verify()
+            #expect(findings.damaged.map(\.file.blobKey) == [victim] && findings.brokenInstalls.count == 1)
+            #expect(findings.damaged.first?.missing == true, "resized: every chunk is damaged")
+            #expect(try store.installedModels().count == 1, "verify only reports")
+            #expect(try store.uninstall(try ModelName("m"), version: nil).freed > 0)
+            #expect(FileSystem.contents(of: "\(dir)/store/blobs/table-sha256").isEmpty)
         }
     }
 
@@ -105,24 +106,24 @@ struct PublisherStoreTests {
                 let layout = RepositoryLayout(root: "\(dir)/repo")
                 let file = report.manifest.files[0]
                 try FileManager.default.copyItem(
-                    atPath: layout.blobPath(file.sha256), toPath: store.partialPath(file.sha256))
-                try store.commitBlob(from: store.partialPath(file.sha256), digest: file.sha256)
+                    atPath: layout.blobPath(file.sha256), toPath: store.partialPath(file.blobKey))
+                try store.commitBlob(partialOf: file.blobKey)
                 let data = try Data(contentsOf: URL(fileURLWithPath: layout.manifestPath(report.manifestDigest)))
                 try store.install(
                     report.manifest, manifestData: data, manifestDigest: report.manifestDigest, repository: "test")
                 manifests.append(report.manifestDigest)
             }
-            #expect(FileSystem.contents(of: "\(dir)/store/blobs/sha256").count == 2)
+            #expect(FileSystem.contents(of: "\(dir)/store/blobs/table-sha256").count == 2)
             // Version 2's manifest becomes unreadable: removing version 1 must not guess which blobs 2 uses.
             let unreadable = "\(dir)/store/manifests/sha256/\(manifests[1].hex).json"
             chmod(unreadable, 0o644)
             try Data("{".utf8).write(to: URL(fileURLWithPath: unreadable))
             let first = try store.uninstall(try ModelName("m"), version: try ModelVersion("1"))
             #expect(first.removed.map(\.version.string) == ["1"] && first.freed == 0)
-            #expect(FileSystem.contents(of: "\(dir)/store/blobs/sha256").count == 2, "nothing collected on a guess")
+            #expect(FileSystem.contents(of: "\(dir)/store/blobs/table-sha256").count == 2, "nothing collected on a guess")
             let rest = try store.uninstall(try ModelName("m"), version: nil)
             #expect(rest.removed.map(\.version.string) == ["2"] && rest.freed == 7000)
-            #expect(FileSystem.contents(of: "\(dir)/store/blobs/sha256").isEmpty)
+            #expect(FileSystem.contents(of: "\(dir)/store/blobs/table-sha256").isEmpty)
             #expect(throws: HaulError.self) { try store.uninstall(try ModelName("m"), version: nil) }
         }
     }

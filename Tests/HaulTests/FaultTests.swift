@@ -24,7 +24,7 @@ struct FaultTests {
 
     static func expectInstalledCorrectly(_ manager: LocalModelManager, _ dir: String) throws {
         #expect(try filesUnder(manager.modelURL(for: "m").path) == filesUnder("\(dir)/src"))
-        #expect(try manager.verify().corruptBlobs.isEmpty)
+        #expect(try manager.verify().isIntact)
     }
 
     @Test("a corrupted chunk is re-fetched alone")
@@ -65,7 +65,7 @@ struct FaultTests {
                     #expect(!manager.isModelDownloaded("m"))
                 }
             }
-            #expect(FileSystem.contents(of: "\(dir)/store/blobs/sha256").isEmpty)
+            #expect(FileSystem.contents(of: "\(dir)/store/blobs/table-sha256").isEmpty)
             #expect(FileSystem.contents(of: "\(dir)/store/models").isEmpty)
         }
     }

@@ -8,12 +8,19 @@ import Testing
 struct JournalTests {
     static func contents(_ records: [UInt32], chunks: Int = 10) -> ChunkJournal.Contents? {
         let digest = SHA256Digest.empty
-        var data = ChunkJournal.header(digest: digest, size: 100, chunkCount: chunks)
+        var data = ChunkJournal.header(key: digest, size: 100, chunkCount: chunks)
         for record in records { data.append(contentsOf: ChunkJournal.encode(record)) }
         return try? withTemporaryPath { path in
             try data.write(to: URL(fileURLWithPath: path))
-            return try ChunkJournal.read(path: path, digest: digest, size: 100, chunkCount: chunks)
+            return try Self.read(path, key: digest, size: 100, chunkCount: chunks)
         }
+    }
+
+    /// Reads the journal at `path`.
+    static func read(_ path: String, key: SHA256Digest, size: Int64, chunkCount: Int) throws -> ChunkJournal.Contents {
+        try ChunkJournal.read(
+            in: try Directory.open((path as NSString).deletingLastPathComponent, create: false),
+            name: (path as NSString).lastPathComponent, key: key, size: size, chunkCount: chunkCount)
     }
 
     static func withTemporaryPath<R>(_ body: (String) throws -> R) throws -> R {
@@ -46,14 +53,15 @@ struct JournalTests {
                 "\(dir)/p", .readWrite, options: [.create], permissions: [.ownerReadWrite])
             defer { try? partial.close() }
             let journal = try ChunkJournal.create(
-                path: "\(dir)/j", partial: partial, digest: digest, size: 100, chunkCount: 10, verified: [0])
+                in: try Directory.open(dir, create: false), name: "j", partial: partial, key: digest, size: 100,
+                chunkCount: 10, verified: [0])
             try journal.record(3)
             try journal.checkpoint()
             try journal.record(5)
             journal.close()
             try journal.record(6)  // after close: ignored
             #expect(
-                try ChunkJournal.read(path: "\(dir)/j", digest: digest, size: 100, chunkCount: 10)
+                try Self.read("\(dir)/j", key: digest, size: 100, chunkCount: 10)
                     == .init(confirmed: [0, 3], unconfirmed: [5]))
         }
     }
@@ -62,17 +70,17 @@ struct JournalTests {
     func torn() throws {
         let digest = SHA256Digest.empty
         try Self.withTemporaryPath { path in
-            var data = ChunkJournal.header(digest: digest, size: 100, chunkCount: 10)
+            var data = ChunkJournal.header(key: digest, size: 100, chunkCount: 10)
             data.append(
                 contentsOf: ChunkJournal.encode(3) + ChunkJournal.encode(ChunkJournal.checkpointMarker)
                     + ChunkJournal.encode(1) + [5, 0])
             try data.write(to: URL(fileURLWithPath: path))
             #expect(
-                try ChunkJournal.read(path: path, digest: digest, size: 100, chunkCount: 10)
+                try Self.read(path, key: digest, size: 100, chunkCount: 10)
                     == .init(confirmed: [3], unconfirmed: []))
-            #expect(try ChunkJournal.read(path: path, digest: digest, size: 101, chunkCount: 10) == .init())
+            #expect(try Self.read(path, key: digest, size: 101, chunkCount: 10) == .init())
             #expect(
-                try ChunkJournal.read(path: path, digest: SHA256Digest.of(Data("x".utf8)), size: 100, chunkCount: 10)
+                try Self.read(path, key: SHA256Digest.of(Data("x".utf8)), size: 100, chunkCount: 10)
                     == .init())
         }
     }

@@ -41,7 +41,7 @@ struct PullTests {
 
                     #expect(try manager.deleteModel("demo") > 0)
                     #expect(!manager.isModelDownloaded("demo"))
-                    #expect(FileSystem.contents(of: "\(dir)/store/blobs/sha256").isEmpty)
+                    #expect(FileSystem.contents(of: "\(dir)/store/blobs/table-sha256").isEmpty)
                     #expect { try manager.modelURL(for: "demo") } throws: { ($0 as? HaulError)?.code == .notInstalled }
                 }
             }
@@ -66,7 +66,7 @@ struct PullTests {
                         $0 + $1.plannedBytes
                     }
                     #expect(fetched == 1000, "only b.bin is fetched for the second model")
-                    #expect(FileSystem.contents(of: "\(dir)/store/blobs/sha256").count == 3)
+                    #expect(FileSystem.contents(of: "\(dir)/store/blobs/table-sha256").count == 3)
                     let inodeA =
                         try FileManager.default.attributesOfItem(atPath: a.url.path + "/shared.bin")[.systemFileNumber]
                         as? Int
@@ -76,7 +76,7 @@ struct PullTests {
                     #expect(inodeA != nil && inodeA == inodeB)
                     try manager.deleteModel("a")
                     #expect(try Data(contentsOf: b.url.appendingPathComponent("shared.bin")).count == 2 << 20)
-                    #expect(FileSystem.contents(of: "\(dir)/store/blobs/sha256").count == 2)
+                    #expect(FileSystem.contents(of: "\(dir)/store/blobs/table-sha256").count == 2)
                 }
             }
         }
@@ -138,7 +138,7 @@ struct PullTests {
                 try await withTestManager(repository: [nginx.url], store: "\(dir)/store") { manager in
                     let model = try await manager.downloadModel("demo")
                     #expect(try filesUnder(model.url.path) == filesUnder("\(dir)/src"))
-                    #expect(try manager.verify().corruptBlobs.isEmpty)
+                    #expect(try manager.verify().isIntact)
                 }
                 // nginx's ETags are its own: the big file must still come as parallel 206 ranges, not a 200 fallback.
                 let blobStatuses = try nginx.statuses(pathContains: "/blobs/")

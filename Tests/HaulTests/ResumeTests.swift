@@ -14,7 +14,7 @@ struct ResumeTests {
         try await withTemporaryDirectory { dir in
             let report = try Fixtures.publish(
                 repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", Self.size)])
-            let blob = report.manifest.files[0].sha256
+            let blob = report.manifest.files[0].blobKey
             let slow = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 2 << 20))])
             try await withTestOrigin(root: "\(dir)/repo", faults: slow) { server, url in
                 try await withTestManager(
@@ -38,7 +38,7 @@ struct ResumeTests {
                     }
                     #expect(outcome?.code == .cancelled)
                     #expect(!manager.isModelDownloaded("m"))
-                    #expect(!FileSystem.exists("\(dir)/store/blobs/sha256/\(blob.hex)"), "nothing under a final name")
+                    #expect(!FileSystem.exists("\(dir)/store/blobs/table-sha256/\(blob.hex)"), "nothing under a final name")
                     #expect(
                         FileSystem.fileSize("\(dir)/store/partial/\(blob.hex).partial") == Int64(Self.size),
                         "the partial is kept for a resume")
@@ -48,8 +48,8 @@ struct ResumeTests {
                 let file = report.manifest.files[0]
                 let spans = file.chunkSpans
                 let journal = try ChunkJournal.read(
-                    path: "\(dir)/store/partial/\(blob.hex).journal", digest: blob, size: file.size,
-                    chunkCount: spans.count)
+                    in: try ContentStore(root: "\(dir)/store").folder(.partial), name: "\(blob.hex).journal", key: blob,
+                    size: file.size, chunkCount: spans.count)
                 let kept = journal.confirmed.union(journal.unconfirmed)
                 #expect(!kept.isEmpty, "the cancelled pull kept verified chunks")
                 server.injector.replacePlan(FaultPlan())
@@ -75,7 +75,7 @@ struct ResumeTests {
         try await withTemporaryDirectory { dir in
             let report = try Fixtures.publish(
                 repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 8 << 20)])
-            let blob = report.manifest.files[0].sha256
+            let blob = report.manifest.files[0].blobKey
             let slow = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 1 << 20))])
             try await withTestOrigin(root: "\(dir)/repo", faults: slow) { _, url in
                 try await withTestManager(
@@ -97,7 +97,7 @@ struct ResumeTests {
             }
             #expect(!FileSystem.exists("\(dir)/store/partial/\(blob.hex).partial"))
             #expect(!FileSystem.exists("\(dir)/store/partial/\(blob.hex).journal"))
-            #expect(!FileSystem.exists("\(dir)/store/blobs/sha256/\(blob.hex)"))
+            #expect(!FileSystem.exists("\(dir)/store/blobs/table-sha256/\(blob.hex)"))
         }
     }
 
@@ -106,7 +106,7 @@ struct ResumeTests {
         try await withTemporaryDirectory { dir in
             let report = try Fixtures.publish(
                 repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 4 << 20)])
-            let blob = report.manifest.files[0].sha256
+            let blob = report.manifest.files[0].blobKey
             // A stale partial with garbage and a journal that claims nothing.
             try Fixtures.writeRandomFile("\(dir)/store/partial/\(blob.hex).partial", size: 4 << 20, seed: 99)
             try await withTestOrigin(root: "\(dir)/repo") { server, url in

@@ -28,7 +28,7 @@ struct TrustTests {
 
     /// No blob, manifest or model was stored, and (unless the index itself was fine) no index was remembered.
     static func expectNothingWritten(_ dir: String, indexAccepted: Bool = false) {
-        #expect(FileSystem.contents(of: "\(dir)/store/blobs/sha256").isEmpty)
+        #expect(FileSystem.contents(of: "\(dir)/store/blobs/table-sha256").isEmpty)
         #expect(FileSystem.contents(of: "\(dir)/store/models").isEmpty)
         #expect(FileSystem.contents(of: "\(dir)/store/manifests/sha256").isEmpty)
         if !indexAccepted { #expect(FileSystem.contents(of: "\(dir)/store/state/repositories").isEmpty) }
@@ -219,7 +219,7 @@ struct TrustTests {
             }
             #expect(
                 FileSystem.contents(of: "\(dir)/store/models").isEmpty
-                    && FileSystem.contents(of: "\(dir)/store/blobs/sha256").isEmpty)
+                    && FileSystem.contents(of: "\(dir)/store/blobs/table-sha256").isEmpty)
         }
     }
 

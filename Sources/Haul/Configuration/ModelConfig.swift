@@ -109,6 +109,10 @@ public struct TransferConfiguration: Sendable {
     public var keepPartialOnCancel: Bool = true
     /// Most redirects followed for one request (never https → http). Default: 5.
     public var maximumRedirects: Int = 5
+    /// How long to wait for a blob another process is downloading while that process makes no progress (its resume
+    /// journal does not grow); then the pull fails, naming the holder. A holder that keeps making progress is
+    /// waited for as long as it takes. Covers retry back-off and `Retry-After` waits. Default: 5 minutes.
+    public var lockTimeout: Duration = .seconds(300)
 
     /// The defaults above.
     public init() {}

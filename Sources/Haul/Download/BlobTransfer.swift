@@ -2,60 +2,68 @@ import Foundation
 import HaulCore
 import Synchronization
 
-/// One blob being downloaded: its preallocated partial file, resume journal, and which chunks are verified.
+/// One blob being downloaded: which chunks are verified, and (only while a connection works on it) its open partial
+/// file, resume journal and download lock.
+///
+/// Files are opened lazily by ``begin(store:locks:meter:)`` and closed once the blob is committed and no connection
+/// uses it, so a model of 10,000 files holds descriptors only for the few blobs in flight.
 final class BlobTransfer: Sendable {
+    /// SHA-256 of the whole file: its name on the origin.
     let digest: SHA256Digest
+    /// SHA-256 of its chunk table: its name in the store (``Manifest/File/blobKey``).
+    let key: SHA256Digest
     let size: Int64
     let spans: [ChunkSpan]
-    let partial: OpenFile
-    let journal: ChunkJournal
+    /// A repair: the blob in the store is damaged, so its presence does not count and the commit replaces it.
+    let replacing: Bool
     private let state: Mutex<State>
+
+    /// The files open while connections work on the blob.
+    struct Handles: Sendable {
+        let partial: OpenFile
+        /// None for a blob of one chunk: it is verified and committed at once, so there is nothing to resume.
+        let journal: ChunkJournal?
+        let lock: BlobLock
+    }
 
     private struct State {
         var verified: Set<Int>
         var committed = false
         var wholeFile = false
-        var closed = false
+        var handles: Handles?
+        var opening = false
+        var users = 0
         /// Each mirror's strong ETag for this blob, learnt from its first answer (origins have their own).
         var validators: [String: String] = [:]
     }
 
-    /// Opens or resumes the partial file of `file` in `store`.
-    /// - Returns: the transfer and the bytes already verified on disk.
-    init(file: Manifest.File, store: ContentStore, discardPartial: Bool) throws {
+    /// Prepares the transfer of `file`, reading what an earlier, interrupted pull verified (no file stays open).
+    init(file: Manifest.File, store: ContentStore, discardPartial: Bool, replacing: Bool = false) throws {
+        self.replacing = replacing
         digest = file.sha256
+        key = file.blobKey
         size = file.size
         spans = file.chunkSpans
-        let partialPath = store.partialPath(digest)
-        let journalPath = store.journalPath(digest)
+        let partial = try store.folder(.partial)
         if discardPartial {
-            try FileSystem.remove(partialPath)
-            try FileSystem.remove(journalPath)
+            try partial.remove(ContentStore.partialName(key))
+            try partial.remove(ContentStore.journalName(key))
         }
-        // A partial of the wrong size is reused in place, never removed: another process might be writing it (if a lock
-        // lied), and only verified bytes are ever written, so its content can only be right or unclaimed.
-        let fresh = FileSystem.fileSize(partialPath) != size
-        partial = try OpenFile.open(
-            partialPath, .readWrite, options: [.create], permissions: [.ownerReadWrite, .groupRead, .otherRead])
-        do {
-            if fresh {
-                if try partial.size() > size { try partial.resize(to: size) }
-                try partial.preallocate(size)
-            }
-            var verified = Set<Int>()
-            if !fresh {
-                let contents = try ChunkJournal.read(
-                    path: journalPath, digest: digest, size: size, chunkCount: spans.count)
-                verified = contents.confirmed.union(try Self.recheck(contents.unconfirmed, spans: spans, in: partial))
-            }
-            journal = try ChunkJournal.create(
-                path: journalPath, partial: partial, digest: digest, size: size, chunkCount: spans.count,
-                verified: verified)
-            state = Mutex(State(verified: verified))
-        } catch {
-            try? partial.close()
-            throw error
-        }
+        state = Mutex(State(verified: try Self.verifiedOnDisk(in: partial, key: key, size: size, spans: spans)))
+    }
+
+    /// The chunks an earlier pull verified: those its journal vouches for, plus unconfirmed ones whose bytes still
+    /// hash right. None when the partial file is missing or of another size.
+    private static func verifiedOnDisk(in folder: Directory, key: SHA256Digest, size: Int64, spans: [ChunkSpan])
+        throws -> Set<Int>
+    {
+        guard folder.fileSize(ContentStore.partialName(key)) == size, size > 0 else { return [] }
+        let contents = try ChunkJournal.read(
+            in: folder, name: ContentStore.journalName(key), key: key, size: size, chunkCount: spans.count)
+        guard !contents.unconfirmed.isEmpty else { return contents.confirmed }
+        let file = try folder.openFile(ContentStore.partialName(key), .readOnly)
+        defer { try? file.close() }
+        return contents.confirmed.union(try recheck(contents.unconfirmed, spans: spans, in: file))
     }
 
     /// Re-hashes chunks the journal recorded after its last checkpoint; returns those whose bytes match.
@@ -76,11 +84,122 @@ final class BlobTransfer: Sendable {
     var verifiedChunks: Set<Int> { state.withLock { $0.verified } }
     var verifiedBytes: Int64 { state.withLock { s in s.verified.reduce(0) { $0 + spans[$1].size } } }
     var isComplete: Bool { state.withLock { $0.verified.count == spans.count } }
+    var isCommitted: Bool { state.withLock { $0.committed } }
+
+    /// The open partial file and journal, while a connection uses the blob.
+    var handles: Handles? { state.withLock { $0.handles } }
+
+    /// The open partial file; only between ``begin(store:locks:meter:)`` and ``end()``.
+    var partial: OpenFile {
+        get throws {
+            guard let handles else {
+                throw HaulError(.fileSystem, "The partial file of blob \(key.hex.prefix(12)) is not open.")
+            }
+            return handles.partial
+        }
+    }
+
+    /// Starts using the blob: opens its files (taking its download lock first, waiting for another process that
+    /// holds it) unless a connection already did. Pair with ``end()``.
+    /// - Returns: the open partial file, or nil when the blob is committed (here or by another process) and the
+    ///   caller has nothing to do.
+    func begin(store: ContentStore, locks: BlobLockWaiter, meter: ProgressMeter) async throws -> OpenFile? {
+        while true {
+            enum Step { case use(OpenFile), done, open, wait }
+            let step = state.withLock { s -> Step in
+                if s.committed { return .done }
+                if let handles = s.handles {
+                    s.users += 1
+                    return .use(handles.partial)
+                }
+                if s.opening { return .wait }
+                s.opening = true
+                return .open
+            }
+            switch step {
+            case .use(let partial): return partial
+            case .done: return nil
+            case .wait: try await locks.pause()
+            case .open:
+                do {
+                    try await open(store: store, locks: locks, meter: meter)
+                } catch {
+                    state.withLock { $0.opening = false }
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// Takes the lock, then opens (or resumes) the partial file and journal; marks the blob committed when another
+    /// process committed it meanwhile. Chunks another process verified meanwhile count as verified in `meter`.
+    private func open(store: ContentStore, locks: BlobLockWaiter, meter: ProgressMeter) async throws {
+        let lock = try await locks.acquire(key, in: store)
+        do {
+            let before = verifiedBytes
+            if !replacing, store.hasBlob(key, size: size) {
+                lock.release()
+                state.withLock {
+                    $0.verified = Set(spans.indices)
+                    $0.committed = true
+                    $0.opening = false
+                }
+                meter.verified.add(size - before, ordering: .relaxed)
+                return
+            }
+            let folder = try store.folder(.partial)
+            let handles = try openFiles(in: folder)
+            state.withLock {
+                $0.verified.formUnion(handles.verified)
+                $0.handles = Handles(partial: handles.partial, journal: handles.journal, lock: lock)
+                $0.opening = false
+            }
+            meter.verified.add(verifiedBytes - before, ordering: .relaxed)
+        } catch {
+            lock.release()
+            throw error
+        }
+    }
+
+    private func openFiles(in folder: Directory) throws -> (partial: OpenFile, journal: ChunkJournal?, verified: Set<Int>) {
+        let name = ContentStore.partialName(key)
+        // A partial of the wrong size is resized in place: only verified bytes are ever written to it.
+        let fresh = folder.fileSize(name) != size
+        let verified = fresh ? [] : try Self.verifiedOnDisk(in: folder, key: key, size: size, spans: spans)
+        let partial = try folder.openFile(name, .readWrite, options: [.create])
+        do {
+            if fresh {
+                if try partial.size() > size { try partial.resize(to: size) }
+                try partial.preallocate(size)
+            }
+            let journal =
+                spans.count <= 1
+                ? nil
+                : try ChunkJournal.create(
+                    in: folder, name: ContentStore.journalName(key), partial: partial, key: key, size: size,
+                    chunkCount: spans.count, verified: verified)
+            return (partial, journal, verified)
+        } catch {
+            try? partial.close()
+            throw error
+        }
+    }
+
+    /// Stops using the blob; the last user of a committed blob closes its files and drops its lock.
+    func end() {
+        let closing = state.withLock { s -> Handles? in
+            s.users -= 1
+            guard s.users == 0, s.committed, let handles = s.handles else { return nil }
+            s.handles = nil
+            return handles
+        }
+        if let closing { Self.close(closing) }
+    }
 
     /// Records a verified chunk; returns false if it was already verified.
     func markVerified(_ chunk: Int) throws -> Bool {
-        let inserted = state.withLock { $0.verified.insert(chunk).inserted }
-        if inserted { try journal.record(chunk) }
+        let (inserted, journal) = state.withLock { ($0.verified.insert(chunk).inserted, $0.handles?.journal) }
+        if inserted { try journal?.record(chunk) }
         return inserted
     }
 
@@ -106,27 +225,39 @@ final class BlobTransfer: Sendable {
     }
 
     /// Commits the blob into the store once every chunk is verified; true for the one caller that commits.
+    /// Call between ``begin(store:locks:meter:)`` and ``end()``.
     func commitIfComplete(into store: ContentStore) throws -> Bool {
-        let shouldCommit = state.withLock { s -> Bool in
-            guard s.verified.count == spans.count, !s.committed else { return false }
+        let handles = state.withLock { s -> Handles? in
+            guard s.verified.count == spans.count, !s.committed, let handles = s.handles else { return nil }
             s.committed = true
-            return true
+            return handles
         }
-        guard shouldCommit else { return false }
-        try journal.checkpoint()
-        journal.close()
-        try store.commitBlob(partial, partialPath: store.partialPath(digest), digest: digest)
-        try FileSystem.remove(store.journalPath(digest))
+        guard let handles else { return false }
+        try handles.journal?.checkpoint()
+        handles.journal?.close()
+        try store.commitBlob(handles.partial, key: key, replacing: replacing)
+        if handles.journal != nil { try store.folder(.partial).remove(ContentStore.journalName(key)) }
         return true
     }
 
-    /// Closes the files (keeping them on disk for a resume).
+    /// Makes the verified chunks durable (the supervisor's checkpoint); nothing when no file is open.
+    func checkpoint() throws { try handles?.journal?.checkpoint() }
+
+    /// Starts the kernel's writeback of the partial file, when open.
+    func startWriteback() { handles?.partial.startWriteback() }
+
+    /// Closes whatever is still open (keeping the files on disk for a resume) and drops the lock.
     func close() {
-        journal.close()
-        let shouldClose = state.withLock { s -> Bool in
-            defer { s.closed = true }
-            return !s.closed
+        let closing = state.withLock { s -> Handles? in
+            defer { s.handles = nil }
+            return s.handles
         }
-        if shouldClose { try? partial.close() }
+        if let closing { Self.close(closing) }
+    }
+
+    private static func close(_ handles: Handles) {
+        handles.journal?.close()
+        try? handles.partial.close()
+        handles.lock.release()
     }
 }

@@ -4,7 +4,7 @@ import Synchronization
 
 /// The resume journal beside a partial file: which chunks are verified on disk.
 ///
-/// Format: one header line `haul-journal 3 <blob hex> <size> <chunk count>\n`, then 4-byte little-endian records:
+/// Format: one header line `haul-journal 4 <blob key hex> <size> <chunk count>\n`, then 4-byte little-endian records:
 /// a chunk index, or `0xFFFFFFFF` followed by a count *n*, a *checkpoint* vouching for the first *n* chunk records.
 ///
 /// - A verified chunk is recorded at once (a plain write: it survives `kill -9`, which keeps the page cache).
@@ -14,6 +14,8 @@ import Synchronization
 ///   vouches for are durable; the others are *unconfirmed* and re-hashed from the partial file on load, so after a
 ///   power loss the journal can never vouch for bytes that did not reach the disk.
 /// - A torn last record is ignored.
+/// - The header names the blob key, the SHA-256 of the chunk table (``Manifest/File/blobKey``): a journal written under
+///   another chunk table (or by an older format) is discarded, never trusted.
 final class ChunkJournal: Sendable {
     static let checkpointMarker: UInt32 = 0xFFFF_FFFF
 
@@ -37,15 +39,17 @@ final class ChunkJournal: Sendable {
         var unconfirmed: Set<Int> = []
     }
 
-    static func header(digest: SHA256Digest, size: Int64, chunkCount: Int) -> Data {
-        Data("haul-journal 3 \(digest.hex) \(size) \(chunkCount)\n".utf8)
+    static func header(key: SHA256Digest, size: Int64, chunkCount: Int) -> Data {
+        Data("haul-journal 4 \(key.hex) \(size) \(chunkCount)\n".utf8)
     }
 
-    /// Reads a journal; empty contents for a missing, foreign or mismatched one.
-    static func read(path: String, digest: SHA256Digest, size: Int64, chunkCount: Int) throws -> Contents {
-        let header = header(digest: digest, size: size, chunkCount: chunkCount)
-        guard FileSystem.isRegularFile(path) else { return Contents() }
-        let data = try FileSystem.read(path, limit: header.count + (chunkCount + 1) * 4 * 64 + 4096)
+    /// Reads the journal `name` in `folder`; empty contents for a missing, foreign or mismatched one.
+    static func read(in folder: Directory, name: String, key: SHA256Digest, size: Int64, chunkCount: Int) throws
+        -> Contents
+    {
+        let header = header(key: key, size: size, chunkCount: chunkCount)
+        guard folder.status(name)?.kind == .file else { return Contents() }
+        let data = Data(try folder.read(name, limit: header.count + (chunkCount + 1) * 4 * 64 + 4096))
         guard data.starts(with: header) else { return Contents() }
         var records: [Int] = []
         var confirmed = 0
@@ -71,19 +75,20 @@ final class ChunkJournal: Sendable {
         return contents
     }
 
-    /// Starts a fresh journal at `path` recording `verified` (already checked) and a checkpoint.
+    /// Starts a fresh journal `name` in `folder` recording `verified` (already checked) and a checkpoint.
     static func create(
-        path: String, partial: OpenFile, digest: SHA256Digest, size: Int64, chunkCount: Int, verified: Set<Int>
+        in folder: Directory, name: String, partial: OpenFile, key: SHA256Digest, size: Int64, chunkCount: Int,
+        verified: Set<Int>
     ) throws -> ChunkJournal {
-        var data = header(digest: digest, size: size, chunkCount: chunkCount)
+        var data = header(key: key, size: size, chunkCount: chunkCount)
         if !verified.isEmpty {
             try partial.sync()
             for chunk in verified.sorted() { data.append(contentsOf: encode(UInt32(chunk))) }
             data.append(contentsOf: encode(checkpointMarker) + encode(UInt32(verified.count)))
         }
-        try FileSystem.writeAtomically(data, to: path)
+        try folder.writeAtomically(data, to: name)
         return ChunkJournal(
-            file: try OpenFile.open(path, .readWrite), partial: partial,
+            file: try folder.openFile(name, .readWrite), partial: partial,
             state: State(length: Int64(data.count), records: verified.count, confirmed: verified.count))
     }
 

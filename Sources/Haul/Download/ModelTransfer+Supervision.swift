@@ -45,12 +45,12 @@ extension ModelTransfer {
             if now - lastWriteback >= Self.writebackInterval {
                 lastWriteback = now
                 // Verified chunks head for the disk now, so the fsyncs of checkpoints and commit find little to do.
-                try await blocking { blobs.forEach { $0.partial.startWriteback() } }
+                try await blocking { blobs.forEach { $0.startWriteback() } }
             }
             if now - lastCheckpoint >= Self.checkpointInterval {
 
                 lastCheckpoint = now
-                try await blocking { try blobs.forEach { try $0.journal.checkpoint() } }
+                try await blocking { try blobs.forEach { try $0.checkpoint() } }
             }
             guard !scaler.isFinished else { continue }
             let sample = ConnectionScaler.Sample(
@@ -92,7 +92,7 @@ extension ModelTransfer {
         do {
             // A future, unlike the async form, runs even though the task is cancelled.
             try await NIOThreadPool.singleton.runIfActive(eventLoop: MultiThreadedEventLoopGroup.singleton.next()) {
-                try blobs.forEach { try $0.journal.checkpoint() }
+                try blobs.forEach { try $0.checkpoint() }
             }.get()
         } catch {
             logger.debug("could not checkpoint the resume journals", metadata: ["haul.error": "\(error)"])

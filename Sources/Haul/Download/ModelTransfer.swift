@@ -23,9 +23,16 @@ struct ModelTransfer {
     let clock: any Clock<Duration>
     let logger: Logger
 
+    /// Takes blob locks and pins for this transfer.
+    var locks: BlobLockWaiter { BlobLockWaiter(clock: clock, timeout: configuration.lockTimeout, logger: logger) }
+
     /// Downloads `files` (unique blobs not yet in the store) and commits each blob as it completes.
-    func run(_ files: [Manifest.File], discardPartial: Bool) async throws {
-        let blobs = try files.map { try BlobTransfer(file: $0, store: store, discardPartial: discardPartial) }
+    /// - Parameter replacing: blob keys whose copy in the store is damaged (a repair): fetched and committed over it.
+    func run(_ files: [Manifest.File], discardPartial: Bool, replacing: Set<SHA256Digest> = []) async throws {
+        let blobs = try files.map {
+            try BlobTransfer(
+                file: $0, store: store, discardPartial: discardPartial, replacing: replacing.contains($0.blobKey))
+        }
         defer { blobs.forEach { $0.close() } }
         let alreadyVerified = blobs.reduce(Int64(0)) { $0 + $1.verifiedBytes }
         let missing = blobs.reduce(Int64(0)) { $0 + $1.size } - alreadyVerified
@@ -34,7 +41,7 @@ struct ModelTransfer {
         var pieces: [Piece] = []
         for (index, blob) in blobs.enumerated().sorted(by: { $0.element.size < $1.element.size }) {
             pieces += PiecePlan.pieces(blob: index, spans: blob.spans, verified: blob.verifiedChunks, target: target)
-            if blob.spans.isEmpty || blob.isComplete { _ = try blob.commitIfComplete(into: store) }
+            if blob.spans.isEmpty || blob.isComplete { try await use(blob) {} }
         }
         logger.debug("transfer planned", metadata: ["haul.pieces": "\(pieces.count)", "haul.missing": "\(missing)"])
         let queue = PieceQueue(pieces)
@@ -57,11 +64,20 @@ struct ModelTransfer {
                 throw error
             }
         }
-        for blob in blobs where !blob.isComplete {
+        for blob in blobs where !blob.isCommitted {
             throw HaulError(
                 .sizeMismatch, "Blob \(blob.digest) is incomplete after the transfer.",
                 context: ["blob": blob.digest.hex])
         }
+    }
+
+    /// Runs `body` with the blob's files open (taking its lock), then commits it if complete; does nothing when the
+    /// blob is already committed (by this process or another).
+    private func use(_ blob: BlobTransfer, _ body: () async throws -> Void) async throws {
+        guard try await blob.begin(store: store, locks: locks, meter: meter) != nil else { return }
+        defer { blob.end() }
+        try await body()
+        try await settle(blob)
     }
 
     /// One connection's loop: takes pieces (or the back half of a slow one) until the work is done or the budget
@@ -74,10 +90,11 @@ struct ModelTransfer {
                 switch queue.next(spans: { blobs[$0].spans }) {
                 case .fetch(let piece, let active):
                     defer { queue.finish(active) }
-                    try await fetch(piece, active: active, blob: blobs[piece.blob], on: loop)
+                    let blob = blobs[piece.blob]
+                    try await use(blob) { try await fetch(piece, active: active, blob: blob, on: loop) }
                 case .wait:
                     // Short, so the transfer ends as soon as the last piece does.
-                    try await Task.sleep(for: .milliseconds(10))
+                    try await clock.sleep(for: .milliseconds(10))
                 case .done:
                     budget.workerEnded(failed: false)
                     return

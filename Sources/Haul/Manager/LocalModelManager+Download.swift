@@ -122,24 +122,23 @@ extension LocalModelManager {
                 "The manifest for \(reference.name)@\(version) describes \(manifest.name)@\(manifest.version); the repository is inconsistent."
             )
         }
+        // One transfer per distinct content: the store names blobs by their chunk table (``Manifest/File/blobKey``).
         var unique: [SHA256Digest: Manifest.File] = [:]
-        for file in manifest.files where unique[file.sha256] == nil { unique[file.sha256] = file }
+        for file in manifest.files where unique[file.blobKey] == nil { unique[file.blobKey] = file }
         meter.total.store(unique.values.reduce(0) { $0 + $1.size }, ordering: .relaxed)
         meter.setPhase(.verifying)
-        let locks = try await BlobLocks.acquire(Array(unique.keys).sorted(), in: store, clock: clock)
-        defer { locks.release() }
-        let missing = unique.values.filter { !store.hasBlob($0.sha256, size: $0.size) }.sorted { $0.path < $1.path }
-        meter.verified.store(
-            unique.values.filter { store.hasBlob($0.sha256, size: $0.size) }.reduce(0) { $0 + $1.size },
-            ordering: .relaxed)
-        try checkSpace(for: missing, discardPartial: discardPartial)
-        meter.setPhase(.downloading)
-        meter.partialPaths.withLock {
-            $0 = missing.flatMap { [store.partialPath($0.sha256), store.journalPath($0.sha256)] }
-        }
         let transfer = ModelTransfer(
             store: store, transport: transport, mirrors: mirrors, configuration: config.transfer, meter: meter,
             clock: clock, logger: logger)
+        // From here until the receipt is written, garbage collection in any process keeps these blobs.
+        let pin = try await transfer.locks.pin(blobs: unique.keys.sorted(), manifest: entry.manifest, in: store)
+        defer { pin.release() }
+        let missing = unique.values.filter { !store.hasBlob($0) }.sorted { $0.path < $1.path }
+        meter.verified.store(
+            unique.values.filter { store.hasBlob($0) }.reduce(0) { $0 + $1.size }, ordering: .relaxed)
+        try checkSpace(for: missing, discardPartial: discardPartial)
+        meter.setPhase(.downloading)
+        meter.partialKeys.withLock { $0 = missing.map(\.blobKey) }
         try await transfer.run(missing, discardPartial: discardPartial)
         try Task.checkCancellation()
         meter.setPhase(.installing)
@@ -158,7 +157,9 @@ extension LocalModelManager {
     /// Fails early when the disk cannot hold what is still missing (partial files already reserve their space).
     private func checkSpace(for missing: [Manifest.File], discardPartial: Bool) throws {
         let needed = missing.reduce(Int64(0)) { total, file in
-            let reserved = !discardPartial && FileSystem.fileSize(store.partialPath(file.sha256)) == file.size
+            let reserved =
+                !discardPartial
+                && (try? store.folder(.partial).fileSize(ContentStore.partialName(file.blobKey))) == file.size
             return total + (reserved ? 0 : file.size)
         }
         let available = try FileSystem.availableSpace(at: store.root)

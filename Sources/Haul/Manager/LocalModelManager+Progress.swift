@@ -58,10 +58,15 @@ extension LocalModelManager {
 
     /// Removes the partial files and journals of a cancelled download (when it is not to be resumed).
     func removePartials(_ meter: ProgressMeter) {
-        for path in meter.partialPaths.withLock({ $0 }) {
-            do { try FileSystem.remove(path) } catch {
+        for key in meter.partialKeys.withLock({ $0 }) {
+            do {
+                let folder = try store.folder(.partial)
+                try folder.remove(ContentStore.partialName(key))
+                try folder.remove(ContentStore.journalName(key))
+            } catch {
                 logger.info(
-                    "could not remove a partial file", metadata: ["haul.path": "\(path)", "haul.error": "\(error)"])
+                    "could not remove a partial file",
+                    metadata: ["haul.blob": "\(key.hex.prefix(12))", "haul.error": "\(error)"])
             }
         }
     }

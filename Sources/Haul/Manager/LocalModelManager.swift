@@ -103,12 +103,6 @@ public final class LocalModelManager: Sendable {
         }
         return model
     }
-
-    /// Re-hashes installed blobs; removes corrupt ones and the installs that use them when `repair` is true.
-    public func verify(_ names: [String] = [], repair: Bool = true) throws -> ContentStore.VerifyReport {
-        let set = names.isEmpty ? nil : Set(try names.map(ModelName.init))
-        return try store.verify(models: set, removeCorrupt: repair)
-    }
 }
 
 extension LocalModelManager {

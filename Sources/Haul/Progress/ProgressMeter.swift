@@ -1,3 +1,4 @@
+import HaulCore
 import Synchronization
 
 /// Lock-free counters the transfer updates from event loops, sampled into ``DownloadProgress`` snapshots.
@@ -9,8 +10,8 @@ final class ProgressMeter: Sendable {
     /// Requests whose body bytes are arriving: what the connection scaler compares rates per.
     let receiving = Atomic<Int>(0)
     let total = Atomic<Int64>(0)
-    /// Partial files and journals of this download, removed if it is cancelled without resume.
-    let partialPaths = Mutex<[String]>([])
+    /// Blobs whose partial files and journals this download writes, removed if it is cancelled without resume.
+    let partialKeys = Mutex<[SHA256Digest]>([])
     private let phase = Mutex<DownloadProgress.Phase>(.resolving)
     private let sampling = Mutex<Sampling>(Sampling())
 

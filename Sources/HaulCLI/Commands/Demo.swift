@@ -53,13 +53,13 @@ struct Demo: AsyncParsableCommand {
                     return try await manager.downloadModel("demo-model") { bar.update($0) }
                 }
                 say("   installed at \(model.url.path)")
-                say("5. Verifying every blob against its SHA-256")
+                say("5. Verifying every installed file, chunk by chunk")
                 let store = try ContentStore(root: storePath)
-                let verified = try store.verify(models: nil, removeCorrupt: false)
-                guard verified.corruptBlobs.isEmpty else {
-                    throw HaulError(.digestMismatch, "Demo verification failed: \(verified.corruptBlobs)")
+                let verified = try store.verify(models: nil)
+                guard verified.isIntact else {
+                    throw HaulError(.digestMismatch, "Demo verification failed: \(verified.brokenInstalls)")
                 }
-                say("   \(verified.checkedBlobs) blobs, \(ByteFormat.string(verified.checkedBytes)): all match")
+                say("   \(verified.checkedFiles) files, \(ByteFormat.string(verified.checkedBytes)): all match")
                 say("6. Installed models:")
                 for receipt in try store.installedModels() {
                     say("   \(receipt.name)@\(receipt.version)  \(ByteFormat.string(receipt.size))")

@@ -4,30 +4,60 @@ import Haul
 
 struct Verify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Re-hash installed models; report and remove corrupt blobs (pull again to repair).")
+        abstract: "Re-hash installed models chunk by chunk; with --repair, fetch only the damaged chunks again.",
+        discussion: """
+            Without --repair nothing is changed: damaged files are listed with their bad chunks and the command \
+            exits with 4. With --repair, every intact chunk is reused and only the damaged ones are fetched from \
+            the repository (the one the model came from, unless --repo is given), then the model is re-installed \
+            atomically.
+            """)
 
     @Argument(help: "Models to check (default: all).")
     var models: [String] = []
 
+    @Flag(help: "Fetch the damaged chunks again and restore the files in place.")
+    var repair = false
+
+    @OptionGroup var repository: RepositoryOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        _ = global.makeLogger()
+        let logger = global.makeLogger()
         try await Failure.guarding {
-            let store = try global.openStore()
-            let names = models.isEmpty ? nil : Set(try models.map(ModelName.init))
-            let report = try store.verify(models: names, removeCorrupt: true)
-            if !global.quiet {
-                print("Checked \(report.checkedBlobs) blobs (\(ByteFormat.string(report.checkedBytes))).")
+            _ = try models.map(ModelName.init)
+            let config = try repository.config(global: global)
+            try await LocalModelManager.withManager(config: config, logger: logger) { manager in
+                guard repair else { return try report(manager.verify(models)) }
+                let result = try await manager.repair(models)
+                if !result.found.isIntact { describe(result.found) }
+                say(
+                    result.repaired.isEmpty
+                        ? "Checked \(result.found.checkedFiles) files (\(ByteFormat.string(result.found.checkedBytes))). All verified."
+                        : "Repaired \(result.repaired.map(\.description).joined(separator: ", ")): fetched \(ByteFormat.string(result.fetchedBytes)), reused \(ByteFormat.string(result.reusedBytes)) from the damaged files."
+                )
             }
-            guard report.corruptBlobs.isEmpty else {
-                for digest in report.corruptBlobs { print("corrupt: \(digest) (removed)") }
-                for model in report.brokenInstalls {
-                    print("removed broken install: \(model); run `haul pull \(model)` to repair")
-                }
-                throw HaulError(.digestMismatch, "\(report.corruptBlobs.count) corrupt blob(s) found and removed.")
-            }
-            if !global.quiet { print("All verified.") }
         }
     }
+
+    private func report(_ found: ContentStore.VerifyReport) throws {
+        say("Checked \(found.checkedFiles) files (\(ByteFormat.string(found.checkedBytes))).")
+        guard !found.isIntact else { return say("All verified.") }
+        describe(found)
+        throw HaulError(
+            .digestMismatch,
+            "\(found.brokenInstalls.count) installed version(s) are damaged. Run `haul verify --repair` to fetch only the damaged chunks again.")
+    }
+
+    private func describe(_ found: ContentStore.VerifyReport) {
+        for file in found.damaged {
+            let what =
+                file.missing
+                ? "missing or resized"
+                : "\(file.badChunks.count) of \(file.file.chunks.count) chunks differ (\(ByteFormat.string(file.badBytes)))"
+            print("damaged: \(file.model) \(file.path): \(what)")
+        }
+        for model in found.unreadableManifests { print("damaged: \(model): its manifest is missing or modified") }
+    }
+
+    private func say(_ text: String) { if !global.quiet { print(text) } }
 }

@@ -28,11 +28,11 @@
         }
 
         /// Darwin cannot link by descriptor; the caller falls back to rename.
-        public func link(to path: String) throws -> Bool { false }
+        public func link(into directory: Directory, as name: String) throws -> Bool { false }
 
-        /// Takes an exclusive advisory lock; returns false at once if another process holds it.
-        public func tryLock() throws -> Bool {
-            if flock(descriptor.rawValue, LOCK_EX | LOCK_NB) == 0 { return true }
+        /// Takes an advisory lock (exclusive, or `shared`); returns false at once if another holder prevents it.
+        public func tryLock(shared: Bool = false) throws -> Bool {
+            if flock(descriptor.rawValue, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0 { return true }
             if errno == EWOULDBLOCK { return false }
             throw HaulError.fileSystem("lock", path: path, Errno(rawValue: errno))
         }

@@ -29,20 +29,23 @@
             throw HaulError.fileSystem("preallocate", path: path, Errno(rawValue: code))
         }
 
-        /// Gives this open file (its inode, whatever its path is now) the name `path`, failing if `path` exists.
+        /// Gives this open file (its inode, whatever its path is now) the name `name` in `directory`, failing if the
+        /// name exists.
         /// - Returns: false where the platform cannot link by descriptor (no `/proc`); the caller falls back to rename.
-        public func link(to path: String) throws -> Bool {
-            if linkat(AT_FDCWD, "/proc/self/fd/\(descriptor.rawValue)", AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 {
+        public func link(into directory: Directory, as name: String) throws -> Bool {
+            if linkat(AT_FDCWD, "/proc/self/fd/\(descriptor.rawValue)", directory.descriptor.rawValue, name, AT_SYMLINK_FOLLOW)
+                == 0
+            {
                 return true
             }
             let code = errno
             if code == ENOENT, !FileSystem.exists("/proc/self/fd") { return false }
-            throw HaulError.fileSystem("link to \(path)", path: self.path, Errno(rawValue: code))
+            throw HaulError.fileSystem("link to \(directory.path)/\(name)", path: self.path, Errno(rawValue: code))
         }
 
-        /// Takes an exclusive advisory lock; returns false at once if another process holds it.
-        public func tryLock() throws -> Bool {
-            if flock(descriptor.rawValue, LOCK_EX | LOCK_NB) == 0 { return true }
+        /// Takes an advisory lock (exclusive, or `shared`); returns false at once if another holder prevents it.
+        public func tryLock(shared: Bool = false) throws -> Bool {
+            if flock(descriptor.rawValue, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0 { return true }
             if errno == EWOULDBLOCK { return false }
             throw HaulError.fileSystem("lock", path: path, Errno(rawValue: errno))
         }

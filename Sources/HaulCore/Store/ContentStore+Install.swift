@@ -4,72 +4,77 @@ extension ContentStore {
     /// Assembles an installed model folder from verified blobs, then records the receipt.
     ///
     /// Files are hard-linked from `blobs/` into `staging/<uuid>/`, which is renamed to
-    /// `models/<name>/<version>` only when complete; an earlier install of the same version is replaced.
-    /// - Precondition: every blob of `manifest` is present (``hasBlob(_:size:)``).
-    /// - Throws: ``HaulError`` `.fileSystem` on I/O failure; the store is left without a partial install.
+    /// `models/<name>/<version>` only when complete; an earlier install of the same version is replaced. Every step
+    /// goes through folder descriptors without following links.
+    /// - Precondition: every blob of `manifest` is present (``hasBlob(_:)``).
+    /// - Throws: ``HaulError`` `.fileSystem` on I/O failure (or a symlink in the way); the store is left without a
+    ///   partial install.
     @discardableResult
     public func install(
         _ manifest: Manifest, manifestData: Data, manifestDigest: SHA256Digest, repository: String, now: Date = Date()
     ) throws -> InstallReceipt {
         try storeManifest(manifestData, digest: manifestDigest)
-        let staging = "\(root)/staging/\(UUID().uuidString)"
-        try FileSystem.createDirectory(staging)
+        let stagingRoot = try folder(.staging)
+        let stagingName = UUID().uuidString
         do {
-            for file in manifest.files {
-                guard hasBlob(file.sha256, size: file.size) else {
-                    throw HaulError(.notInstalled, "Blob \(file.sha256) for \(file.path) is missing from the store.")
-                }
-                let destination = "\(staging)/\(file.path.string)"
-                try FileSystem.createDirectory((destination as NSString).deletingLastPathComponent)
-                try FileSystem.linkOrCopy(blobPath(file.sha256), to: destination)
-            }
-            let target = modelPath(manifest.name, manifest.version)
-            try FileSystem.createDirectory("\(root)/models/\(manifest.name)")
-            // Never follow a symlink out of the store: every folder on the way must be a real folder.
-            for folder in ["\(root)/models", "\(root)/models/\(manifest.name)", "\(root)/receipts"]
-            where !FileSystem.isDirectory(folder) {
-                throw HaulError(
-                    .fileSystem,
-                    "\(folder) is not a plain folder (a symlink?); refusing to install through it. Remove it and retry.",
-                    context: ["path": folder])
-            }
-            try FileSystem.remove(receiptPath(manifest.name, manifest.version))
-            try FileSystem.remove(target)
-            try FileSystem.rename(staging, to: target)
-            try FileSystem.syncDirectory("\(root)/models/\(manifest.name)")
+            try assemble(manifest, in: stagingRoot.folder(stagingName, create: true))
+            let versions = try folder(.models).folder(manifest.name.string, create: true)
+            try folder(.receipts).folder(manifest.name.string, create: true).remove("\(manifest.version).json")
+            try versions.remove(manifest.version.string)
+            try stagingRoot.rename(stagingName, to: manifest.version.string, in: versions)
+            try versions.sync()
         } catch {
-            try? FileSystem.remove(staging)
+            try? stagingRoot.remove(stagingName)
             throw error
         }
+        // Blobs are linked without a folder fsync each (a lost link only costs a download); make them durable
+        // before the receipt vouches for the install.
+        try folder(.blobs).sync()
         let receipt = InstallReceipt(
             name: manifest.name, version: manifest.version, manifest: manifestDigest, size: manifest.totalSize,
             repository: repository, installedAt: now)
-        try FileSystem.createDirectory("\(root)/receipts/\(manifest.name)")
-        guard FileSystem.isDirectory("\(root)/receipts/\(manifest.name)") else {
-            throw HaulError(
-                .fileSystem,
-                "\(root)/receipts/\(manifest.name) is not a plain folder (a symlink?); refusing to write through it.")
-        }
-        try FileSystem.writeAtomically(
-            try CanonicalJSON.encode(receipt, pretty: true), to: receiptPath(manifest.name, manifest.version))
+        try folder(.receipts).folder(manifest.name.string, create: true).writeAtomically(
+            try CanonicalJSON.encode(receipt, pretty: true), to: "\(manifest.version).json")
         return receipt
     }
 
+    /// Links (or copies, across volumes) every file of `manifest` from its blob into `staging`.
+    private func assemble(_ manifest: Manifest, in staging: Directory) throws {
+        let blobs = try folder(.blobs)
+        for file in manifest.files {
+            let key = file.blobKey
+            guard blobs.fileSize(key.hex) == file.size else {
+                throw HaulError(
+                    .notInstalled, "The blob of \(file.path) (\(key.hex.prefix(12))) is missing from the store.",
+                    context: ["path": file.path.string])
+            }
+            var components = file.path.string.split(separator: "/").map(String.init)
+            let name = components.removeLast()
+            let parent = components.isEmpty ? staging : try staging.folder(components.joined(separator: "/"), create: true)
+            if try !blobs.link(key.hex, as: name, in: parent) { try blobs.copy(key.hex, as: name, in: parent) }
+        }
+    }
+
     /// The receipt of an installed version, or nil if it is not (completely) installed.
+    /// - Throws: ``HaulError`` when the receipt exists but cannot be read or decoded.
     public func receipt(_ name: ModelName, _ version: ModelVersion) throws -> InstallReceipt? {
-        let path = receiptPath(name, version)
-        guard FileSystem.isRegularFile(path), FileSystem.isDirectory(modelPath(name, version)) else { return nil }
+        guard let receipts = try? folder(.receipts).folder(name.string),
+            receipts.status("\(version).json")?.kind == .file,
+            (try? folder(.models).folder(name.string))?.status(version.string)?.kind == .folder
+        else { return nil }
+        let data = Data(try receipts.read("\(version).json", limit: 1 << 20))
         let receipt = try CanonicalJSON.decode(
-            InstallReceipt.self, from: FileSystem.read(path, limit: 1 << 20), what: "receipt \(path)")
+            InstallReceipt.self, from: data, what: "receipt \(receiptPath(name, version))")
         return receipt.name == name && receipt.version == version ? receipt : nil
     }
 
     /// Every completely installed model version, sorted by name then version.
     public func installedModels() throws -> [InstallReceipt] {
         var receipts: [InstallReceipt] = []
-        for nameText in FileSystem.contents(of: "\(root)/receipts").sorted() {
-            guard let name = try? ModelName(nameText) else { continue }  // foreign entry: not ours to list
-            for file in FileSystem.contents(of: "\(root)/receipts/\(nameText)") where file.hasSuffix(".json") {
+        let folder = try folder(.receipts)
+        for nameText in folder.entries().sorted() {
+            guard let name = try? ModelName(nameText), let versions = try? folder.folder(nameText) else { continue }
+            for file in versions.entries() where file.hasSuffix(".json") {
                 guard let version = try? ModelVersion(String(file.dropLast(5))) else { continue }
                 if let receipt = try receipt(name, version) { receipts.append(receipt) }
             }
@@ -77,19 +82,22 @@ extension ContentStore {
         return receipts.sorted { ($0.name, $0.version) < ($1.name, $1.version) }
     }
 
-    /// Removes an installed version (receipt first, then its folder), then blobs no install references.
+    /// Removes an installed version (receipt first, then its folder), then blobs nothing else uses.
     /// - Returns: bytes of blobs freed.
     /// - Throws: ``HaulError`` `.notInstalled` when the version is not installed.
     @discardableResult
     public func uninstall(_ name: ModelName, _ version: ModelVersion) throws -> Int64 {
-        let receiptFile = receiptPath(name, version)
-        guard FileSystem.exists(receiptFile) || FileSystem.exists(modelPath(name, version)) else {
+        let receipts = try? folder(.receipts).folder(name.string)
+        let versions = try? folder(.models).folder(name.string)
+        guard receipts?.status("\(version).json") != nil || versions?.status(version.string) != nil else {
             throw HaulError(
                 .notInstalled, "\(name)@\(version) is not installed; `haul list` shows what is.",
                 context: ["model": "\(name)@\(version)"])
         }
-        try FileSystem.remove(receiptFile)
-        try FileSystem.remove(modelPath(name, version))
+        try receipts?.remove("\(version).json")
+        try versions?.remove(version.string)
+        try folder(.receipts).removeIfEmpty(name.string)
+        try folder(.models).removeIfEmpty(name.string)
         return try collectGarbage()
     }
 
@@ -107,40 +115,5 @@ extension ContentStore {
         var freed: Int64 = 0
         for receipt in versions { freed += try uninstall(receipt.name, receipt.version) }
         return (versions, freed)
-    }
-
-    /// Removes blobs and manifests no installed version references, and stale staging folders.
-    /// - Returns: bytes of blobs freed.
-    @discardableResult
-    public func collectGarbage() throws -> Int64 {
-        var liveBlobs = Set<String>()
-        var liveManifests = Set<String>()
-        var everyManifestRead = true
-        for receipt in try installedModels() {
-            liveManifests.insert("\(receipt.manifest.hex).json")
-            do {
-                for file in try loadManifest(receipt.manifest).files { liveBlobs.insert(file.sha256.hex) }
-            } catch {
-                // An installed version whose manifest cannot be read: which blobs it uses is unknown, so keep them all.
-                everyManifestRead = false
-            }
-        }
-        var freed: Int64 = 0
-        for name in FileSystem.contents(of: "\(root)/blobs/sha256") where everyManifestRead && !liveBlobs.contains(name)
-        {
-            freed += FileSystem.fileSize("\(root)/blobs/sha256/\(name)") ?? 0
-            try FileSystem.remove("\(root)/blobs/sha256/\(name)")
-        }
-        for name in FileSystem.contents(of: "\(root)/manifests/sha256") where !liveManifests.contains(name) {
-            try FileSystem.remove("\(root)/manifests/sha256/\(name)")
-        }
-        // Staging folders of a crashed install; a fresh one may belong to an install running right now.
-        let cutoff = Date().addingTimeInterval(-3600)
-        for name in FileSystem.contents(of: "\(root)/staging") {
-            let path = "\(root)/staging/\(name)"
-            let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? nil
-            if let modified, modified < cutoff { try FileSystem.remove(path) }
-        }
-        return freed
     }
 }

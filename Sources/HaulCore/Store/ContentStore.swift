@@ -5,50 +5,60 @@ import SystemPackage
 ///
 /// ```
 /// <root>/
-///   blobs/sha256/<hex>                 verified file contents, read-only, one per distinct content
-///   manifests/sha256/<hex>.json        manifests of installed versions
-///   partial/<hex>.partial              a blob being downloaded (preallocated, written in place)
-///   partial/<hex>.journal              chunks of the partial already verified (resume across restarts)
-///   partial/<hex>.lock                 held by the process downloading that blob
+///   blobs/table-sha256/<key>           verified file contents, read-only, named by the SHA-256 of their chunk
+///                                      table (``Manifest/File/blobKey``), one per distinct content
+///   manifests/sha256/<hex>.json        manifests of installed versions, named by the SHA-256 of their bytes
+///   partial/<key>.partial              a blob being downloaded (preallocated, written in place)
+///   partial/<key>.journal              chunks of the partial already verified (resume across restarts)
+///   partial/<key>.lock                 held by the process downloading that blob
 ///   staging/<uuid>/                    a model folder being assembled, renamed into models/ when complete
 ///   models/<name>/<version>/<path…>    installed models: hard links to blobs (copies across volumes)
 ///   receipts/<name>/<version>.json     proof of a complete install: manifest digest, repository, time
+///   locks/store.lock                   exclusive while garbage is collected; shared while a pin is registered
+///   locks/pins/<id>.pin                held by a running pull: the blobs it needs, which collection keeps
 /// ```
 /// A file appears under `blobs/` only after its bytes were verified, and a model appears under `models/` only
 /// once all its files are there: nothing half-written is ever visible under a final name.
+///
+/// Only `root` itself is reached by path. Everything below it is opened relative to folder descriptors without
+/// following symlinks (``Directory``), so a link planted anywhere inside the store can neither be written through
+/// nor make Haul read, rename or delete anything outside it.
 public struct ContentStore: Sendable {
     /// The store's root folder.
     public let root: String
+    /// The root folder, open: every path below it is reached from this descriptor.
+    package let directory: Directory
 
-    /// Opens (and creates if needed) a store at `root`.
-    /// - Throws: ``HaulError`` `.fileSystem` when the folders cannot be created.
-    public init(root: String) throws {
-        self.root = (root as NSString).standardizingPath
-        for folder in [
-            "blobs/sha256", "manifests/sha256", "partial", "staging", "models", "receipts", "state/repositories",
-        ] {
-            let path = "\(self.root)/\(folder)"
-            try FileSystem.createDirectory(path)
-            // The store never follows a symlink out of its root.
-            guard FileSystem.isDirectory(path) else {
-                throw HaulError(
-                    .fileSystem,
-                    "\(path) is a symlink or not a folder; the store only uses plain folders inside its root.",
-                    context: ["path": path])
-            }
-        }
+    /// The store's folders, relative to its root.
+    package enum Folder: String, CaseIterable, Sendable {
+        case blobs = "blobs/table-sha256"
+        case manifests = "manifests/sha256"
+        case partial, staging, models, receipts, locks
+        case pins = "locks/pins"
+        case repositoryState = "state/repositories"
     }
 
-    /// Where the verified blob with `digest` lives.
-    public func blobPath(_ digest: SHA256Digest) -> String { "\(root)/blobs/sha256/\(digest.hex)" }
+    /// Opens (and creates if needed) a store at `root`.
+    /// - Throws: ``HaulError`` `.fileSystem` when the folders cannot be created, or one of them is a symlink.
+    public init(root: String) throws {
+        self.root = (root as NSString).standardizingPath
+        self.directory = try Directory.open(self.root, create: true)
+        for folder in Folder.allCases { _ = try directory.folder(folder.rawValue, create: true) }
+    }
+
+    /// One of the store's folders, opened without following links.
+    package func folder(_ folder: Folder) throws -> Directory { try directory.folder(folder.rawValue, create: true) }
+
+    /// Where the verified blob with `key` lives (for people and tests; the store itself never opens it by path).
+    public func blobPath(_ key: SHA256Digest) -> String { "\(root)/\(Folder.blobs.rawValue)/\(key.hex)" }
+    /// The folder holding every verified blob.
+    public var blobFolderPath: String { "\(root)/\(Folder.blobs.rawValue)" }
     /// Where an installed manifest lives.
     public func manifestPath(_ digest: SHA256Digest) -> String { "\(root)/manifests/sha256/\(digest.hex).json" }
     /// The partial file of a blob being downloaded.
-    public func partialPath(_ digest: SHA256Digest) -> String { "\(root)/partial/\(digest.hex).partial" }
+    public func partialPath(_ key: SHA256Digest) -> String { "\(root)/partial/\(Self.partialName(key))" }
     /// The resume journal beside a partial file.
-    public func journalPath(_ digest: SHA256Digest) -> String { "\(root)/partial/\(digest.hex).journal" }
-    /// The lock file beside a partial file.
-    public func lockPath(_ digest: SHA256Digest) -> String { "\(root)/partial/\(digest.hex).lock" }
+    public func journalPath(_ key: SHA256Digest) -> String { "\(root)/partial/\(Self.journalName(key))" }
     /// The folder holding an installed model version's files.
     public func modelPath(_ name: ModelName, _ version: ModelVersion) -> String { "\(root)/models/\(name)/\(version)" }
     /// The receipt of an installed model version.
@@ -56,76 +66,103 @@ public struct ContentStore: Sendable {
         "\(root)/receipts/\(name)/\(version).json"
     }
 
-    /// Whether a verified blob of `size` bytes is present.
-    public func hasBlob(_ digest: SHA256Digest, size: Int64) -> Bool {
-        FileSystem.fileSize(blobPath(digest)) == size
+    /// The name of a blob's partial file in `partial/`.
+    package static func partialName(_ key: SHA256Digest) -> String { "\(key.hex).partial" }
+    /// The name of a blob's resume journal in `partial/`.
+    package static func journalName(_ key: SHA256Digest) -> String { "\(key.hex).journal" }
+    /// The name of a blob's download lock in `partial/`.
+    package static func lockName(_ key: SHA256Digest) -> String { "\(key.hex).lock" }
+
+    /// Whether the verified blob of `file` is present.
+    public func hasBlob(_ file: Manifest.File) -> Bool { hasBlob(file.blobKey, size: file.size) }
+
+    /// Whether a verified blob named `key` of `size` bytes is present (a regular file, not a link).
+    public func hasBlob(_ key: SHA256Digest, size: Int64) -> Bool {
+        (try? folder(.blobs).fileSize(key.hex)) == size
     }
 
-    /// Moves a fully verified partial file into `blobs/` (read-only, fsynced, atomic).
-    /// - Throws: ``HaulError`` `.fileSystem` when it cannot be committed.
-    public func commitBlob(from partial: String, digest: SHA256Digest) throws {
-        let file = try OpenFile.open(partial, .readWrite)
-        defer { try? file.close() }
-        try commitBlob(file, partialPath: partial, digest: digest)
-    }
-
-    /// Commits the open, fully verified partial `file` as the blob `digest`.
+    /// Commits the open, fully verified partial `file` as the blob `key`: fsync, read-only, then linked into
+    /// `blobs/` by descriptor (the folder itself is fsynced by the install that uses it).
     ///
     /// The blob name is given to *this* inode (by descriptor where the platform allows), so even if another process
-    /// replaced the partial's path meanwhile, only the bytes this process verified become the blob. A blob that
-    /// appeared meanwhile is kept (it was verified by whoever committed it).
-    public func commitBlob(_ file: OpenFile, partialPath partial: String, digest: SHA256Digest) throws {
+    /// replaced the partial's name meanwhile, only the bytes this process verified become the blob. A blob that
+    /// appeared meanwhile is kept (whoever committed it verified it against the same chunk table); anything else
+    /// under the blob's name (a link, a file of another size) is removed first. With `replacing` (a repair), the
+    /// new blob atomically replaces whatever has the name, so a damaged blob of the right size is not kept.
+    /// - Throws: ``HaulError`` `.fileSystem` when it cannot be committed.
+    public func commitBlob(_ file: OpenFile, key: SHA256Digest, replacing: Bool = false) throws {
         try file.sync()
         if fchmod(file.descriptor.rawValue, 0o444) != 0 {
-            throw HaulError.fileSystem("chmod", path: partial, Errno(rawValue: errno))
+            throw HaulError.fileSystem("chmod", path: file.path, Errno(rawValue: errno))
         }
-        let blob = blobPath(digest)
-        if !FileSystem.exists(blob) {
+        let blobs = try folder(.blobs)
+        let partial = try folder(.partial)
+        let size = try file.size()
+        let identity = try file.identity()
+        if let existing = blobs.status(key.hex), replacing || existing.kind != .file || existing.size != size {
+            if replacing, existing.kind == .file {
+                let temp = ".\(key.hex).replacing-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
+                if try file.link(into: blobs, as: temp) {
+                    try blobs.rename(temp, to: key.hex, in: blobs)
+                } else {
+                    try partial.rename(Self.partialName(key), to: key.hex, in: blobs)
+                }
+            } else {
+                try blobs.remove(key.hex)
+            }
+        }
+        if blobs.status(key.hex) == nil {
             do {
-                if try !file.link(to: blob) {
-                    guard FileSystem.refersTo(partial, file) else {
+                if try !file.link(into: blobs, as: key.hex) {
+                    guard partial.status(Self.partialName(key))?.identity == identity else {
                         throw HaulError(
                             .fileSystem,
-                            "The partial file \(partial) was replaced by another process; retry the download.",
-                            context: ["path": partial])
+                            "The partial file \(file.path) was replaced by another process; retry the download.",
+                            context: ["path": file.path])
                     }
-                    try FileSystem.rename(partial, to: blob)
+                    try partial.rename(Self.partialName(key), to: key.hex, in: blobs)
                 }
-            } catch let error as HaulError where FileSystem.exists(blob) {
+            } catch let error as HaulError where blobs.fileSize(key.hex) == size {
                 _ = error  // another process committed the same verified content first
             }
         }
-        if FileSystem.refersTo(partial, file) { try FileSystem.remove(partial) }
-        try FileSystem.syncDirectory("\(root)/blobs/sha256")
+        if partial.status(Self.partialName(key))?.identity == identity { try partial.remove(Self.partialName(key)) }
+        // The folder is fsynced once, by ``install(_:manifestData:manifestDigest:repository:now:)``, before the
+        // receipt: a link lost to a power cut before then only costs downloading that blob again.
+    }
+
+    /// Commits the fully verified partial file `partial/<key>.partial` as the blob `key` (see
+    /// ``commitBlob(_:key:replacing:)``).
+    public func commitBlob(partialOf key: SHA256Digest) throws {
+        let file = try folder(.partial).openFile(Self.partialName(key), .readWrite)
+        defer { try? file.close() }
+        try commitBlob(file, key: key)
     }
 
     /// Stores a manifest's exact bytes under its digest.
     public func storeManifest(_ data: Data, digest: SHA256Digest) throws {
-        let path = manifestPath(digest)
-        if FileSystem.fileSize(path) == Int64(data.count) { return }
-        try FileSystem.writeAtomically(data, to: path)
+        let manifests = try folder(.manifests)
+        if manifests.fileSize("\(digest.hex).json") == Int64(data.count) { return }
+        try manifests.writeAtomically(data, to: "\(digest.hex).json")
     }
 
     /// Reads and validates an installed manifest.
     /// - Throws: ``HaulError`` `.notInstalled` if absent, `.digestMismatch` if the bytes changed on disk.
     public func loadManifest(_ digest: SHA256Digest) throws -> Manifest {
-        let path = manifestPath(digest)
-        guard FileSystem.isRegularFile(path) else {
+        let manifests = try folder(.manifests)
+        let name = "\(digest.hex).json"
+        guard manifests.status(name)?.kind == .file else {
             throw HaulError(
-                .notInstalled, "The manifest \(digest) is not in the store at \(root).", context: ["path": path])
+                .notInstalled, "The manifest \(digest) is not in the store at \(root).",
+                context: ["path": manifestPath(digest)])
         }
-        let data = try FileSystem.read(path, limit: FormatLimits().maximumManifestBytes)
+        let data = Data(try manifests.read(name, limit: FormatLimits().maximumManifestBytes))
         guard SHA256Digest.of(data) == digest else {
             throw HaulError(
-                .digestMismatch, "The stored manifest \(path) was modified. Run `haul verify` and pull again.",
-                context: ["path": path])
+                .digestMismatch,
+                "The stored manifest \(manifestPath(digest)) was modified. Run `haul verify --repair` or pull again.",
+                context: ["path": manifestPath(digest)])
         }
         return try Manifest.decode(data)
     }
 }
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif

@@ -1,0 +1,296 @@
+public import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// An open folder. Every operation names one entry *relative to this descriptor* and never follows a symlink, so a
+/// link planted inside the store (or a folder swapped for a link between a check and a use) can never redirect a
+/// read, a write, a rename or a removal outside it.
+///
+/// Only the folder passed to ``open(_:create:)`` is resolved by path (it is the user's choice, and may be a link to
+/// another disk); everything beneath it is reached with `openat(…, O_NOFOLLOW)` and the other `*at` calls.
+public final class Directory: Sendable {
+    /// The folder's descriptor, closed when this object goes away.
+    public let descriptor: FileDescriptor
+    /// The path it was reached by, for messages only: never used to reach it again.
+    public let path: String
+
+    private init(descriptor: FileDescriptor, path: String) {
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    deinit { try? descriptor.close() }
+
+    /// Opens the folder at `path` (following links in `path` itself), creating it and its parents if `create`.
+    /// - Throws: ``HaulError`` `.fileSystem` when it is missing (and not created) or not a folder.
+    public static func open(_ path: String, create: Bool) throws -> Directory {
+        if create { try FileSystem.createDirectory(path) }
+        let fd = Glibc_open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw HaulError.fileSystem("open folder", path: path, Errno(rawValue: errno)) }
+        return Directory(descriptor: FileDescriptor(rawValue: fd), path: path)
+    }
+
+    /// The folder `relative` (one or more `/`-separated components) below this one, reached component by component
+    /// without following a link; missing folders are made when `create`.
+    /// - Throws: ``HaulError`` `.fileSystem` when a component is a symlink, not a folder, or missing (and not made).
+    public func folder(_ relative: String, create: Bool = false) throws -> Directory {
+        var current = self
+        for component in relative.split(separator: "/") {
+            current = try current.child(String(component), create: create)
+        }
+        return current
+    }
+
+    private func child(_ name: String, create: Bool) throws -> Directory {
+        let entry = try Self.checked(name, in: self)
+        var fd = openat(descriptor.rawValue, entry, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        if fd < 0, errno == ENOENT, create {
+            if mkdirat(descriptor.rawValue, entry, 0o755) != 0, errno != EEXIST {
+                throw HaulError.fileSystem("create folder", path: "\(path)/\(name)", Errno(rawValue: errno))
+            }
+            fd = openat(descriptor.rawValue, entry, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        }
+        guard fd >= 0 else {
+            let code = errno
+            if code == ELOOP || code == ENOTDIR {
+                throw HaulError(
+                    .fileSystem,
+                    "\(path)/\(name) is a symlink or not a folder; Haul only uses plain folders inside its store. Remove it and retry.",
+                    context: ["path": "\(path)/\(name)"])
+            }
+            throw HaulError.fileSystem("open folder", path: "\(path)/\(name)", Errno(rawValue: code))
+        }
+        return Directory(descriptor: FileDescriptor(rawValue: fd), path: "\(path)/\(name)")
+    }
+
+    /// Opens the file `name` in this folder without following a link. A file it creates gets `permissions`.
+    /// - Throws: ``HaulError`` `.fileSystem` (a symlink at `name` fails with `ELOOP`).
+    public func openFile(
+        _ name: String, _ mode: FileDescriptor.AccessMode, options: FileDescriptor.OpenOptions = [],
+        permissions: FilePermissions = [.ownerReadWrite, .groupRead, .otherRead]
+    ) throws -> OpenFile {
+        let entry = try Self.checked(name, in: self)
+        let flags = mode.rawValue | options.rawValue | O_NOFOLLOW | O_CLOEXEC
+        let fd = openat(descriptor.rawValue, entry, flags, permissions.rawValue)
+        guard fd >= 0 else {
+            let code = errno
+            if code == ELOOP {
+                throw HaulError(
+                    .fileSystem,
+                    "\(path)/\(name) is a symlink; Haul never follows links inside its store. Remove it and retry.",
+                    context: ["path": "\(path)/\(name)"])
+            }
+            throw HaulError.fileSystem("open", path: "\(path)/\(name)", Errno(rawValue: code))
+        }
+        return OpenFile(descriptor: FileDescriptor(rawValue: fd), path: "\(path)/\(name)")
+    }
+
+    /// What is at `name`, without following a link; nil when nothing is.
+    public func status(_ name: String) -> Status? {
+        guard let entry = try? Self.checked(name, in: self) else { return nil }
+        var info = stat()
+        guard fstatat(descriptor.rawValue, entry, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
+        return Status(info)
+    }
+
+    /// Size of the regular file `name`, or nil (missing, a folder, a link).
+    public func fileSize(_ name: String) -> Int64? {
+        guard let status = status(name), status.kind == .file else { return nil }
+        return status.size
+    }
+
+    /// Removes the entry `name`: a file or link is unlinked (a link's target is never touched), a folder is
+    /// emptied the same way and removed. Missing is not an error.
+    public func remove(_ name: String) throws {
+        let entry = try Self.checked(name, in: self)
+        if unlinkat(descriptor.rawValue, entry, 0) == 0 || errno == ENOENT { return }
+        let code = errno
+        guard code == EISDIR || code == EPERM, status(name)?.kind == .folder else {
+            throw HaulError.fileSystem("remove", path: "\(path)/\(name)", Errno(rawValue: code))
+        }
+        let sub = try child(name, create: false)
+        for inner in sub.entries() { try sub.remove(inner) }
+        if unlinkat(descriptor.rawValue, entry, AT_REMOVEDIR) != 0, errno != ENOENT {
+            throw HaulError.fileSystem("remove folder", path: "\(path)/\(name)", Errno(rawValue: errno))
+        }
+    }
+
+    /// Removes the folder `name` only if it is empty (an install may be filling it right now); otherwise, or if it
+    /// is missing, does nothing.
+    public func removeIfEmpty(_ name: String) {
+        guard let entry = try? Self.checked(name, in: self) else { return }
+        _ = unlinkat(descriptor.rawValue, entry, AT_REMOVEDIR)
+    }
+
+    /// Renames the entry `name` to `newName` in `target`, replacing a file there (atomic).
+    public func rename(_ name: String, to newName: String, in target: Directory) throws {
+        let from = try Self.checked(name, in: self)
+        let to = try Self.checked(newName, in: target)
+        if renameat(descriptor.rawValue, from, target.descriptor.rawValue, to) != 0 {
+            throw HaulError.fileSystem("rename to \(target.path)/\(newName)", path: "\(path)/\(name)", Errno(rawValue: errno))
+        }
+    }
+
+    /// Hard-links the file `name` as `newName` in `target` (the link itself if `name` is one: never its target).
+    /// - Returns: false when the file system cannot link there (another volume, no hard links); the caller copies.
+    /// - Throws: ``HaulError`` `.fileSystem` on any other failure (an existing `newName` among them).
+    public func link(_ name: String, as newName: String, in target: Directory) throws -> Bool {
+        let from = try Self.checked(name, in: self)
+        let to = try Self.checked(newName, in: target)
+        if linkat(descriptor.rawValue, from, target.descriptor.rawValue, to, 0) == 0 { return true }
+        let code = errno
+        if code == EXDEV || code == EPERM || code == EMLINK || code == ENOTSUP { return false }
+        throw HaulError.fileSystem("link \(path)/\(name) at", path: "\(target.path)/\(newName)", Errno(rawValue: code))
+    }
+
+    /// Copies the file `name` to a new file `newName` in `target` (where a hard link is impossible), then fsyncs it.
+    public func copy(_ name: String, as newName: String, in target: Directory) throws {
+        let source = try openFile(name, .readOnly)
+        defer { try? source.close() }
+        let destination = try target.openFile(
+            newName, .writeOnly, options: [.create, .exclusiveCreate], permissions: [.ownerRead, .groupRead, .otherRead])
+        defer { try? destination.close() }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4 << 20, alignment: 64)
+        defer { buffer.deallocate() }
+        var offset: Int64 = 0
+        while true {
+            let count = try source.read(into: buffer, at: offset)
+            if count == 0 { break }
+            try destination.write(UnsafeRawBufferPointer(rebasing: buffer[..<count]), at: offset)
+            offset += Int64(count)
+        }
+        try destination.sync()
+    }
+
+    /// Writes `data` as `name` atomically: a new temp file beside it, fsync, rename over `name`, fsync the folder.
+    public func writeAtomically(
+        _ data: some Sequence<UInt8>, to name: String,
+        permissions: FilePermissions = [.ownerReadWrite, .groupRead, .otherRead]
+    ) throws {
+        let temp = ".\(name).tmp-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
+        do {
+            let file = try openFile(temp, .writeOnly, options: [.create, .exclusiveCreate], permissions: permissions)
+            defer { try? file.close() }
+            let bytes = Array(data)
+            try bytes.withUnsafeBytes { try file.write($0, at: 0) }
+            try file.sync()
+            try rename(temp, to: name, in: self)
+            try sync()
+        } catch {
+            try? remove(temp)
+            throw error
+        }
+    }
+
+    /// Reads the whole small file `name`, refusing more than `limit` bytes.
+    public func read(_ name: String, limit: Int) throws -> [UInt8] {
+        let file = try openFile(name, .readOnly)
+        defer { try? file.close() }
+        let size = try file.size()
+        guard size <= Int64(limit) else {
+            throw HaulError(
+                .invalidArgument, "\(path)/\(name) is \(size) bytes, more than the \(limit) expected.",
+                context: ["path": "\(path)/\(name)"])
+        }
+        var bytes = [UInt8](repeating: 0, count: Int(size))
+        let count = try bytes.withUnsafeMutableBytes { try file.readFully(into: $0, at: 0) }
+        return Array(bytes.prefix(count))
+    }
+
+    /// Names in this folder (not `.` or `..`); empty when it cannot be read.
+    public func entries() -> [String] {
+        let fd = openat(descriptor.rawValue, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        guard let stream = fdopendir(fd) else {
+            Glibc_close(fd)
+            return []
+        }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafePointer(to: &entry.pointee.d_name) {
+                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+            }
+            if name != ".", name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Flushes the folder's entries to stable storage (after a rename or link into it).
+    public func sync() throws {
+        if fsync(descriptor.rawValue) != 0 {
+            throw HaulError.fileSystem("fsync", path: path, Errno(rawValue: errno))
+        }
+    }
+
+    /// A single entry name: never empty, `.`, `..`, or containing `/` or NUL.
+    private static func checked(_ name: String, in directory: Directory) throws -> String {
+        guard !name.isEmpty, name != ".", name != "..", !name.utf8.contains(UInt8(ascii: "/")),
+            !name.utf8.contains(0)
+        else {
+            throw HaulError(
+                .invalidArgument, "\(name.debugDescription) is not a single entry name in \(directory.path).",
+                context: ["path": directory.path])
+        }
+        return name
+    }
+}
+
+extension Directory {
+    /// What an entry is, as `fstatat` without following links saw it.
+    public struct Status: Sendable, Hashable {
+        /// The kinds of entry the store cares about.
+        public enum Kind: Sendable, Hashable { case file, folder, link, other }
+        /// The entry's kind (a link is reported as a link, never as its target).
+        public var kind: Kind
+        /// Size in bytes.
+        public var size: Int64
+        /// Last modification, in seconds since 1970.
+        public var modified: Int64
+        /// Device and inode, to tell whether two names are one file.
+        public var identity: FileIdentity
+
+        init(_ info: stat) {
+            switch info.st_mode & S_IFMT {
+            case S_IFREG: kind = .file
+            case S_IFDIR: kind = .folder
+            case S_IFLNK: kind = .link
+            default: kind = .other
+            }
+            size = Int64(info.st_size)
+            #if canImport(Darwin)
+                modified = Int64(info.st_mtimespec.tv_sec)
+            #else
+                modified = Int64(info.st_mtim.tv_sec)
+            #endif
+            identity = FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+        }
+    }
+
+    /// A file's device and inode.
+    public struct FileIdentity: Sendable, Hashable {
+        /// The device.
+        public var device: UInt64
+        /// The inode.
+        public var inode: UInt64
+    }
+}
+
+extension OpenFile {
+    /// The device and inode of the open file.
+    public func identity() throws -> Directory.FileIdentity {
+        var info = stat()
+        guard fstat(descriptor.rawValue, &info) == 0 else {
+            throw HaulError.fileSystem("stat", path: path, Errno(rawValue: errno))
+        }
+        return Directory.FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+    }
+}
+
+// Glibc's and Darwin's `open`/`close` collide with our methods' names inside the type.
+private func Glibc_open(_ path: String, _ flags: Int32) -> Int32 { open(path, flags) }
+private func Glibc_close(_ fd: Int32) { _ = close(fd) }

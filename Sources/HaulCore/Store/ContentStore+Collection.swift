@@ -1,0 +1,103 @@
+public import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Store-level concurrency: which lock protects what.
+///
+/// - `partial/<key>.lock` (exclusive, per blob): one process at a time writes a blob's partial file and journal and
+///   commits it. Taken by a pull for as long as it works on that blob.
+/// - `locks/pins/<id>.pin` (exclusive, held by its owner for a whole pull): the blobs and manifest that pull
+///   relies on, listed inside. Garbage collection keeps everything a live pin names; a pin whose owner died (its
+///   lock can be taken) is stale and removed.
+/// - `locks/store.lock`: exclusive for one garbage collection (deleting blobs and manifests), shared while a pin
+///   is being registered. So a collection either ran wholly before a pin existed (the pull then finds the blob
+///   missing and downloads it) or sees the pin (and keeps what it names): deleting never breaks a pull, in this
+///   process or another.
+extension ContentStore {
+    /// The longest a collection waits for pulls registering pins to let go of the store lock. Registering takes
+    /// milliseconds, so running into this means a process is stuck holding it.
+    public static let collectionLockTimeout: Duration = .seconds(30)
+
+    /// Removes blobs and manifests that no installed version and no running pull uses, and stale staging folders.
+    ///
+    /// Holds `locks/store.lock` exclusively while it decides and deletes (see the discussion of the store's locks).
+    /// - Returns: bytes of blobs freed.
+    /// - Throws: ``HaulError`` `.timeout` naming the holder when the store lock stays taken for
+    ///   ``collectionLockTimeout``; `.fileSystem` on I/O errors. Keeping every blob because an installed manifest
+    ///   cannot be read is not an error.
+    @discardableResult
+    public func collectGarbage() throws -> Int64 {
+        try withExclusiveStoreLock(purpose: "collecting garbage") {
+            var (liveBlobs, liveManifests) = try pinned()
+            var everyManifestRead = true
+            for receipt in try installedModels() {
+                liveManifests.insert(receipt.manifest.hex)
+                do {
+                    for file in try loadManifest(receipt.manifest).files { liveBlobs.insert(file.blobKey.hex) }
+                } catch {
+                    // An installed version whose manifest cannot be read: which blobs it uses is unknown; keep all.
+                    everyManifestRead = false
+                }
+            }
+            var freed: Int64 = 0
+            let blobs = try folder(.blobs)
+            for name in blobs.entries() where everyManifestRead && !liveBlobs.contains(name) {
+                freed += blobs.status(name)?.size ?? 0
+                try blobs.remove(name)
+            }
+            let manifests = try folder(.manifests)
+            for name in manifests.entries() where !liveManifests.contains(String(name.prefix(64))) {
+                try manifests.remove(name)
+            }
+            try removeStaleStaging()
+            return freed
+        }
+    }
+
+    /// Staging folders of a crashed install; a fresh one may belong to an install running right now.
+    private func removeStaleStaging() throws {
+        let staging = try folder(.staging)
+        let cutoff = Int64(Date().timeIntervalSince1970) - 3600
+        for name in staging.entries() where (staging.status(name)?.modified ?? .max) < cutoff {
+            try staging.remove(name)
+        }
+    }
+
+    /// Runs `body` holding `locks/store.lock` exclusively, waiting (bounded) for pin registrations to finish.
+    package func withExclusiveStoreLock<R>(purpose: String, _ body: () throws -> R) throws -> R {
+        let file = try folder(.locks).openFile("store.lock", .readWrite, options: [.create])
+        defer { try? file.close() }
+        let deadline = ContinuousClock.now.advanced(by: Self.collectionLockTimeout)
+        while try !file.tryLock() {
+            guard ContinuousClock.now < deadline else {
+                throw HaulError(
+                    .timeout,
+                    "The store \(root) stayed locked for \(Self.collectionLockTimeout) (\(Self.holder(of: file))). If that process is stuck, stop it and retry.",
+                    context: ["path": "\(root)/locks/store.lock"])
+            }
+            usleep(10_000)
+        }
+        Self.describeHolder(in: file, purpose: purpose)
+        return try body()
+    }
+
+    /// What a lock file says of its holder (written by whoever took it), for messages.
+    package static func holder(of file: OpenFile) -> String {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let count = (try? buffer.withUnsafeMutableBytes { try file.readFully(into: $0, at: 0) }) ?? 0
+        let text = String(decoding: buffer.prefix(count), as: UTF8.self)
+            .filter { !$0.isNewline && $0.asciiValue.map { $0 >= 0x20 && $0 < 0x7F } ?? false }
+        return text.isEmpty ? "holder unknown" : "held by \(text)"
+    }
+
+    /// Writes who holds a lock file (pid and purpose) into it, for ``holder(of:)``.
+    package static func describeHolder(in file: OpenFile, purpose: String) {
+        let text = "pid \(getpid()) \(purpose)\n"
+        try? file.resize(to: 0)
+        try? Array(text.utf8).withUnsafeBytes { try file.write($0, at: 0) }
+    }
+}

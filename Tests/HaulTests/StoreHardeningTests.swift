@@ -1,0 +1,176 @@
+import Foundation
+import Haul
+import HaulServer
+import HaulTestSupport
+import Testing
+
+/// Attacks on the shared store, each performed against real servers on 127.0.0.1: nothing wrong is ever installed.
+@Suite("Store: no repository, partial file or planted link can put wrong bytes in the store", .timeLimit(.minutes(2)))
+struct StoreHardeningTests {
+    /// Repository A publishes the genuine `m`; repository B (another key) publishes `evil`, whose manifest claims
+    /// the SHA-256 of A's file with a chunk table (and blob) for other bytes. Returns A's genuine bytes and B's.
+    static func publishPoisonPair(_ dir: String, keyA: SigningKey, keyB: SigningKey) throws -> (Data, Data) {
+        let genuine = Fixtures.randomBytes(3 << 20, seed: 11)
+        let other = Fixtures.randomBytes(3 << 20, seed: 12)
+        try publish(genuine, in: "\(dir)/a", name: "m", key: keyA)
+        try publish(other, in: "\(dir)/b", name: "evil", key: keyB)
+        // B lies: its manifest names A's file digest, and it serves its own bytes under that name.
+        let layoutB = RepositoryLayout(root: "\(dir)/b/repo")
+        var index = try #require(try layoutB.loadIndex())
+        let entry = try #require(index.models["evil"]?.versions["1"])
+        var manifest = try Manifest.decode(Data(contentsOf: URL(fileURLWithPath: layoutB.manifestPath(entry.manifest))))
+        let claimed = SHA256Digest.of(Data(genuine))
+        try FileManager.default.copyItem(
+            atPath: layoutB.blobPath(manifest.files[0].sha256), toPath: layoutB.blobPath(claimed))
+        manifest.files[0].sha256 = claimed
+        let data = try CanonicalJSON.encode(manifest)
+        try data.write(to: URL(fileURLWithPath: layoutB.manifestPath(SHA256Digest.of(data))))
+        index.models["evil"]?.versions["1"] = .init(
+            manifest: SHA256Digest.of(data), manifestSize: Int64(data.count), size: entry.size)
+        try layoutB.writeIndex(try SignedEnvelope.wrapping(index))
+        var configuration = Publisher.Configuration()
+        configuration.signingKeys = [keyB]
+        try Publisher(repositoryPath: "\(dir)/b/repo", configuration: configuration).renew()
+        return (Data(genuine), Data(other))
+    }
+
+    static func publish(_ bytes: [UInt8], in dir: String, name: String, key: SigningKey) throws {
+        try FileSystem.createDirectory("\(dir)/src")
+        try Data(bytes).write(to: URL(fileURLWithPath: "\(dir)/src/model.bin"))
+        var configuration = Publisher.Configuration()
+        configuration.signingKeys = [key]
+        _ = try Publisher(repositoryPath: "\(dir)/repo", configuration: configuration)
+            .publish("\(dir)/src", name: try ModelName(name), version: try ModelVersion("1"))
+    }
+
+    static func trusting(_ key: SigningKey) -> (inout ModelConfig) -> Void {
+        { $0.trust = TrustConfiguration(keys: [key.publicKey], threshold: 1, allowUnsigned: false) }
+    }
+
+    @Test("a manifest from another repository claiming a known file digest cannot poison the store")
+    func crossRepositoryPoisoning() async throws {
+        try await withTemporaryDirectory { dir in
+            let (keyA, keyB) = (SigningKey(), SigningKey())
+            let (genuine, other) = try Self.publishPoisonPair(dir, keyA: keyA, keyB: keyB)
+            try await withTestOrigin(root: "\(dir)/b/repo") { _, urlB in
+                try await withTestManager(repository: [urlB], store: "\(dir)/store", configure: Self.trusting(keyB)) {
+                    let evil = try await $0.downloadModel("evil")
+                    #expect(try Data(contentsOf: evil.url.appendingPathComponent("model.bin")) == other)
+                }
+            }
+            try await withTestOrigin(root: "\(dir)/a/repo") { server, urlA in
+                try await withTestManager(repository: [urlA], store: "\(dir)/store", configure: Self.trusting(keyA)) {
+                    let model = try await $0.downloadModel("m")
+                    #expect(try Data(contentsOf: model.url.appendingPathComponent("model.bin")) == genuine)
+                }
+                #expect(server.injector.bytesSent(pathContains: "blobs/") >= Int64(genuine.count), "fetched, not reused")
+            }
+            #expect(try ContentStore(root: "\(dir)/store").verify().isIntact)
+        }
+    }
+
+    @Test("a partial download under one chunk table is never resumed under another")
+    func resumeUnderAnotherTable() async throws {
+        try await withTemporaryDirectory { dir in
+            let (keyA, keyB) = (SigningKey(), SigningKey())
+            let (genuine, _) = try Self.publishPoisonPair(dir, keyA: keyA, keyB: keyB)
+            let slow = FaultPlan([.init(.throttle(bytesPerSecond: 1 << 20))])
+            try await withTestOrigin(root: "\(dir)/b/repo", faults: slow) { _, urlB in
+                try await withTestManager(repository: [urlB], store: "\(dir)/store", configure: Self.trusting(keyB)) {
+                    manager in
+                    let (reachedStream, reached) = AsyncStream<Void>.makeStream()
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            var iterator = reachedStream.makeAsyncIterator()
+                            if await iterator.next() != nil { manager.cancelDownload("evil") }
+                        }
+                        await #expect(throws: HaulError.self) {
+                            try await manager.downloadModel("evil") { progress in
+                                if progress.bytesDone >= 1 << 20 { reached.yield() }
+                            }
+                        }
+                        reached.finish()
+                        try await group.waitForAll()
+                    }
+                }
+            }
+            #expect(FileSystem.contents(of: "\(dir)/store/partial").contains { $0.hasSuffix(".journal") })
+            try await withTestOrigin(root: "\(dir)/a/repo") { _, urlA in
+                try await withTestManager(repository: [urlA], store: "\(dir)/store", configure: Self.trusting(keyA)) {
+                    let model = try await $0.downloadModel("m")
+                    #expect(try Data(contentsOf: model.url.appendingPathComponent("model.bin")) == genuine)
+                }
+            }
+        }
+    }
+
+    /// Where a link can be planted inside the store, relative to its root, for a model `m` whose blob key is `key`.
+    static let plantedLinks: [String] = [
+        "partial/KEY.partial", "partial/KEY.journal", "partial/KEY.lock", "models/m", "receipts/m", "staging",
+        "locks/pins", "manifests/sha256", "blobs/table-sha256/KEY",
+    ]
+
+    @Test("a symlink planted inside the store is never followed", arguments: plantedLinks)
+    func plantedLink(_ place: String) async throws {
+        try await withTemporaryDirectory { dir in
+            let report = try Fixtures.publish(
+                repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("w.bin", 2 << 20)])
+            let key = report.manifest.files[0].blobKey.hex
+            _ = try ContentStore(root: "\(dir)/store")
+            try Fixtures.writeRandomFile("\(dir)/outside/file", size: 2 << 20, seed: 99)
+            let before = try filesUnder("\(dir)/outside")
+            let link = "\(dir)/store/\(place.replacingOccurrences(of: "KEY", with: key))"
+            try FileSystem.remove(link)
+            let target = place.contains(".") || place.hasPrefix("blobs") ? "\(dir)/outside/file" : "\(dir)/outside"
+            try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+            try await withTestOrigin(root: "\(dir)/repo") { _, url in
+                do {
+                    try await withTestManager(repository: [url], store: "\(dir)/store") { manager in
+                        let model = try await manager.downloadModel("m")
+                        #expect(try filesUnder(model.url.path) == filesUnder("\(dir)/src"))
+                    }
+                } catch let error as HaulError {
+                    #expect(error.code == .fileSystem, "refused clearly: \(error)")
+                    #expect(error.message.contains("symlink"), "\(error.message)")
+                }
+            }
+            #expect(try filesUnder("\(dir)/outside") == before, "nothing outside the store changed")
+        }
+    }
+
+    @Test("verify reports damaged chunks without changing anything; repair fetches only those chunks")
+    func repairFetchesOnlyDamagedChunks() async throws {
+        try await withTemporaryDirectory { dir in
+            try Fixtures.publish(
+                repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1",
+                files: [("weights.bin", 48 << 20), ("config.json", 5_000)])
+            try await withTestOrigin(root: "\(dir)/repo") { server, url in
+                try await withTestManager(repository: [url], store: "\(dir)/store") { manager in
+                    let model = try await manager.downloadModel("m")
+                    let weights = model.url.appendingPathComponent("weights.bin").path
+                    chmod(weights, 0o644)
+                    let handle = try #require(FileHandle(forUpdatingAtPath: weights))
+                    try handle.seek(toOffset: 20 << 20)
+                    let byte = try #require(try handle.read(upToCount: 1)?.first)
+                    try handle.seek(toOffset: 20 << 20)
+                    try handle.write(contentsOf: Data([byte ^ 0x01]))
+                    try handle.close()
+
+                    let found = try manager.verify()
+                    #expect(found.damaged.map(\.path.string) == ["weights.bin"])
+                    #expect(found.damaged.first?.badChunks.count == 1)
+                    #expect(try manager.verify().damaged.count == 1, "verify alone changes nothing")
+
+                    server.injector.clearLog()
+                    let repaired = try await manager.repair()
+                    #expect(repaired.repaired.map(\.description) == ["m@1"])
+                    let fetched = server.injector.bytesSent(pathContains: "blobs/")
+                    #expect(fetched > 0 && fetched <= 4 << 20, "only the damaged chunk: \(fetched) bytes")
+                    #expect(repaired.reusedBytes >= 44 << 20)
+                    #expect(try manager.verify().isIntact)
+                    #expect(try filesUnder(model.url.path) == filesUnder("\(dir)/src"))
+                }
+            }
+        }
+    }
+}

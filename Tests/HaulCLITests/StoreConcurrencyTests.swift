@@ -54,13 +54,13 @@ struct StoreConcurrencyTests {
                     "ulimit -n 256 && exec '\(haul)' pull many --repo \(url.absoluteString) --store '\(dir)/store' --allow-unsigned --quiet"
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: "/bin/bash")
-                process.arguments = ["-c", command]
-                let errors = Pipe()
-                process.standardError = errors
+                process.arguments = ["-c", command + " 2>'\(dir)/pull.err'"]
                 try process.run()
-                let output = errors.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                #expect(process.terminationStatus == 0, "\(String(decoding: output, as: UTF8.self))")
+                defer { if process.isRunning { process.terminate() } }
+                try await waitUntil("the pull to finish", timeout: .seconds(120), detail: { Self.log("\(dir)/pull.err") }) {
+                    !process.isRunning
+                }
+                #expect(process.terminationStatus == 0, "\(Self.log("\(dir)/pull.err"))")
             }
             #expect(try filesUnder("\(dir)/store/models/many/1") == filesUnder("\(dir)/src"))
         }

@@ -22,48 +22,36 @@ final class BlobLock: Sendable {
     }
 }
 
-/// Takes blob locks, waiting for other processes that hold them.
+/// Takes blob locks without ever blocking a connection on another process.
 ///
-/// Polls every 100 ms on the injected clock. When it has to wait, it logs who holds the lock (the holder writes
-/// its pid into the lock file). It waits as long as the holder makes progress (its journal grows) and gives up with
-/// `.timeout` after ``TransferConfiguration/lockTimeout`` without any.
+/// A connection that finds a blob locked by another process (which is downloading it) postpones that piece and
+/// works on others; the blob is tried again later, and once the other process has committed it, it is reused. A
+/// holder that makes no progress (its journal does not grow) for ``TransferConfiguration/lockTimeout`` fails the
+/// pull with `.timeout`, naming the holder (its pid, written in the lock file).
 struct BlobLockWaiter: Sendable {
     let clock: any Clock<Duration>
     let timeout: Duration
     let logger: Logger
+    /// Time since this waiter was made (the transfer's start), on the injected clock.
+    let elapsed: @Sendable () -> Duration
+
+    init(clock: any Clock<Duration>, timeout: Duration, logger: Logger) {
+        self.clock = clock
+        self.timeout = timeout
+        self.logger = logger
+        self.elapsed = clock.stopwatch()
+    }
 
     /// A short pause while another connection of this process opens the same blob.
     func pause() async throws { try await clock.sleep(for: .milliseconds(10)) }
 
-    /// Takes the lock of blob `key`.
-    /// - Throws: ``HaulError`` `.timeout` naming the holder when it made no progress for ``timeout``; `.cancelled`.
-    func acquire(_ key: SHA256Digest, in store: ContentStore) async throws -> BlobLock {
-        let folder = try store.folder(.partial)
-        let file = try folder.openFile(ContentStore.lockName(key), .readWrite, options: [.create])
+    /// Takes the lock of blob `key`, or returns nil at once when another process holds it.
+    func tryAcquire(_ key: SHA256Digest, in store: ContentStore) throws -> BlobLock? {
+        let file = try store.folder(.partial).openFile(ContentStore.lockName(key), .readWrite, options: [.create])
         do {
-            var waited = Duration.zero
-            var stillFor = Duration.zero
-            var progress = folder.status(ContentStore.journalName(key))?.size
-            while try !file.tryLock() {
-                if waited == .zero {
-                    logger.info(
-                        "waiting for another process downloading the same blob",
-                        metadata: ["haul.blob": "\(key.hex.prefix(12))", "haul.holder": "\(ContentStore.holder(of: file))"])
-                }
-                try await clock.sleep(for: .milliseconds(100))
-                waited += .milliseconds(100)
-                stillFor += .milliseconds(100)
-                let now = folder.status(ContentStore.journalName(key))?.size
-                if now != progress {
-                    progress = now
-                    stillFor = .zero
-                }
-                guard stillFor < timeout else {
-                    throw HaulError(
-                        .timeout,
-                        "Another process holds the download of blob \(key.hex.prefix(12)) (\(ContentStore.holder(of: file))) and made no progress for \(timeout). If it is stuck, stop it and retry.",
-                        context: ["path": "\(folder.path)/\(ContentStore.lockName(key))"])
-                }
+            guard try file.tryLock() else {
+                try? file.close()
+                return nil
             }
             ContentStore.describeHolder(in: file, purpose: "pulling")
             return BlobLock(file: file)
@@ -71,6 +59,15 @@ struct BlobLockWaiter: Sendable {
             try? file.close()
             throw error
         }
+    }
+
+    /// Who holds the lock of blob `key`, for messages.
+    func holder(of key: SHA256Digest, in store: ContentStore) -> String {
+        guard let file = try? store.folder(.partial).openFile(ContentStore.lockName(key), .readOnly) else {
+            return "holder unknown"
+        }
+        defer { try? file.close() }
+        return ContentStore.holder(of: file)
     }
 
     /// Pins what a pull relies on, so that garbage collection (in any process) keeps it; waits (bounded by

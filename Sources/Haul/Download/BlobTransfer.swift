@@ -33,6 +33,8 @@ final class BlobTransfer: Sendable {
         var handles: Handles?
         var opening = false
         var users = 0
+        /// When another process was first seen holding the blob, and its journal's size then.
+        var busy: (since: Duration, progress: Int64)?
         /// Each mirror's strong ETag for this blob, learnt from its first answer (origins have their own).
         var validators: [String: String] = [:]
     }
@@ -99,11 +101,20 @@ final class BlobTransfer: Sendable {
         }
     }
 
-    /// Starts using the blob: opens its files (taking its download lock first, waiting for another process that
-    /// holds it) unless a connection already did. Pair with ``end()``.
-    /// - Returns: the open partial file, or nil when the blob is committed (here or by another process) and the
-    ///   caller has nothing to do.
-    func begin(store: ContentStore, locks: BlobLockWaiter, meter: ProgressMeter) async throws -> OpenFile? {
+    /// What ``begin(store:locks:meter:)`` found.
+    enum Access {
+        /// The blob's files are open for this caller: use the partial file, then call ``end()``.
+        case open(OpenFile)
+        /// The blob is committed (here or by another process): nothing to do.
+        case done
+        /// Another process holds the blob's lock (it is downloading it): work on something else and try later.
+        case busy
+    }
+
+    /// Starts using the blob: opens its files (taking its download lock) unless a connection already did.
+    /// - Throws: ``HaulError`` `.timeout` when another process has held the blob for
+    ///   ``TransferConfiguration/lockTimeout`` without progress; file-system errors.
+    func begin(store: ContentStore, locks: BlobLockWaiter, meter: ProgressMeter) async throws -> Access {
         while true {
             enum Step { case use(OpenFile), done, open, wait }
             let step = state.withLock { s -> Step in
@@ -117,12 +128,17 @@ final class BlobTransfer: Sendable {
                 return .open
             }
             switch step {
-            case .use(let partial): return partial
-            case .done: return nil
+            case .use(let partial): return .open(partial)
+            case .done: return .done
             case .wait: try await locks.pause()
             case .open:
                 do {
-                    try await open(store: store, locks: locks, meter: meter)
+                    guard let lock = try locks.tryAcquire(key, in: store) else {
+                        state.withLock { $0.opening = false }
+                        try noteBusy(store: store, locks: locks)
+                        return .busy
+                    }
+                    try open(store: store, lock: lock, meter: meter)
                 } catch {
                     state.withLock { $0.opening = false }
                     throw error
@@ -131,10 +147,33 @@ final class BlobTransfer: Sendable {
         }
     }
 
-    /// Takes the lock, then opens (or resumes) the partial file and journal; marks the blob committed when another
+    /// Records that another process holds the blob; throws once it has made no progress for the lock timeout.
+    private func noteBusy(store: ContentStore, locks: BlobLockWaiter) throws {
+        let now = locks.elapsed()
+        let progress = (try? store.folder(.partial))?.status(ContentStore.journalName(key))?.size ?? -1
+        let (first, still) = state.withLock { s -> (Bool, Duration) in
+            guard let busy = s.busy, busy.progress == progress else {
+                defer { s.busy = (now, progress) }
+                return (s.busy == nil, .zero)
+            }
+            return (false, now - busy.since)
+        }
+        if first {
+            locks.logger.info(
+                "another process is downloading this blob; working on others meanwhile",
+                metadata: ["haul.blob": "\(key.hex.prefix(12))", "haul.holder": "\(locks.holder(of: key, in: store))"])
+        }
+        guard still < locks.timeout else {
+            throw HaulError(
+                .timeout,
+                "Another process holds the download of blob \(key.hex.prefix(12)) (\(locks.holder(of: key, in: store))) and made no progress for \(locks.timeout). If it is stuck, stop it and retry.",
+                context: ["path": "\(store.root)/partial/\(ContentStore.lockName(key))"])
+        }
+    }
+
+    /// Opens (or resumes) the partial file and journal under `lock`; marks the blob committed when another
     /// process committed it meanwhile. Chunks another process verified meanwhile count as verified in `meter`.
-    private func open(store: ContentStore, locks: BlobLockWaiter, meter: ProgressMeter) async throws {
-        let lock = try await locks.acquire(key, in: store)
+    private func open(store: ContentStore, lock: BlobLock, meter: ProgressMeter) throws {
         do {
             let before = verifiedBytes
             if !replacing, store.hasBlob(key, size: size) {

@@ -23,8 +23,10 @@ struct ModelTransfer {
     let clock: any Clock<Duration>
     let logger: Logger
 
-    /// Takes blob locks and pins for this transfer.
-    var locks: BlobLockWaiter { BlobLockWaiter(clock: clock, timeout: configuration.lockTimeout, logger: logger) }
+    /// Takes blob locks and pins; its stopwatch starts now.
+    func makeLocks() -> BlobLockWaiter {
+        BlobLockWaiter(clock: clock, timeout: configuration.lockTimeout, logger: logger)
+    }
 
     /// Downloads `files` (unique blobs not yet in the store) and commits each blob as it completes.
     /// - Parameter replacing: blob keys whose copy in the store is damaged (a repair): fetched and committed over it.
@@ -33,6 +35,7 @@ struct ModelTransfer {
             try BlobTransfer(
                 file: $0, store: store, discardPartial: discardPartial, replacing: replacing.contains($0.blobKey))
         }
+        let locks = makeLocks()
         defer { blobs.forEach { $0.close() } }
         let alreadyVerified = blobs.reduce(Int64(0)) { $0 + $1.verifiedBytes }
         let missing = blobs.reduce(Int64(0)) { $0 + $1.size } - alreadyVerified
@@ -41,7 +44,9 @@ struct ModelTransfer {
         var pieces: [Piece] = []
         for (index, blob) in blobs.enumerated().sorted(by: { $0.element.size < $1.element.size }) {
             pieces += PiecePlan.pieces(blob: index, spans: blob.spans, verified: blob.verifiedChunks, target: target)
-            if blob.spans.isEmpty || blob.isComplete { try await use(blob) {} }
+            if blob.spans.isEmpty || blob.isComplete {
+                while try await !use(blob, locks: locks, {}) { try await clock.sleep(for: .milliseconds(100)) }
+            }
         }
         logger.debug("transfer planned", metadata: ["haul.pieces": "\(pieces.count)", "haul.missing": "\(missing)"])
         let queue = PieceQueue(pieces)
@@ -50,7 +55,7 @@ struct ModelTransfer {
         try await withThrowingTaskGroup(of: Void.self) { group in
             func hire(_ count: Int) {
                 for _ in 0..<count {
-                    group.addTask { try await work(queue: queue, budget: budget, blobs: blobs) }
+                    group.addTask { try await work(queue: queue, budget: budget, blobs: blobs, locks: locks) }
                 }
             }
             hire(budget.setAllowed(scaler.target))
@@ -73,25 +78,49 @@ struct ModelTransfer {
 
     /// Runs `body` with the blob's files open (taking its lock), then commits it if complete; does nothing when the
     /// blob is already committed (by this process or another).
-    private func use(_ blob: BlobTransfer, _ body: () async throws -> Void) async throws {
-        guard try await blob.begin(store: store, locks: locks, meter: meter) != nil else { return }
-        defer { blob.end() }
-        try await body()
-        try await settle(blob)
+    /// - Returns: false when another process holds the blob: nothing ran, try again later.
+    private func use(_ blob: BlobTransfer, locks: BlobLockWaiter, _ body: () async throws -> Void) async throws
+        -> Bool
+    {
+        switch try await blob.begin(store: store, locks: locks, meter: meter) {
+        case .busy: return false
+        case .done: return true
+        case .open:
+            defer { blob.end() }
+            try await body()
+            try await settle(blob)
+            return true
+        }
     }
 
     /// One connection's loop: takes pieces (or the back half of a slow one) until the work is done or the budget
     /// shrinks below it.
-    private func work(queue: PieceQueue, budget: ConnectionBudget, blobs: [BlobTransfer]) async throws {
+    private func work(queue: PieceQueue, budget: ConnectionBudget, blobs: [BlobTransfer], locks: BlobLockWaiter)
+        async throws
+    {
         // One loop per worker, so its next request reuses the connection its last one left open.
         let loop = transport.nextEventLoop()
         do {
             while !budget.retireIfOver() {
                 switch queue.next(spans: { blobs[$0].spans }) {
                 case .fetch(let piece, let active):
-                    defer { queue.finish(active) }
                     let blob = blobs[piece.blob]
-                    try await use(blob) { try await fetch(piece, active: active, blob: blob, on: loop) }
+                    let started: Bool
+                    do {
+                        started = try await use(blob, locks: locks) {
+                            try await fetch(piece, active: active, blob: blob, on: loop)
+                        }
+                    } catch {
+                        queue.finish(active)
+                        throw error
+                    }
+                    guard started else {
+                        // Another process is downloading this blob: other pieces first, this one later.
+                        queue.postpone(active, piece)
+                        try await clock.sleep(for: .milliseconds(100))
+                        continue
+                    }
+                    queue.finish(active)
                 case .wait:
                     // Short, so the transfer ends as soon as the last piece does.
                     try await clock.sleep(for: .milliseconds(10))

@@ -150,6 +150,15 @@ final class PieceQueue: Sendable {
     /// Whether every piece was taken and finished.
     var isFinished: Bool { state.withLock { $0.pieces.isEmpty && $0.active.isEmpty } }
 
+    /// Puts back a piece that could not start (another process holds its blob): it is taken again after every
+    /// other planned piece.
+    func postpone(_ active: ActivePiece, _ piece: Piece) {
+        state.withLock { s in
+            s.active.removeValue(forKey: ObjectIdentifier(active))
+            s.pieces.insert(piece, at: 0)
+        }
+    }
+
     /// Forgets a piece that is done (or failed).
     func finish(_ active: ActivePiece) {
         _ = state.withLock { $0.active.removeValue(forKey: ObjectIdentifier(active)) }

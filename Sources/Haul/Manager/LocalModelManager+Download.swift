@@ -131,7 +131,7 @@ extension LocalModelManager {
             store: store, transport: transport, mirrors: mirrors, configuration: config.transfer, meter: meter,
             clock: clock, logger: logger)
         // From here until the receipt is written, garbage collection in any process keeps these blobs.
-        let pin = try await transfer.locks.pin(blobs: unique.keys.sorted(), manifest: entry.manifest, in: store)
+        let pin = try await transfer.makeLocks().pin(blobs: unique.keys.sorted(), manifest: entry.manifest, in: store)
         defer { pin.release() }
         let missing = unique.values.filter { !store.hasBlob($0) }.sorted { $0.path < $1.path }
         meter.verified.store(

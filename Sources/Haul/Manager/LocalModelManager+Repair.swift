@@ -65,12 +65,12 @@ extension LocalModelManager {
         let transfer = ModelTransfer(
             store: store, transport: transport, mirrors: mirrors, configuration: config.transfer, meter: meter,
             clock: clock, logger: logger)
-        let pin = try await transfer.locks.pin(
+        let pin = try await transfer.makeLocks().pin(
             blobs: manifest.files.map(\.blobKey), manifest: receipt.manifest, in: store)
         defer { pin.release() }
         let unique = Dictionary(damaged.map { ($0.file.blobKey, $0) }, uniquingKeysWith: { first, _ in first })
         var reused: Int64 = 0
-        for entry in unique.values { reused += try await salvage(entry, receipt: receipt, locks: transfer.locks) }
+        for entry in unique.values { reused += try await salvage(entry, receipt: receipt, locks: transfer.makeLocks()) }
         try await transfer.run(unique.values.map(\.file), discardPartial: false, replacing: Set(unique.keys))
         try store.install(
             manifest, manifestData: manifestData, manifestDigest: receipt.manifest, repository: receipt.repository)
@@ -84,7 +84,9 @@ extension LocalModelManager {
     {
         let blob = try BlobTransfer(file: entry.file, store: store, discardPartial: false, replacing: true)
         defer { blob.close() }
-        guard try await blob.begin(store: store, locks: locks, meter: ProgressMeter()) != nil else { return 0 }
+        guard case .open = try await blob.begin(store: store, locks: locks, meter: ProgressMeter()) else {
+            return 0  // another process holds it: the transfer that follows waits for it
+        }
         defer { blob.end() }
         var reused: Int64 = 0
         for source in localCopies(of: entry.file, in: receipt) {

@@ -138,6 +138,38 @@ struct StoreHardeningTests {
         }
     }
 
+    @Test("a blob another process holds without progress: other blobs are fetched meanwhile, then a clear timeout")
+    func stuckHolder() async throws {
+        try await withTemporaryDirectory { dir in
+            let report = try Fixtures.publish(
+                repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1",
+                files: [("held.bin", 600_000), ("free.bin", 700_000)])
+            let held = try #require(report.manifest.files.first { $0.path.string == "held.bin" })
+            let free = try #require(report.manifest.files.first { $0.path.string == "free.bin" })
+            let store = try ContentStore(root: "\(dir)/store")
+            // A stuck "process": a lock on the blob taken through another open file, naming its holder.
+            let lock = try store.folder(.partial).openFile(ContentStore.lockName(held.blobKey), .readWrite, options: [.create])
+            defer { try? lock.close() }
+            #expect(try lock.tryLock())
+            ContentStore.describeHolder(in: lock, purpose: "stuck test holder")
+            try await withTestOrigin(root: "\(dir)/repo") { _, url in
+                try await withTestManager(
+                    repository: [url], store: "\(dir)/store", configure: { $0.transfer.lockTimeout = .seconds(1) }
+                ) { manager in
+                    await #expect {
+                        try await manager.downloadModel("m")
+                    } throws: { error in
+                        let error = error as? HaulError
+                        return error?.code == .timeout && error?.message.contains("stuck test holder") == true
+                    }
+                }
+            }
+            #expect(store.hasBlob(free), "the other blob was fetched while waiting")
+            #expect(!store.hasBlob(held))
+            #expect(try store.installedModels().isEmpty)
+        }
+    }
+
     @Test("verify reports damaged chunks without changing anything; repair fetches only those chunks")
     func repairFetchesOnlyDamagedChunks() async throws {
         try await withTemporaryDirectory { dir in

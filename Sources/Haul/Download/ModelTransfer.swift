@@ -49,7 +49,7 @@ struct ModelTransfer {
             }
         }
         logger.debug("transfer planned", metadata: ["haul.pieces": "\(pieces.count)", "haul.missing": "\(missing)"])
-        let queue = PieceQueue(pieces)
+        let queue = PieceQueue(pieces, now: clock.stopwatch())
         let budget = ConnectionBudget(allowed: 0)
         var scaler = ConnectionScaler(scaling(pieces: pieces.count))
         try await withThrowingTaskGroup(of: Void.self) { group in

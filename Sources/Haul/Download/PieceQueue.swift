@@ -11,19 +11,24 @@ final class ActivePiece: Sendable {
         /// so that the rest of the piece moves to a faster mirror.
         var mirror: Int?
         var moveRequested = false
-        var requestStarted = ContinuousClock.now
+        var requestStarted: Duration
         var requestReceived: Int64 = 0
     }
     private let state: Mutex<State>
     /// Whether a thief may split it (never a whole-file request).
     let stealable: Bool
-    private let started = ContinuousClock.now
+    private let started: Duration
     private let spans: [ChunkSpan]
+    /// The transfer's time (on its injected clock).
+    private let now: @Sendable () -> Duration
 
-    init(_ piece: Piece, spans: [ChunkSpan]) {
-        state = Mutex(State(next: piece.chunks.lowerBound, end: piece.chunks.upperBound))
+    init(_ piece: Piece, spans: [ChunkSpan], now: @escaping @Sendable () -> Duration) {
+        let start = now()
+        state = Mutex(State(next: piece.chunks.lowerBound, end: piece.chunks.upperBound, requestStarted: start))
         stealable = !piece.wholeFile
         self.spans = spans
+        self.started = start
+        self.now = now
     }
 
     /// Counts bytes received, for the rate that decides whether stealing pays and for the mirror's rate.
@@ -38,7 +43,7 @@ final class ActivePiece: Sendable {
     func begin(mirror: Int) {
         state.withLock {
             $0.mirror = mirror
-            $0.requestStarted = .now
+            $0.requestStarted = now()
             $0.requestReceived = 0
             $0.moveRequested = false
         }
@@ -57,7 +62,7 @@ final class ActivePiece: Sendable {
     /// brought at least `minimumBytes`; nil before.
     func requestRate(minimum: Duration = .zero, minimumBytes: Int64 = 0) -> (mirror: Int, bytesPerSecond: Double)? {
         state.withLock { s in
-            let elapsed = ContinuousClock.now - s.requestStarted
+            let elapsed = now() - s.requestStarted
             guard let mirror = s.mirror, elapsed >= minimum, elapsed > .zero, s.requestReceived >= minimumBytes
             else { return nil }
             return (mirror, Double(s.requestReceived) / elapsed.inSeconds)
@@ -85,7 +90,7 @@ final class ActivePiece: Sendable {
         -> Range<Int>?
     {
         guard stealable else { return nil }
-        let elapsed = ContinuousClock.now - started
+        let elapsed = now() - started
         guard elapsed >= warmUp else { return nil }
         return state.withLock { s in
             let remaining = s.end - s.next
@@ -107,8 +112,13 @@ final class PieceQueue: Sendable {
         var active: [ObjectIdentifier: (Piece, ActivePiece)] = [:]
     }
     private let state: Mutex<State>
+    private let now: @Sendable () -> Duration
 
-    init(_ pieces: [Piece]) { state = Mutex(State(pieces: pieces.reversed())) }
+    /// A queue of `pieces`, taken in order; `now` is the transfer's time on its injected clock.
+    init(_ pieces: [Piece], now: @escaping @Sendable () -> Duration) {
+        state = Mutex(State(pieces: pieces.reversed()))
+        self.now = now
+    }
 
     /// What an idle connection should do next.
     enum Next {
@@ -125,7 +135,7 @@ final class PieceQueue: Sendable {
     func next(spans: (Int) -> [ChunkSpan]) -> Next {
         state.withLock { s in
             if let piece = s.pieces.popLast() {
-                let active = ActivePiece(piece, spans: spans(piece.blob))
+                let active = ActivePiece(piece, spans: spans(piece.blob), now: now)
                 s.active[ObjectIdentifier(active)] = (piece, active)
                 return .fetch(piece, active)
             }
@@ -136,7 +146,7 @@ final class PieceQueue: Sendable {
                 let piece = Piece(
                     blob: victim.blob, chunks: stolen,
                     bytes: chunks[stolen.lowerBound].offset...(chunks[stolen.upperBound - 1].end - 1))
-                let active = ActivePiece(piece, spans: chunks)
+                let active = ActivePiece(piece, spans: chunks, now: now)
                 s.active[ObjectIdentifier(active)] = (piece, active)
                 return .fetch(piece, active)
             }

@@ -24,7 +24,7 @@ extension LocalModelManager {
         guard !config.repositoryURLs.isEmpty else {
             throw HaulError(.invalidArgument, "No repository is configured. Pass --repo URL or set HAUL_REPOSITORY.")
         }
-        let meter = ProgressMeter()
+        let meter = ProgressMeter(clock: clock)
         let id = UUID()
         let (cancelSignal, cancelContinuation) = AsyncStream<Void>.makeStream()
         try register(name, Running(id: id, cancel: cancelContinuation, meter: meter))

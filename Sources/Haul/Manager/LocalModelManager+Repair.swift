@@ -61,7 +61,7 @@ extension LocalModelManager {
         }
         let mirrors = MirrorSet(urls: urls, logger: logger)
         let (manifest, manifestData) = try await storedOrFetchedManifest(receipt, mirrors: mirrors)
-        let meter = ProgressMeter()
+        let meter = ProgressMeter(clock: clock)
         let transfer = ModelTransfer(
             store: store, transport: transport, mirrors: mirrors, configuration: config.transfer, meter: meter,
             clock: clock, logger: logger)
@@ -84,7 +84,7 @@ extension LocalModelManager {
     {
         let blob = try BlobTransfer(file: entry.file, store: store, discardPartial: false, replacing: true)
         defer { blob.close() }
-        guard case .open = try await blob.begin(store: store, locks: locks, meter: ProgressMeter()) else {
+        guard case .open = try await blob.begin(store: store, locks: locks, meter: ProgressMeter(clock: clock)) else {
             return 0  // another process holds it: the transfer that follows waits for it
         }
         defer { blob.end() }

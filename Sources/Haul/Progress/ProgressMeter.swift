@@ -14,11 +14,16 @@ final class ProgressMeter: Sendable {
     let partialKeys = Mutex<[SHA256Digest]>([])
     private let phase = Mutex<DownloadProgress.Phase>(.resolving)
     private let sampling = Mutex<Sampling>(Sampling())
+    /// Time since the meter was made, on the injected clock.
+    private let now: @Sendable () -> Duration
+
+    /// A meter whose rates and stall detection run on `clock`.
+    init(clock: any Clock<Duration>) { now = clock.stopwatch() }
 
     private struct Sampling {
         var lastReceived: Int64 = 0
-        var lastTime: ContinuousClock.Instant = .now
-        var lastArrival: ContinuousClock.Instant = .now
+        var lastTime: Duration = .zero
+        var lastArrival: Duration = .zero
         var rate: Double = 0
     }
 
@@ -26,7 +31,7 @@ final class ProgressMeter: Sendable {
 
     /// A snapshot; the rate is an exponential moving average over samples (call about every 100-500 ms).
     func snapshot(stallAfter: Duration = .seconds(3)) -> DownloadProgress {
-        let now = ContinuousClock.now
+        let now = self.now()
         let received = self.received.load(ordering: .relaxed)
         let (rate, stalled) = sampling.withLock { s -> (Double, Bool) in
             let elapsed = now - s.lastTime

@@ -54,16 +54,7 @@ public final class Directory: Sendable {
             }
             fd = openat(descriptor.rawValue, entry, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         }
-        guard fd >= 0 else {
-            let code = errno
-            if code == ELOOP || code == ENOTDIR {
-                throw HaulError(
-                    .fileSystem,
-                    "\(path)/\(name) is a symlink or not a folder; Haul only uses plain folders inside its store. Remove it and retry.",
-                    context: ["path": "\(path)/\(name)"])
-            }
-            throw HaulError.fileSystem("open folder", path: "\(path)/\(name)", Errno(rawValue: code))
-        }
+        guard fd >= 0 else { throw openFailure("open folder", name, errno, folder: true) }
         return Directory(descriptor: FileDescriptor(rawValue: fd), path: "\(path)/\(name)")
     }
 
@@ -76,17 +67,19 @@ public final class Directory: Sendable {
         let entry = try Self.checked(name, in: self)
         let flags = mode.rawValue | options.rawValue | O_NOFOLLOW | O_CLOEXEC
         let fd = openat(descriptor.rawValue, entry, flags, permissions.rawValue)
-        guard fd >= 0 else {
-            let code = errno
-            if code == ELOOP {
-                throw HaulError(
-                    .fileSystem,
-                    "\(path)/\(name) is a symlink; Haul never follows links inside its store. Remove it and retry.",
-                    context: ["path": "\(path)/\(name)"])
-            }
-            throw HaulError.fileSystem("open", path: "\(path)/\(name)", Errno(rawValue: code))
-        }
+        guard fd >= 0 else { throw openFailure("open", name, errno, folder: false) }
         return OpenFile(descriptor: FileDescriptor(rawValue: fd), path: "\(path)/\(name)")
+    }
+
+    /// The error for a failed `openat` of `name`: a link (or, for a folder, a non-folder) in the way says so.
+    private func openFailure(_ operation: String, _ name: String, _ code: Int32, folder: Bool) -> HaulError {
+        guard code == ELOOP || (folder && code == ENOTDIR) else {
+            return HaulError.fileSystem(operation, path: "\(path)/\(name)", Errno(rawValue: code))
+        }
+        return HaulError(
+            .fileSystem,
+            "\(path)/\(name) is a symlink\(folder ? " or not a folder" : ""); Haul never follows links inside its store. Remove it and retry.",
+            context: ["path": "\(path)/\(name)"])
     }
 
     /// What is at `name`, without following a link; nil when nothing is.

@@ -1,0 +1,80 @@
+public import Foundation
+
+/// Where a client remembers what it accepted from each repository: the rollback floor, the pinned repository name,
+/// rotated keys and the cached index (``RepositoryState``), one file per ``RepositoryIdentity``:
+/// `<root>/repositories/<hex SHA-256 of the identity>.json`.
+///
+/// This folder must outlive caches: losing it silently re-opens rollback and forgets key rotation and the pinned
+/// name. `ModelConfig.resolvedStatePath` picks it (the platform state folder for the default store).
+/// Forget one repository with ``forget(_:legacyPaths:)`` (`haul trust reset <url>`), never by deleting files.
+public struct TrustStateStore: Sendable {
+    /// The state folder.
+    public let root: String
+
+    /// Largest state file read (it caches one index, itself at most 8 MiB, as base64).
+    static let maximumBytes = 32 << 20
+
+    /// A store rooted at `root` (created on first save).
+    public init(root: String) { self.root = (root as NSString).standardizingPath }
+
+    /// The state file of `identity`.
+    public func path(for identity: RepositoryIdentity) -> String {
+        "\(root)/repositories/\(identity.stateKey).json"
+    }
+
+    /// What is remembered of `identity`, or nil the first time.
+    ///
+    /// When nothing is stored under the identity but one of `legacyPaths` (state written by an older Haul: keyed
+    /// by the URL's spelling, inside the store) holds a state, it is moved here first (migration) and the legacy
+    /// file removed, so it cannot come back after a reset.
+    /// - Throws: ``HaulError`` `.fileSystem` or `.invalidRepositoryData` when a state file is unreadable.
+    public func load(_ identity: RepositoryIdentity, legacyPaths: [String] = []) throws -> RepositoryState? {
+        let file = path(for: identity)
+        if FileSystem.isRegularFile(file) { return try read(file) }
+        for legacy in legacyPaths where legacy != file && FileSystem.isRegularFile(legacy) {
+            var state = try read(legacy)
+            state.identity = identity.string
+            try write(state, for: identity)
+            try FileSystem.remove(legacy)
+            return state
+        }
+        return nil
+    }
+
+    /// Remembers `state`, never lowering a version already remembered (another process may have moved it on).
+    public func save(_ state: RepositoryState, for identity: RepositoryIdentity) throws {
+        let file = path(for: identity)
+        if FileSystem.isRegularFile(file), try read(file).highestVersion > state.highestVersion { return }
+        var state = state
+        state.identity = identity.string
+        try write(state, for: identity)
+    }
+
+    /// Forgets everything remembered of `identity` (and its legacy files): the next index is trusted on first use
+    /// again, as for a new repository.
+    /// - Returns: the state forgotten, nil when there was none.
+    @discardableResult
+    public func forget(_ identity: RepositoryIdentity, legacyPaths: [String] = []) throws -> RepositoryState? {
+        let forgotten = try load(identity, legacyPaths: legacyPaths)
+        try FileSystem.remove(path(for: identity))
+        for legacy in legacyPaths { try FileSystem.remove(legacy) }
+        return forgotten
+    }
+
+    private func read(_ path: String) throws -> RepositoryState {
+        try CanonicalJSON.decode(
+            RepositoryState.self, from: FileSystem.read(path, limit: Self.maximumBytes),
+            what: "repository state \(path)")
+    }
+
+    private func write(_ state: RepositoryState, for identity: RepositoryIdentity) throws {
+        let folder = "\(root)/repositories"
+        try FileSystem.createDirectory(folder)
+        guard FileSystem.isDirectory(folder) else {
+            throw HaulError(
+                .fileSystem, "\(folder) is not a plain folder (a symlink?); refusing to write trust state through it.",
+                context: ["path": folder])
+        }
+        try FileSystem.writeAtomically(try CanonicalJSON.encode(state), to: path(for: identity))
+    }
+}

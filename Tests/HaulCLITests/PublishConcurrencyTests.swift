@@ -18,7 +18,10 @@ struct PublishConcurrencyTests {
             for i in 0..<count {
                 running.append(
                     try HaulProcess.start(
-                        ["publish", "\(dir)/src\(i)", "--repo", "\(dir)/repo", "--name", "m\(i)", "--version", "1", "-q"],
+                        [
+                            "publish", "\(dir)/src\(i)", "--repo", "\(dir)/repo", "--name", "m\(i)", "--version", "1",
+                            "-q",
+                        ],
                         logFolder: dir))
             }
             for (process, _, err) in running {
@@ -34,7 +37,8 @@ struct PublishConcurrencyTests {
             #expect(index.version == Int64(count))
             for model in index.models.values {
                 let entry = try #require(model.versions["1"])
-                let manifest = try Manifest.decode(Data(contentsOf: URL(fileURLWithPath: layout.manifestPath(entry.manifest))))
+                let manifest = try Manifest.decode(
+                    Data(contentsOf: URL(fileURLWithPath: layout.manifestPath(entry.manifest))))
                 for file in manifest.files {
                     let bytes = try Data(contentsOf: URL(fileURLWithPath: layout.blobPath(file.sha256)))
                     #expect(SHA256Digest.of(bytes) == file.sha256, "\(file.path)")

@@ -97,7 +97,8 @@ struct StrictJSONTests {
         text.removeLast()
         text += #","payloadType":"x"}"#
         #expect(throws: HaulError.self) { try SignedEnvelope.decodeIndex(Data(text.utf8)) }
-        #expect { try Manifest.decode(Data(#"{"files":[],"name":"m","name":"n","schemaVersion":1,"version":"1"}"#.utf8)) }
-            throws: { "\($0)".contains("duplicate key") }
+        #expect {
+            try Manifest.decode(Data(#"{"files":[],"name":"m","name":"n","schemaVersion":1,"version":"1"}"#.utf8))
+        } throws: { "\($0)".contains("duplicate key") }
     }
 }

@@ -22,7 +22,8 @@ struct RepositoryBindingTests {
     /// Copies `from`'s manifests, blobs and index over `to` (an origin now serving another repository's files).
     static func serveInstead(_ from: String, at to: String) throws {
         for folder in ["manifests/sha256", "blobs/sha256"] {
-            for name in FileSystem.contents(of: "\(from)/\(folder)") where !FileSystem.exists("\(to)/\(folder)/\(name)") {
+            for name in FileSystem.contents(of: "\(from)/\(folder)") where !FileSystem.exists("\(to)/\(folder)/\(name)")
+            {
                 try FileManager.default.copyItem(atPath: "\(from)/\(folder)/\(name)", toPath: "\(to)/\(folder)/\(name)")
             }
         }
@@ -44,7 +45,9 @@ struct RepositoryBindingTests {
             // "beta" is another repository of the same publisher: same key, same model name and version label,
             // other bytes, and a higher index version.
             for seed in 1...3 {
-                try Self.publish(dir, repo: "\(dir)/beta", repositoryName: "beta", version: "\(seed)", key: key, seed: 10 + UInt64(seed))
+                try Self.publish(
+                    dir, repo: "\(dir)/beta", repositoryName: "beta", version: "\(seed)", key: key,
+                    seed: 10 + UInt64(seed))
             }
             try await withTestOrigin(root: "\(dir)/served") { _, url in
                 try await withTestManager(repository: [url], store: "\(dir)/store", configure: Self.trusting(key)) {
@@ -88,7 +91,9 @@ struct RepositoryBindingTests {
             try await withTestOrigin(root: "\(dir)/repo") { _, url in
                 try await withTestManager(
                     repository: [url], store: "\(dir)/store",
-                    configure: { Self.trusting(key)(&$0); $0.trust.repositoryName = "beta" }
+                    configure: {
+                        Self.trusting(key)(&$0); $0.trust.repositoryName = "beta"
+                    }
                 ) { manager in
                     await #expect { try await manager.downloadModel("m") } throws: {
                         ($0 as? HaulError)?.code == .untrusted
@@ -98,7 +103,9 @@ struct RepositoryBindingTests {
                 #expect(FileSystem.contents(of: "\(dir)/store/state/repositories").isEmpty)
                 try await withTestManager(
                     repository: [url], store: "\(dir)/store",
-                    configure: { Self.trusting(key)(&$0); $0.trust.repositoryName = "alpha" }
+                    configure: {
+                        Self.trusting(key)(&$0); $0.trust.repositoryName = "alpha"
+                    }
                 ) { manager in
                     let model = try await manager.downloadModel("m")
                     #expect(model.version.string == "1")

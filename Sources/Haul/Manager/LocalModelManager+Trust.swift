@@ -164,7 +164,8 @@ extension LocalModelManager {
             .untrusted,
             "\(receipt.name)@\(receipt.version) is already installed with other content (manifest sha256:\(receipt.manifest.hex.prefix(16))…, from \(receipt.repository)); \(repository) now offers sha256:\(offered.hex.prefix(16))… under the same version. Versions are immutable, so Haul does not replace it silently. If you trust the new content, remove the installed version first (`haul rm \(receipt.name)@\(receipt.version)`) and pull again.",
             context: [
-                "model": "\(receipt.name)@\(receipt.version)", "installed": receipt.manifest.hex, "offered": offered.hex,
+                "model": "\(receipt.name)@\(receipt.version)", "installed": receipt.manifest.hex,
+                "offered": offered.hex,
                 "repository": repository,
             ])
     }

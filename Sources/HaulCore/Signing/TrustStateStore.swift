@@ -1,4 +1,5 @@
 public import Foundation
+import SystemPackage
 
 /// Where a client remembers what it accepted from each repository: the rollback floor, the pinned repository name,
 /// rotated keys and the cached index (``RepositoryState``), one file per ``RepositoryIdentity``:
@@ -42,12 +43,15 @@ public struct TrustStateStore: Sendable {
     }
 
     /// Remembers `state`, never lowering a version already remembered (another process may have moved it on).
+    /// Read, compare and write happen under an advisory lock of the identity, so two processes cannot interleave.
     public func save(_ state: RepositoryState, for identity: RepositoryIdentity) throws {
-        let file = path(for: identity)
-        if FileSystem.isRegularFile(file), try read(file).highestVersion > state.highestVersion { return }
-        var state = state
-        state.identity = identity.string
-        try write(state, for: identity)
+        try locked(identity) {
+            let file = path(for: identity)
+            if FileSystem.isRegularFile(file), try read(file).highestVersion > state.highestVersion { return }
+            var state = state
+            state.identity = identity.string
+            try write(state, for: identity)
+        }
     }
 
     /// Forgets everything remembered of `identity` (and its legacy files): the next index is trusted on first use
@@ -55,10 +59,34 @@ public struct TrustStateStore: Sendable {
     /// - Returns: the state forgotten, nil when there was none.
     @discardableResult
     public func forget(_ identity: RepositoryIdentity, legacyPaths: [String] = []) throws -> RepositoryState? {
-        let forgotten = try load(identity, legacyPaths: legacyPaths)
-        try FileSystem.remove(path(for: identity))
-        for legacy in legacyPaths { try FileSystem.remove(legacy) }
-        return forgotten
+        try locked(identity) {
+            let forgotten = try load(identity, legacyPaths: legacyPaths)
+            try FileSystem.remove(path(for: identity))
+            for legacy in legacyPaths { try FileSystem.remove(legacy) }
+            return forgotten
+        }
+    }
+
+    /// Runs `body` holding the exclusive advisory lock `<root>/repositories/<key>.lock` (held for microseconds by
+    /// any holder; waits at most 10 s).
+    private func locked<R>(_ identity: RepositoryIdentity, _ body: () throws -> R) throws -> R {
+        let folder = "\(root)/repositories"
+        try FileSystem.createDirectory(folder)
+        let lockPath = "\(folder)/\(identity.stateKey).lock"
+        let file = try OpenFile.open(
+            lockPath, .readWrite, options: [.create, .noFollow], permissions: [.ownerReadWrite])
+        defer { try? file.close() }
+        var waited = 0
+        while try !file.tryLock() {
+            guard waited < 1000 else {
+                throw HaulError(
+                    .fileSystem, "Another Haul process has held the trust state lock \(lockPath) for 10 s; retry.",
+                    context: ["path": lockPath])
+            }
+            usleep(10_000)
+            waited += 1
+        }
+        return try body()
     }
 
     private func read(_ path: String) throws -> RepositoryState {

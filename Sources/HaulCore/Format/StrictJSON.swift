@@ -76,7 +76,7 @@ extension StrictJSON {
             switch byte {
             case UInt8(ascii: "{"): try object(depth: depth + 1)
             case UInt8(ascii: "["): try array(depth: depth + 1)
-            case UInt8(ascii: "\""): _ = try string()
+            case UInt8(ascii: "\""): _ = try string(keepingText: false)
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try integer()
             case UInt8(ascii: "t"): try literal("true")
             case UInt8(ascii: "f"): try literal("false")
@@ -97,7 +97,7 @@ extension StrictJSON {
             while true {
                 guard current == UInt8(ascii: "\"") else { throw fail("expected a key") }
                 let start = position
-                let key = try string()
+                let key = try string(keepingText: true)
                 guard keys.insert(key).inserted else {
                     throw Violation(offset: start, reason: "duplicate key \"\(RelativePath.printable(key))\"")
                 }
@@ -166,26 +166,28 @@ extension StrictJSON {
 
 extension StrictJSON.Scanner {
     /// A string: valid UTF-8, no raw control characters, only RFC 8259 escapes, surrogate escapes in pairs.
-    /// - Returns: the unescaped text (for duplicate-key checks).
-    mutating func string() throws -> String {
+    /// - Returns: the unescaped text when `keepingText` (keys, for duplicate checks), else "".
+    mutating func string(keepingText: Bool) throws -> String {
         position += 1
         var scalars = String.UnicodeScalarView()
         while true {
             guard let byte = current else { throw fail("unterminated string") }
+            let scalar: Unicode.Scalar
             switch byte {
             case UInt8(ascii: "\""):
                 position += 1
-                return String(scalars)
+                return keepingText ? String(scalars) : ""
             case UInt8(ascii: "\\"):
-                scalars.append(try escape())
+                scalar = try escape()
             case 0..<0x20:
                 throw fail("a raw control character in a string")
             case 0..<0x80:
-                scalars.append(Unicode.Scalar(byte))
+                scalar = Unicode.Scalar(byte)
                 position += 1
             default:
-                scalars.append(try utf8Sequence())
+                scalar = try utf8Sequence()
             }
+            if keepingText { scalars.append(scalar) }
         }
     }
 

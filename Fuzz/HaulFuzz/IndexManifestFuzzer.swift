@@ -6,6 +6,7 @@ import HaulCore
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let data = Data(bytes: start, count: count)
+    fuzzStrictJSON(data)
     // Every outcome is a value or a HaulError; anything else (a trap, a crash, a hang) is a finding.
     if let (envelope, index) = try? SignedEnvelope.decodeIndex(data) {
         _ = try? envelope.preAuthenticationEncoding()

@@ -13,7 +13,7 @@ struct HaulCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Publish.self, Serve.self, Pull.self, List.self, Info.self, Remove.self, Verify.self, Outdated.self,
-            Update.self, Keygen.self, Renew.self, Demo.self,
+            Update.self, Keygen.self, Renew.self, Trust.self, Demo.self,
         ]
     )
 }

@@ -5,7 +5,8 @@ public import Foundation
 /// Environment overrides (read by ``fromEnvironment(repository:)``): `HAUL_REPOSITORY` (base URL; several
 /// separated by commas, the first is primary and the rest are mirrors), `HAUL_STORE` (store folder),
 /// `HAUL_OFFLINE=1` (no network), `HAUL_TRUSTED_KEYS` (comma-separated `ed25519:…` keys),
-/// `HAUL_TRUST_THRESHOLD` (signatures required), `HAUL_ALLOW_UNSIGNED=1` (accept unsigned indexes; testing only).
+/// `HAUL_TRUST_THRESHOLD` (signatures required), `HAUL_ALLOW_UNSIGNED=1` (accept unsigned indexes; testing only),
+/// `HAUL_REPOSITORY_NAME` (the repository name the index must carry), `HAUL_STATE` (trust state folder).
 public struct ModelConfig: Sendable {
     /// Base URLs of the repository: the primary first, then mirrors. Each holds `index.json`.
     public var repositoryURLs: [URL]
@@ -18,6 +19,19 @@ public struct ModelConfig: Sendable {
     /// Which keys must sign the repository's index. Default: none, which rejects every repository until keys are
     /// added (or `allowUnsigned` is set for local testing).
     public var trust: TrustConfiguration = TrustConfiguration()
+    /// The folder of trust state (rollback floors, pinned names, rotated keys); nil: ``resolvedStatePath``'s rule.
+    public var statePath: String? = nil
+
+    /// Where trust state lives: ``statePath`` when set; with the default store (a cache folder, which users and
+    /// systems clear), the platform state folder (``defaultStatePath(environment:)``), so clearing caches does not
+    /// reset rollback protection or key rotation; with a store you named, `<store>/state`, beside the models it
+    /// guards.
+    public var resolvedStatePath: String {
+        if let statePath, !statePath.isEmpty { return statePath }
+        let store = (storePath as NSString).standardizingPath
+        if store == (Self.defaultStorePath() as NSString).standardizingPath { return Self.defaultStatePath() }
+        return "\(store)/state"
+    }
 
     /// Creates a configuration.
     public init(repositoryURLs: [URL], storePath: String = ModelConfig.defaultStorePath(), offline: Bool = false) {
@@ -57,6 +71,8 @@ public struct ModelConfig: Sendable {
         }
         config.trust.allowUnsigned = ["1", "true", "yes"].contains(
             environment["HAUL_ALLOW_UNSIGNED"]?.lowercased() ?? "")
+        config.trust.repositoryName = environment["HAUL_REPOSITORY_NAME"].flatMap { $0.isEmpty ? nil : $0 }
+        config.statePath = environment["HAUL_STATE"].flatMap { $0.isEmpty ? nil : $0 }
         return config
     }
 
@@ -85,6 +101,23 @@ public struct ModelConfig: Sendable {
             if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return "\(xdg)/haul" }
             let home = environment["HOME"] ?? NSHomeDirectory()
             return "\(home)/.cache/haul"
+        #endif
+    }
+}
+
+extension ModelConfig {
+    /// The platform's state folder for Haul (data that must survive cache clearing): `$XDG_STATE_HOME/haul` or
+    /// `~/.local/state/haul` on Linux, `~/Library/Application Support/haul` on Apple platforms.
+    public static func defaultStatePath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        #if canImport(Darwin)
+            let support =
+                FileManager.default.urls(for: .applicationSupportDirectory, in: .userDomainMask).first?.path
+                ?? NSTemporaryDirectory()
+            return "\(support)/haul"
+        #else
+            if let xdg = environment["XDG_STATE_HOME"], xdg.hasPrefix("/") { return "\(xdg)/haul" }
+            let home = environment["HOME"] ?? NSHomeDirectory()
+            return "\(home)/.local/state/haul"
         #endif
     }
 }

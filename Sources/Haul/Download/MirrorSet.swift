@@ -60,6 +60,11 @@ final class MirrorSet: Sendable {
         }
     }
 
+    /// Every mirror, healthiest first (lowest penalty, primary first on ties).
+    func order() -> [Int] {
+        state.withLock { s in s.penalties.indices.sorted { (s.penalties[$0], $0) < (s.penalties[$1], $1) } }
+    }
+
     private static func best(_ penalties: [Int], avoiding avoided: Int?) -> Int {
         let order = penalties.indices.sorted { (penalties[$0], $0) < (penalties[$1], $1) }
         if let avoided, order.count > 1, order[0] == avoided { return order[1] }
@@ -69,7 +74,7 @@ final class MirrorSet: Sendable {
     /// Demotes a mirror after `error` (heavily for bad bytes); logged at info level.
     func demote(_ index: Int, for error: HaulError) {
         guard urls.count > 1 else { return }
-        let weight = error.code == .digestMismatch || error.code == .badResponse ? 10 : 1
+        let weight = [.digestMismatch, .badResponse, .untrusted].contains(error.code) ? 10 : 1
         let now = state.withLock { s -> Int in
             s.penalties[index] += weight
             return s.penalties[index]

@@ -115,6 +115,7 @@ extension LocalModelManager {
             meter.verified.store(receipt.size, ordering: .relaxed)
             return InstalledModel(receipt, store: store)
         }
+        try refuseReplacement(of: reference.name, version, by: entry.manifest)
         let (manifest, manifestData) = try await repository.fetchManifest(entry)
         guard manifest.name == reference.name, manifest.version == version else {
             throw HaulError(

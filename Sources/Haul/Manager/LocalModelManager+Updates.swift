@@ -26,7 +26,8 @@ extension LocalModelManager {
         let client = RepositoryClient(transport: transport, mirrors: mirrors, limits: FormatLimits(), logger: logger)
         let (index, _) = try await trustedIndex(client, conditional: true)
         var newest: [ModelName: InstalledModel] = [:]
-        for model in try installedModels() where model.repository == repositoryIdentity {
+        let identity = repositoryIdentity.string
+        for model in try installedModels() where (RepositoryIdentity.normalize(model.repository) ?? "") == identity {
             if newest[model.name].map({ $0.version < model.version }) ?? true { newest[model.name] = model }
         }
         return newest.values.sorted { $0.name < $1.name }.compactMap { model in

@@ -28,6 +28,24 @@ struct RepositoryClient {
         return FetchedIndex(envelope: envelope, index: index, data: data, etag: head.headers.first(name: "ETag"))
     }
 
+    /// The current index from mirror `mirror` alone, in one request (no retry, no other mirror): how a repository
+    /// with mirrors polls each source; nil when `ifNoneMatch` matched (304).
+    func fetchIndex(from mirror: Int, ifNoneMatch: String?) async throws -> FetchedIndex? {
+        let url = mirrors.url(mirror, RepositoryLayout.indexPath)
+        let headers = ifNoneMatch.map { [("If-None-Match", $0)] } ?? []
+        let head: HTTPResponseHead
+        let data: Data
+        do {
+            (head, data) = try await transport.fetchSmall(url, limit: limits.maximumIndexBytes, headers: headers)
+        } catch {
+            throw HTTPTransport.translate(error, url: url)
+        }
+        if head.status == .notModified, ifNoneMatch != nil { return nil }
+        try Self.checkStatus(head, url: url, what: "index")
+        let (envelope, index) = try SignedEnvelope.decodeIndex(data, limits: limits)
+        return FetchedIndex(envelope: envelope, index: index, data: data, etag: head.headers.first(name: "ETag"))
+    }
+
     /// The manifest pinned by `entry`: its size and SHA-256 must match exactly.
     func fetchManifest(_ entry: RepositoryIndex.VersionEntry) async throws -> (Manifest, Data) {
         let (data, url, _) = try await fetchDocument(
@@ -53,20 +71,7 @@ struct RepositoryClient {
             do {
                 let (head, data) = try await transport.fetchSmall(url, limit: limit, headers: headers)
                 if head.status == .notModified, !headers.isEmpty { return (data, url, head) }
-                guard head.status == .ok else {
-                    var context = ["url": url.absoluteString, "status": "\(head.status.code)"]
-                    if let retry = head.headers.first(name: "Retry-After"), let seconds = Double(retry) {
-                        context["retryAfter"] = "\(seconds)"
-                    }
-                    let hint =
-                        head.status.code == 404
-                        ? "Check the repository URL; it has no \(what) at this path."
-                        : "The origin is failing; try again later."
-                    throw HaulError(
-                        .httpStatus,
-                        "Fetching the \(what) from \(url.absoluteString) failed with HTTP \(head.status.code). \(hint)",
-                        context: context)
-                }
+                try Self.checkStatus(head, url: url, what: what)
                 return (data, url, head)
             } catch {
                 let failure = HTTPTransport.translate(error, url: url)
@@ -91,4 +96,20 @@ struct RepositoryClient {
         }
     }
 
+    /// Throws ``HaulError`` `.httpStatus` unless `head` is 200 OK.
+    private static func checkStatus(_ head: HTTPResponseHead, url: URL, what: String) throws {
+        guard head.status != .ok else { return }
+        var context = ["url": url.absoluteString, "status": "\(head.status.code)"]
+        if let retry = head.headers.first(name: "Retry-After"), let seconds = Double(retry) {
+            context["retryAfter"] = "\(seconds)"
+        }
+        let hint =
+            head.status.code == 404
+            ? "Check the repository URL; it has no \(what) at this path."
+            : "The origin is failing; try again later."
+        throw HaulError(
+            .httpStatus,
+            "Fetching the \(what) from \(url.absoluteString) failed with HTTP \(head.status.code). \(hint)",
+            context: context)
+    }
 }

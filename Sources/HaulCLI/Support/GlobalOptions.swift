@@ -51,12 +51,20 @@ struct RepositoryOptions: ParsableArguments {
     @Flag(name: .long, help: "Accept an index without trusted signatures (local testing only; warns on every use).")
     var allowUnsigned = false
 
+    @Option(
+        name: .long,
+        help:
+            "The repository name its signed index must carry (default: $HAUL_REPOSITORY_NAME, else the name of the first index accepted from this URL)."
+    )
+    var repoName: String?
+
     func config(global: GlobalOptions) throws -> ModelConfig {
         var config = try ModelConfig.fromEnvironment(repository: repo, mirrors: mirror)
         if let store = global.store { config.storePath = store }
         if !trustedKey.isEmpty { config.trust.keys = try trustedKey.map(TrustedKey.init(parsing:)) }
         if let trustThreshold { config.trust.threshold = trustThreshold }
         if allowUnsigned { config.trust.allowUnsigned = true }
+        if let repoName { config.trust.repositoryName = repoName }
         if config.trust.allowUnsigned && config.trust.keys.isEmpty && !global.quiet {
             FileHandle.standardError.write(
                 Data(

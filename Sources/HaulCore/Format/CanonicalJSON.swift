@@ -11,8 +11,10 @@ public enum CanonicalJSON {
         return try encoder.encode(value)
     }
 
-    /// Decodes `type`, turning any decoding failure into ``HaulError`` `.invalidRepositoryData`.
+    /// Decodes `type` from strict JSON (``StrictJSON``: no duplicate keys, only plain integers), turning any
+    /// failure into ``HaulError`` `.invalidRepositoryData`.
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data, what: String) throws -> T {
+        try StrictJSON.validate(data, what: what)
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         do {

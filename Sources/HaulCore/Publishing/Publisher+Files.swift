@@ -41,8 +41,9 @@ extension Publisher {
     }
 
     /// Hashes, chunks and copies one file in a single pass; returns its manifest entry and whether its blob is new.
-    func publishFile(at absolute: String, as path: RelativePath) throws -> (Manifest.File, Bool) {
-        let temp = "\(repository.stagingPath)/\(UUID().uuidString)"
+    /// Its temp file lives in `staging`, this publisher's own folder.
+    func publishFile(at absolute: String, as path: RelativePath, staging: String) throws -> (Manifest.File, Bool) {
+        let temp = "\(staging)/\(UUID().uuidString)"
         defer { try? FileSystem.remove(temp) }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: configuration.bufferSize, alignment: 64)
         defer { buffer.deallocate() }

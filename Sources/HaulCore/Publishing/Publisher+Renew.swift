@@ -9,11 +9,14 @@ extension Publisher {
     /// - Throws: ``HaulError`` `.invalidArgument` when the folder holds no repository yet.
     @discardableResult
     public func renew(now: Date = Date()) throws -> RepositoryIndex {
-        guard var index = try repository.loadIndex() else {
-            throw HaulError(
-                .invalidArgument, "\(repository.root) holds no Haul repository (no index.json); publish a model first.",
-                context: ["path": repository.root])
-        }
+        let missing = HaulError(
+            .invalidArgument, "\(repository.root) holds no Haul repository (no index.json); publish a model first.",
+            context: ["path": repository.root])
+        guard FileSystem.isRegularFile(repository.indexPath) else { throw missing }
+        try FileSystem.createDirectory(repository.stagingPath)
+        let lock = try PublishLock.acquire(in: repository, timeout: configuration.lockTimeout)
+        defer { lock.release() }
+        guard var index = try repository.loadIndex() else { throw missing }
         try issue(&index, now: now)
         return index
     }

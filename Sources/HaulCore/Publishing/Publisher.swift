@@ -20,6 +20,9 @@ public struct Publisher: Sendable {
         public var signingKeys: [SigningKey] = []
         /// Keys to name in the index for clients to trust from now on (key rotation). Default: nil (no change).
         public var trust: TrustPolicy? = nil
+        /// Longest wait for another publisher of the same repository to release the publish lock (it is held only
+        /// while the manifest and index are written, normally milliseconds). Default: 2 minutes.
+        public var lockTimeout: Duration = .seconds(120)
 
         /// The defaults above.
         public init() {}
@@ -58,16 +61,21 @@ public struct Publisher: Sendable {
 
     /// Publishes `source` (a file or a folder tree) as `name`@`version` and makes it the model's latest version.
     /// - Returns: what was written. Publishing identical content again is not an error: `unchanged` is true.
+    /// Concurrent publishers of one repository (threads or processes) are serialized on the publish lock
+    /// (``Configuration/lockTimeout``); each one's model ends up in the index.
     /// - Throws: ``HaulError`` `.invalidArgument` for an unusable source or a version that exists with other
-    ///   content, `.invalidRepositoryData` for an existing but malformed index, `.fileSystem` on I/O failure.
+    ///   content, `.invalidRepositoryData` for an existing but malformed index, `.fileSystem` on I/O failure or when
+    ///   another publisher holds the lock past the timeout.
     public func publish(_ source: String, name: ModelName, version: ModelVersion, now: Date = Date()) throws -> Report {
         let sources = try Self.enumerate(source)
         try repository.createFolders()
-        defer { try? FileSystem.remove(repository.stagingPath) }
+        let staging = "\(repository.stagingPath)/\(UUID().uuidString)"
+        try FileSystem.createDirectory(staging)
+        defer { try? FileSystem.remove(staging) }
         var files: [Manifest.File] = []
         var written = 0
         for (path, absolute) in sources {
-            let (file, isNew) = try publishFile(at: absolute, as: path)
+            let (file, isNew) = try publishFile(at: absolute, as: path, staging: staging)
             files.append(file)
             if isNew { written += 1 }
         }
@@ -75,6 +83,8 @@ public struct Publisher: Sendable {
         try manifest.validate()
         let manifestData = try manifest.encoded()
         let digest = SHA256Digest.of(manifestData)
+        let lock = try PublishLock.acquire(in: repository, timeout: configuration.lockTimeout)
+        defer { lock.release() }
         let manifestPath = repository.manifestPath(digest)
         if FileSystem.fileSize(manifestPath) != Int64(manifestData.count) {
             try FileSystem.writeAtomically(manifestData, to: manifestPath)

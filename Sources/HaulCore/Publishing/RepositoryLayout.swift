@@ -7,7 +7,8 @@ import Foundation
 ///   index.json                    the only mutable file: a SignedEnvelope around the RepositoryIndex
 ///   manifests/sha256/<hex>.json   one per model version, immutable
 ///   blobs/sha256/<hex>            file contents, immutable
-///   .staging/                     publish's temp files (exists only while publishing; do not upload)
+///   .staging/lock                 the publish lock (see PublishLock; do not upload .staging/)
+///   .staging/<uuid>/              one publisher's temp files, while it runs
 /// ```
 public struct RepositoryLayout: Sendable {
     /// The repository folder.
@@ -29,7 +30,7 @@ public struct RepositoryLayout: Sendable {
     public func manifestPath(_ digest: SHA256Digest) -> String { "\(root)/\(Self.manifestPath(digest))" }
     /// A blob on disk.
     public func blobPath(_ digest: SHA256Digest) -> String { "\(root)/\(Self.blobPath(digest))" }
-    /// Where publish stages temp files.
+    /// Holds the publish lock and each publisher's staging folder.
     public var stagingPath: String { "\(root)/.staging" }
 
     /// Creates the repository's folders.

@@ -8,12 +8,18 @@ public struct TrustConfiguration: Sendable, Hashable {
     public var threshold: Int = 1
     /// Accept an index without trusted signatures (local testing only). Default: false.
     public var allowUnsigned: Bool = false
+    /// The repository name (the signed index's `repository` field) this URL must serve. Default: nil, which pins
+    /// the name of the first accepted index (trust on first use, remembered in ``RepositoryState/name``).
+    public var repositoryName: String? = nil
 
     /// The defaults above.
-    public init(keys: [TrustedKey] = [], threshold: Int = 1, allowUnsigned: Bool = false) {
+    public init(
+        keys: [TrustedKey] = [], threshold: Int = 1, allowUnsigned: Bool = false, repositoryName: String? = nil
+    ) {
         self.keys = keys
         self.threshold = threshold
         self.allowUnsigned = allowUnsigned
+        self.repositoryName = repositoryName
     }
 }
 
@@ -29,17 +35,24 @@ public struct RepositoryState: Codable, Hashable, Sendable {
     public var etag: String?
     /// The accepted `index.json` bytes, base64 (answers a 304 and offline listing).
     public var envelope: String?
+    /// The repository name of the accepted index: every later index at this identity must carry it. Nil only in
+    /// state written before names were pinned (the next accepted index pins it).
+    public var name: String?
+    /// The normalized base URL this state belongs to (``RepositoryIdentity/string``), for people reading it.
+    public var identity: String?
 
     /// Creates a state.
     public init(
         highestVersion: Int64, payloadDigest: SHA256Digest, rotatedTrust: TrustPolicy? = nil, etag: String? = nil,
-        envelope: String? = nil
+        envelope: String? = nil, name: String? = nil, identity: String? = nil
     ) {
         self.highestVersion = highestVersion
         self.payloadDigest = payloadDigest
         self.rotatedTrust = rotatedTrust
         self.etag = etag
         self.envelope = envelope
+        self.name = name
+        self.identity = identity
     }
 }
 
@@ -58,8 +71,9 @@ public enum IndexVerifier {
     ///   - configuration: what the client was told to trust.
     ///   - previous: what it remembers of this repository, nil the first time.
     ///   - now: the current time (injected for tests).
-    /// - Throws: ``HaulError`` `.untrusted` for missing or insufficient signatures, a version older than one
-    ///   already accepted (rollback), the same version with other content, or an expired index (freeze).
+    /// - Throws: ``HaulError`` `.untrusted` for missing or insufficient signatures, an index of another repository
+    ///   (its `repository` name differs from the configured or pinned one), a version older than one already
+    ///   accepted (rollback), the same version with other content, or an expired index (freeze).
     public static func accept(
         _ envelope: SignedEnvelope, index: RepositoryIndex, configuration: TrustConfiguration,
         previous: RepositoryState?, now: Date
@@ -78,6 +92,7 @@ public enum IndexVerifier {
                 "No trusted keys are configured for this repository, so its index cannot be verified. Add the publisher's public key (--trusted-key ed25519:… or HAUL_TRUSTED_KEYS), or pass --allow-unsigned for local testing."
             )
         }
+        try checkName(index.repository, configuration: configuration, previous: previous)
         let payload = SHA256Digest.of(try envelope.payloadBytes())
         if let previous {
             guard index.version >= previous.highestVersion else {
@@ -104,7 +119,21 @@ public enum IndexVerifier {
         return Acceptance(
             state: RepositoryState(
                 highestVersion: index.version, payloadDigest: payload, rotatedTrust: rotated, etag: previous?.etag,
-                envelope: previous?.envelope),
+                envelope: previous?.envelope, name: index.repository, identity: previous?.identity),
             signed: signed)
+    }
+
+    /// Refuses an index whose repository name is not the configured one, or (without configuration) not the one
+    /// pinned by the first accepted index. Names compare byte for byte.
+    static func checkName(_ name: String, configuration: TrustConfiguration, previous: RepositoryState?) throws {
+        let expected = configuration.repositoryName ?? previous?.name
+        let source =
+            configuration.repositoryName != nil
+            ? "the configuration names" : "the first index accepted from this URL named"
+        guard let expected, !name.utf8.elementsEqual(expected.utf8) else { return }
+        throw HaulError(
+            .untrusted,
+            "The index served here belongs to repository \"\(RelativePath.printable(name))\", but \(source) \"\(RelativePath.printable(expected))\". An index of another repository (perhaps signed by the same key) was refused; nothing changed. If this repository was really renamed, run `haul trust reset <url>` (or set the expected name) and pull again.",
+            context: ["served": RelativePath.printable(name), "expected": RelativePath.printable(expected)])
     }
 }

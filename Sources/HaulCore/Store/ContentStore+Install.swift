@@ -7,12 +7,19 @@ extension ContentStore {
     /// `models/<name>/<version>` only when complete; an earlier install of the same version is replaced. Every step
     /// goes through folder descriptors without following links.
     /// - Precondition: every blob of `manifest` is present (``hasBlob(_:)``).
-    /// - Throws: ``HaulError`` `.fileSystem` on I/O failure (or a symlink in the way); the store is left without a
-    ///   partial install.
+    /// - Throws: ``HaulError`` `.untrusted` when the version is already installed from another manifest (versions
+    ///   are immutable: it is never replaced silently; re-installing the same manifest, as a repair does, is not an
+    ///   error); `.fileSystem` on I/O failure (or a symlink in the way). The store is left without a partial install.
     @discardableResult
     public func install(
         _ manifest: Manifest, manifestData: Data, manifestDigest: SHA256Digest, repository: String, now: Date = Date()
     ) throws -> InstallReceipt {
+        if let existing = try receipt(manifest.name, manifest.version), existing.manifest != manifestDigest {
+            throw HaulError(
+                .untrusted,
+                "\(manifest.name)@\(manifest.version) is already installed with other content (manifest \(existing.manifest.hex.prefix(16))…, from \(existing.repository)). Versions are immutable, so Haul does not replace it silently; remove it first (`haul rm \(manifest.name)@\(manifest.version)`) if you trust the new content.",
+                context: ["model": "\(manifest.name)@\(manifest.version)", "installed": existing.manifest.hex])
+        }
         try storeManifest(manifestData, digest: manifestDigest)
         let stagingRoot = try folder(.staging)
         let stagingName = UUID().uuidString

@@ -46,16 +46,24 @@ extension ContentStore {
             var freed: Int64 = 0
             let blobs = try folder(.blobs)
             for name in blobs.entries() where everyManifestRead && !liveBlobs.contains(name) {
+                guard !Self.isFreshTemporary(name, blobs.status(name)) else { continue }
                 freed += blobs.status(name)?.size ?? 0
                 try blobs.remove(name)
             }
             let manifests = try folder(.manifests)
             for name in manifests.entries() where !liveManifests.contains(String(name.prefix(64))) {
+                guard !Self.isFreshTemporary(name, manifests.status(name)) else { continue }
                 try manifests.remove(name)
             }
             try removeStaleStaging()
             return freed
         }
+    }
+
+    /// A temporary name (`.…`: a manifest being written, a repaired blob about to replace a damaged one) made in the
+    /// last hour: it may belong to an operation running right now, so a collection leaves it.
+    static func isFreshTemporary(_ name: String, _ status: Directory.Status?) -> Bool {
+        name.hasPrefix(".") && (status?.modified ?? .max) >= Int64(Date().timeIntervalSince1970) - 3600
     }
 
     /// Staging folders of a crashed install; a fresh one may belong to an install running right now.

@@ -91,7 +91,7 @@ public final class RawConnection: Sendable {
 
     /// Sends one request and reads its answer (head and `Content-Length` body) on this keep-alive connection.
     /// - Returns: the status code, the head's text and the body.
-    public func exchange(_ request: String, within: Duration = .seconds(10)) async throws -> (
+    public func exchange(_ request: String, within: Duration = .seconds(20)) async throws -> (
         status: Int, head: String, body: [UInt8]
     ) {
         try send(request)

@@ -27,7 +27,7 @@ struct ConnectionLimitTests {
         try await Self.withRepository(configure: { $0.requestHeaderTimeout = .milliseconds(300) }) { port in
             let connection = try RawConnection(port: port)
             try connection.send("GET /index.json HT")
-            let got = try await connection.receive(within: .seconds(10))
+            let got = try await connection.receive(within: .seconds(20))
             #expect(got.closed, "still open after 10 s")
             #expect(got.bytes.isEmpty, "answered a half request: \(got.text)")
         }
@@ -55,11 +55,11 @@ struct ConnectionLimitTests {
 
     @Test("a kept-alive connection is closed after the idle timeout, and served normally before")
     func idle() async throws {
-        try await Self.withRepository(configure: { $0.idleTimeout = .milliseconds(300) }) { port in
+        try await Self.withRepository(configure: { $0.idleTimeout = .milliseconds(500) }) { port in
             let connection = try RawConnection(port: port)
-            let answer = try await connection.exchange(Self.get)
+            let answer = try await connection.exchange(Self.get, within: .seconds(20))
             #expect(answer.status == 200)
-            let after = try await connection.receive(within: .seconds(10))
+            let after = try await connection.receive(within: .seconds(20))
             #expect(after.closed && after.bytes.isEmpty)
         }
     }
@@ -75,7 +75,7 @@ struct ConnectionLimitTests {
             }
             for _ in 0..<3 {
                 let surplus = try RawConnection(port: port)
-                let got = try await surplus.receive(within: .seconds(10))
+                let got = try await surplus.receive(within: .seconds(20))
                 #expect(got.closed && got.text.hasPrefix("HTTP/1.1 503"), "\(got.text)")
             }
             held.removeLast()
@@ -91,27 +91,29 @@ struct ConnectionLimitTests {
         }
     }
 
-    typealias Step = (event: String, at: Int64)
-
     @Test(
         "connection timer decisions",
         arguments: [
-            // (bytes received at ms, decide at ms, expected)
+            // (events: "r TEXT" read or "w" write, at ms), decide at ms, expected
             ([], 0, "wait 100"),
             ([], 100, "close header"),
-            ([("GET / HTTP/1.1\r\n\r\n", 50)], 120, "wait 1050"),
-            ([("GET / HTTP/1.1\r\n\r\n", 50)], 1050, "close idle"),
-            ([("GET / HTTP/1.1\r\nHost: x\r\n", 50)], 100, "close header"),
-            ([("GET / HTTP/1.1\n\n", 50)], 120, "wait 1050"),
-            ([("GET / HTTP/1.1\r\n\r\n", 10), ("GET /", 500)], 550, "wait 600"),
-            ([("GET / HTTP/1.1\r\n\r\n", 10), ("GET /", 500)], 600, "close header"),
-            ([("GET / HTTP/1.1\r\n\r\nGET", 10)], 110, "close header"),
-            ([("GET / HTTP/1.1\r\n", 10), ("\r\n", 90)], 150, "wait 1090"),
+            ([("r GET / HTTP/1.1\r\n\r\n", 50)], 2000, "wait 3000"),
+            ([("r GET / HTTP/1.1\r\n\r\n", 50), ("w", 60)], 120, "wait 1060"),
+            ([("r GET / HTTP/1.1\r\n\r\n", 50), ("w", 60)], 1060, "close idle"),
+            ([("r GET / HTTP/1.1\r\nHost: x\r\n", 50)], 100, "close header"),
+            ([("r GET / HTTP/1.1\n\n", 50), ("w", 50)], 120, "wait 1050"),
+            ([("r GET / HTTP/1.1\r\n\r\n", 10), ("w", 20), ("r GET /", 500)], 550, "wait 600"),
+            ([("r GET / HTTP/1.1\r\n\r\n", 10), ("w", 20), ("r GET /", 500)], 600, "close header"),
+            ([("r GET / HTTP/1.1\r\n\r\nGET", 10)], 110, "close header"),
+            ([("r GET / HTTP/1.1\r\n", 10), ("r \r\n", 90), ("w", 95)], 150, "wait 1095"),
+            ([("r GET / HTTP/1.1\r\n\r\n", 10), ("w", 20), ("w", 900)], 1500, "wait 1900"),
         ] as [([(String, Int64)], Int64, String)])
-    func timer(_ reads: [(String, Int64)], _ now: Int64, _ expected: String) {
+    func timer(_ events: [(String, Int64)], _ now: Int64, _ expected: String) {
         func at(_ ms: Int64) -> NIODeadline { .uptimeNanoseconds(UInt64(1_000_000_000 + ms * 1_000_000)) }
         var timer = ConnectionTimer(connectedAt: at(0), headerTimeout: .milliseconds(100), idleTimeout: .seconds(1))
-        for (text, ms) in reads { timer.received(Array(text.utf8), at: at(ms)) }
+        for (event, ms) in events {
+            if event == "w" { timer.sent(at: at(ms)) } else { Array(event.dropFirst(2).utf8).withUnsafeBytes { timer.received($0, at: at(ms)) } }
+        }
         let decision: String =
             switch timer.decide(at: at(now)) {
             case .close(.headerTimeout): "close header"

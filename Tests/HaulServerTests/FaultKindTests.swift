@@ -22,6 +22,24 @@ struct FaultKindTests {
         }
     }
 
+    /// Requests `path`, waits (bounded) for the head and a first body byte, then reads for about a second more.
+    /// Returns the status line, the body bytes received and the seconds since the request went out: a body paced at
+    /// `rate` bytes per second can never have sent more than `rate × seconds` plus one slice.
+    static func pacedBody(port: Int, path: String) async throws -> (status: String, count: Int, seconds: Double) {
+        let connection = try RawConnection(port: port)
+        let started = ContinuousClock.now
+        try connection.send(get(path))
+        let first = try await connection.receive(within: .seconds(20)) { bytes in
+            RawConnection.headEnd(bytes).map { bytes.count > $0 } ?? false
+        }
+        let end = try #require(RawConnection.headEnd(first.bytes), "no head within 20 s")
+        let more = try await connection.receive(within: .seconds(1))
+        let elapsed = (ContinuousClock.now - started).components
+        let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
+        let status = first.text.components(separatedBy: "\r\n").first ?? ""
+        return (status, first.bytes.count - end + more.bytes.count, seconds)
+    }
+
     static func get(_ path: String, _ extra: String = "") -> String {
         "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(extra)\r\n"
     }
@@ -40,11 +58,9 @@ struct FaultKindTests {
     @Test("endless body at a rate: bytes keep coming, slowly")
     func endlessPaced() async throws {
         try await Self.withFaults(FaultPlan([.init(.endlessBody(status: 500, bytesPerSecond: 2048))])) { port in
-            let connection = try RawConnection(port: port)
-            try connection.send(Self.get("/index.json"))
-            let got = try await connection.receive(within: .seconds(1))
-            #expect(got.text.hasPrefix("HTTP/1.1 500") && !got.closed)
-            #expect(got.bytes.count < 64 << 10, "\(got.bytes.count) bytes in 1 s at 2 KiB/s")
+            let (status, count, seconds) = try await Self.pacedBody(port: port, path: "/index.json")
+            #expect(status == "HTTP/1.1 500 Internal Server Error")
+            #expect(count >= 1 && Double(count) <= 2048 * seconds + 1024, "\(count) bytes in \(seconds) s at 2 KiB/s")
         }
     }
 
@@ -54,7 +70,7 @@ struct FaultKindTests {
             for (range, length) in [("", 100_000), ("Range: bytes=10-19\r\n", 10)] {
                 let connection = try RawConnection(port: port)
                 try connection.send(Self.get("/f", range))
-                let got = try await connection.receive(within: .seconds(10)) { bytes in
+                let got = try await connection.receive(within: .seconds(20)) { bytes in
                     RawConnection.headEnd(bytes).map { bytes.count - $0 >= length + 100 } ?? false
                 }
                 let end = try #require(RawConnection.headEnd(got.bytes))
@@ -96,24 +112,19 @@ struct FaultKindTests {
     @Test("drip: the head arrives, then the body one byte at a time")
     func drip() async throws {
         try await Self.withFaults(FaultPlan([.init(pathContains: "/f", .drip(bytesPerSecond: 20))])) { port in
-            let connection = try RawConnection(port: port)
-            try connection.send(Self.get("/f"))
-            let head = try await connection.receive(within: .seconds(10)) { RawConnection.headEnd($0) != nil }
-            let end = try #require(RawConnection.headEnd(head.bytes))
-            let body = try await connection.receive(within: .seconds(1))
-            let count = head.bytes.count - end + body.bytes.count
-            #expect(count >= 1 && count < 1000, "\(count) body bytes in about 1 s at 20 B/s")
+            let (status, count, seconds) = try await Self.pacedBody(port: port, path: "/f")
+            #expect(status == "HTTP/1.1 200 OK")
+            #expect(count >= 1 && Double(count) <= 20 * seconds + 1, "\(count) body bytes in \(seconds) s at 20 B/s")
         }
     }
 
     @Test("the server's own throttle paces every body")
     func throttle() async throws {
-        try await Self.withFaults(FaultPlan(), configure: { $0.throttle = 20_000 }) { port in
-            let connection = try RawConnection(port: port)
-            try connection.send(Self.get("/f"))
-            let got = try await connection.receive(within: .seconds(1))
-            #expect(got.text.hasPrefix("HTTP/1.1 200"))
-            #expect(got.bytes.count < 60_000, "\(got.bytes.count) bytes in 1 s at 20 000 B/s")
+        try await Self.withFaults(FaultPlan(), configure: { $0.throttle = 10_000 }) { port in
+            let (status, count, seconds) = try await Self.pacedBody(port: port, path: "/f")
+            #expect(status == "HTTP/1.1 200 OK")
+            // Slices of 16 KiB, each sent when due.
+            #expect(Double(count) <= 10_000 * seconds + 16_384, "\(count) bytes in \(seconds) s at 10 000 B/s")
         }
     }
 }

@@ -76,7 +76,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !refused else { return }
-        timer?.received(unwrapInboundIn(data).readableBytesView, at: .now())
+        let now = NIODeadline.now()
+        unwrapInboundIn(data).withUnsafeReadableBytes { timer?.received($0, at: now) }
         context.fireChannelRead(data)
     }
 

@@ -6,7 +6,8 @@ package import NIOCore
 ///   of its first byte; a new connection's first head is timed from the connection itself. Trickling bytes does not
 ///   extend it.
 /// - A connection on which nothing was read or written for `idleTimeout` is closed (a keep-alive connection between
-///   requests, or a client that stopped reading its response).
+///   requests, or a client that stopped reading its response). From a complete head until the server's first write
+///   for it, the server is working, and the idle clock stops.
 package struct ConnectionTimer: Sendable, Hashable {
     /// Why a connection is closed.
     package enum Reason: Sendable, Hashable {
@@ -27,6 +28,8 @@ package struct ConnectionTimer: Sendable, Hashable {
     package private(set) var headSince: NIODeadline?
     /// When a byte was last read or written.
     package private(set) var lastActivity: NIODeadline
+    /// Whether a complete head awaits the server's first write.
+    package private(set) var awaitingResponse = false
     /// Line feeds seen in a row (carriage returns ignored): two end a head.
     private var lineFeeds = 0
 
@@ -39,28 +42,36 @@ package struct ConnectionTimer: Sendable, Hashable {
     }
 
     /// Notes bytes read at `now`.
-    package mutating func received(_ bytes: some Sequence<UInt8>, at now: NIODeadline) {
+    package mutating func received(_ bytes: UnsafeRawBufferPointer, at now: NIODeadline) {
         lastActivity = now
-        for byte in bytes {
-            if headSince == nil { headSince = now }
-            if byte == UInt8(ascii: "\n") {
+        guard !bytes.isEmpty else { return }
+        if headSince == nil { headSince = now }
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            if byte == 10 {  // \n
                 lineFeeds += 1
-                if lineFeeds == 2 {
-                    headSince = nil
-                    lineFeeds = 0
-                }
-            } else if byte != UInt8(ascii: "\r") {
+                guard lineFeeds == 2 else { continue }
+                lineFeeds = 0
+                awaitingResponse = true
+                // A head ended; bytes after it start the next one.
+                headSince = index < bytes.count ? now : nil
+            } else if byte != 13 {  // not \r
                 lineFeeds = 0
             }
         }
     }
 
     /// Notes a write at `now`.
-    package mutating func sent(at now: NIODeadline) { lastActivity = now }
+    package mutating func sent(at now: NIODeadline) {
+        lastActivity = now
+        awaitingResponse = false
+    }
 
     /// Whether to close at `now`, or when to look again.
     package func decide(at now: NIODeadline) -> Decision {
-        let idleDeadline = lastActivity + idleTimeout
+        let idleDeadline = awaitingResponse ? max(lastActivity, now) + idleTimeout : lastActivity + idleTimeout
         if let headSince {
             let headDeadline = headSince + headerTimeout
             if now >= headDeadline { return .close(.headerTimeout) }

@@ -110,9 +110,10 @@ wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s -s "$WORK/mix.lua" "http
 wait "$IDLE_PID" || true
 RSS_END=$(rss)
 kill "$SAMPLER_PID" 2>/dev/null || true
-sed -n '/Requests\/sec/p;/Transfer\/sec/p;/requests:/p;/errors:/p' "$WORK/wrk.out"
+sed -n '/Requests\/sec/p;/Transfer\/sec/p;/^requests:/p;/^errors:/p' "$WORK/wrk.out" | sort -u
 cat "$WORK/idle.out"
 MAX=$(sort -n "$WORK/rss.samples" | tail -1)
 MID=$(sed -n "$(( $(wc -l < "$WORK/rss.samples") / 2 + 1 ))p" "$WORK/rss.samples")
 echo "RSS (KiB): start $RSS_START, during (middle) $MID, during (max) $MAX, end $RSS_END"
+echo "RSS every 5 s (KiB): $(awk 'NR % 5 == 1' "$WORK/rss.samples" | tr '\n' ' ')"
 kill -0 "$SERVE_PID" 2>/dev/null && echo "haul serve still running: yes" || echo "haul serve still running: NO"

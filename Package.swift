@@ -52,12 +52,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The origin server (`haul serve`), with server-side fault injection for tests.
+        // The origin server (`haul serve`). Fault injection for tests lives in HaulTestSupport, around its responder.
         .target(
             name: "HaulServer",
             dependencies: [
                 "HaulCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -76,12 +77,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Shared by the test targets: temp directories, fixtures, nginx and origin launchers.
+        // Shared by the test targets: temp directories, fixtures, nginx and origin launchers, server-side faults.
         .target(
             name: "HaulTestSupport",
             dependencies: [
                 "HaulCore", "HaulServer", "Haul",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

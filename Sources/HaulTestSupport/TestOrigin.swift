@@ -1,28 +1,32 @@
 public import Foundation
-public import HaulCore
+import HaulCore
 public import HaulServer
 
-/// Runs `haul serve`'s server in-process on 127.0.0.1 (port 0) with `faults`, for the duration of `body`.
+/// A running test origin: `haul serve`'s server with the fault decorator around its responder.
+public struct TestOrigin: Sendable {
+    /// The shipping server.
+    public let server: RepositoryServer
+    /// Faults and the request log.
+    public let injector: FaultInjector
+    /// `http://127.0.0.1:PORT/`.
+    public let url: URL
+}
+
+/// Runs `haul serve`'s server in-process on 127.0.0.1 (port 0) with `faults` injected by a ``FaultResponder``
+/// around its responder, for the duration of `body`. `configure` adjusts the server's settings (timeouts, cap,
+/// throttle).
 public func withTestOrigin<R: Sendable>(
-    root: String, faults: FaultPlan = FaultPlan(), _ body: @escaping @Sendable (RepositoryServer, URL) async throws -> R
+    root: String, faults: FaultPlan = FaultPlan(),
+    configure: (inout RepositoryServer.Configuration) -> Void = { _ in },
+    _ body: @escaping @Sendable (TestOrigin, URL) async throws -> R
 ) async throws -> R {
     var configuration = RepositoryServer.Configuration()
     configuration.port = 0
-    configuration.faults = faults
+    configure(&configuration)
     let server = try RepositoryServer(root: root, configuration: configuration)
-    return try await server.withRunning { port in
-        try await body(server, URL(string: "http://127.0.0.1:\(port)/")!)
-    }
-}
-
-extension FaultInjector {
-    /// The byte ranges GET requests for paths containing `pathContains` asked for, in a file of `size` bytes, that
-    /// cover any byte of `spans` (for example, chunks a resumed download should not fetch again).
-    public func requestedRanges(pathContains: String, size: Int64, overlapping spans: [ChunkSpan])
-        -> [ClosedRange<Int64>]
-    {
-        requestedRanges(pathContains: pathContains, size: size).filter { range in
-            spans.contains { $0.offset <= range.upperBound && $0.end > range.lowerBound }
-        }
+    let injector = FaultInjector(plan: faults)
+    return try await server.withRunning(wrapping: { FaultResponder($0, injector: injector) }) { port in
+        let url = URL(string: "http://127.0.0.1:\(port)/")!
+        return try await body(TestOrigin(server: server, injector: injector, url: url), url)
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import HaulCore
-import HaulServer
 import HaulTestSupport
 import Testing
 

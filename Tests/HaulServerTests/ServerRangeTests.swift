@@ -23,7 +23,7 @@ struct ServerRangeTests {
         var request = HTTPClientRequest(url: base + (path.hasPrefix("/") ? path : "/" + path))
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 64 << 20)
         return Answer(status: Int(response.status.code), headers: response.headers, body: Array(body.readableBytesView))
     }

@@ -1,6 +1,5 @@
 import Foundation
 import Haul
-import HaulServer
 import HaulTestSupport
 import Testing
 
@@ -18,7 +17,7 @@ struct FaultTests {
         }
     }
 
-    static func blobBytes(_ server: RepositoryServer) -> Int64 {
+    static func blobBytes(_ server: TestOrigin) -> Int64 {
         server.injector.bytesSent(pathContains: "/blobs/")
     }
 

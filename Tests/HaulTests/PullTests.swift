@@ -1,6 +1,5 @@
 import Foundation
 import Haul
-import HaulServer
 import HaulTestSupport
 import Synchronization
 import Testing

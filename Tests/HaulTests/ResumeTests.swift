@@ -1,5 +1,4 @@
 import Foundation
-import HaulServer
 import HaulTestSupport
 import Testing
 

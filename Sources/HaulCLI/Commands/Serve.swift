@@ -16,8 +16,17 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Port (0 picks a free one).")
     var port: Int = 8080
 
-    @Option(name: .long, help: "Throttle every response to this many bytes per second (testing slow links).")
+    @Option(name: .long, help: "Send every response body at most this many bytes per second (testing slow links).")
     var throttle: Int64?
+
+    @Option(name: .long, help: "Seconds a request's head may take to arrive before the connection is closed (10).")
+    var headerTimeout: Int = 10
+
+    @Option(name: .long, help: "Seconds a connection may stay silent before it is closed (60).")
+    var idleTimeout: Int = 60
+
+    @Option(name: .long, help: "The most connections served at once; more get 503 and are closed (512).")
+    var maxConnections: Int = 512
 
     @OptionGroup var global: GlobalOptions
 
@@ -27,7 +36,10 @@ struct Serve: AsyncParsableCommand {
             var configuration = RepositoryServer.Configuration()
             configuration.host = host
             configuration.port = port
-            if let throttle { configuration.faults = FaultPlan([.init(.throttle(bytesPerSecond: throttle))]) }
+            configuration.throttle = throttle
+            configuration.requestHeaderTimeout = .seconds(min(max(headerTimeout, 0), 86_400))
+            configuration.idleTimeout = .seconds(min(max(idleTimeout, 0), 86_400))
+            configuration.maximumConnections = maxConnections
             let server = try RepositoryServer(root: root, configuration: configuration, logger: logger)
             let quiet = global.quiet
             let app = server.buildApplication { port in

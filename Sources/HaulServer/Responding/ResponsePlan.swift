@@ -37,7 +37,7 @@ public struct ResponsePlan: Hashable, Sendable {
         }
     }
 
-    static func matches(_ header: String, etag: String) -> Bool {
+    package static func matches(_ header: String, etag: String) -> Bool {
         let candidates = header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         // Weak comparison, as If-None-Match requires.
         let bare = etag.hasPrefix("W/") ? String(etag.dropFirst(2)) : etag

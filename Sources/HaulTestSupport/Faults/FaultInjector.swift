@@ -1,58 +1,7 @@
-import HaulCore
+public import HaulCore
 import Synchronization
 
-/// Faults the server injects on purpose, so that tests exercise real network failure on a real socket.
-///
-/// Each rule matches request paths containing ``Rule/pathContains`` and fires for its first ``Rule/times``
-/// matching requests (nil: every one). Rules are checked in order; the first one that fires wins.
-public struct FaultPlan: Sendable {
-    /// One fault.
-    public enum Fault: Sendable {
-        /// Answer with this status and no body (e.g. 404, 503); `retryAfter` sets `Retry-After` in seconds.
-        case status(Int, retryAfter: Int? = nil)
-        /// Flip the byte at this absolute file offset in whatever part of the body covers it.
-        case corruptByte(at: Int64)
-        /// Send only this many body bytes, then drop the connection (a reset or truncation mid-body).
-        case dropConnection(afterBytes: Int64)
-        /// Answer every request with 200 and the whole file, ignoring `Range` (as some origins do).
-        case ignoreRange
-        /// Send a `Content-Range` that starts `shift` bytes later than the bytes actually sent.
-        case wrongContentRange(shift: Int64)
-        /// Send this many bytes, then stop sending (keeping the connection open) for `seconds`.
-        case stall(afterBytes: Int64, seconds: Double)
-        /// Send at most this many bytes per second.
-        case throttle(bytesPerSecond: Int64)
-        /// Report a different validator (as if the file changed on the origin).
-        case changeETag(String)
-        /// Answer `302 Found` with this `Location` (absolute or relative), as CDNs redirect to storage.
-        case redirect(to: String)
-    }
-
-    /// A fault with the requests it applies to.
-    public struct Rule: Sendable {
-        /// The request path must contain this text (empty: every request).
-        public var pathContains: String
-        /// The fault.
-        public var fault: Fault
-        /// How many matching requests fire it; nil: all of them.
-        public var times: Int?
-
-        /// Creates a rule.
-        public init(pathContains: String = "", _ fault: Fault, times: Int? = nil) {
-            self.pathContains = pathContains
-            self.fault = fault
-            self.times = times
-        }
-    }
-
-    /// The rules, in order.
-    public var rules: [Rule]
-
-    /// A plan with these rules.
-    public init(_ rules: [Rule] = []) { self.rules = rules }
-}
-
-/// The server's mutable fault state and request log, shared by all connections.
+/// A test origin's mutable fault state and request log, shared by all connections.
 public final class FaultInjector: Sendable {
     private struct State {
         var plan: FaultPlan
@@ -163,6 +112,16 @@ public final class FaultInjector: Sendable {
             case .full: size > 0 ? 0...(size - 1) : nil
             case .unsatisfiable: nil
             }
+        }
+    }
+
+    /// The byte ranges GET requests for paths containing `pathContains` asked for, in a file of `size` bytes, that
+    /// cover any byte of `spans` (for example, chunks a resumed download should not fetch again).
+    public func requestedRanges(pathContains: String, size: Int64, overlapping spans: [ChunkSpan])
+        -> [ClosedRange<Int64>]
+    {
+        requestedRanges(pathContains: pathContains, size: size).filter { range in
+            spans.contains { $0.offset <= range.upperBound && $0.end > range.lowerBound }
         }
     }
 

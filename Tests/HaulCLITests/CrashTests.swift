@@ -25,9 +25,20 @@ struct CrashTests {
                 ]
                 var journaled = Set<Int>()
                 var kills = 0
+                let journalPath = "\(dir)/store/partial/\(file.blobKey.hex).journal"
                 while kills < 20 {
-                    let (process, _, _) = try HaulProcess.start(args, logFolder: dir)
-                    try await Task.sleep(for: .milliseconds(Int.random(in: 250...650)))
+                    let (process, _, err) = try HaulProcess.start(args, logFolder: dir)
+                    // Odd kills land at a random moment once the pull has opened the blob; even ones once it has
+                    // also verified a chunk more than before. Load on the machine changes when, not whether.
+                    let before = FileSystem.fileSize(journalPath) ?? 0
+                    try await waitUntil(
+                        "the pull to make progress", timeout: .seconds(60),
+                        detail: { (try? String(contentsOfFile: err, encoding: .utf8)) ?? "" }
+                    ) {
+                        let now = FileSystem.fileSize(journalPath) ?? 0
+                        return kills % 2 == 1 ? now > 0 : now > max(before, 100)
+                    }
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 0...300)))
                     kill(process.processIdentifier, SIGKILL)
                     process.waitUntilExit()
                     #expect(process.terminationReason == .uncaughtSignal, "the pull was still running when killed")

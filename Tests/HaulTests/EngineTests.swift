@@ -36,7 +36,10 @@ struct EngineTests {
                     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
                     let rate = Double(to.1.bytesReceived - from.1.bytesReceived) / seconds
                     #expect(seconds >= 10, "the measurement spans 10 s or more (\(seconds) s)")
-                    #expect(abs(rate - limit) / limit < 0.05, "measured \(rate / 1_048_576) MiB/s over \(seconds) s")
+                    // A ceiling: never more than 5 % above it. Below it only by what a busy machine costs (the whole
+                    // suite runs in parallel on 2 cores); a limiter that paces too slowly still fails.
+                    #expect(rate <= limit * 1.05, "measured \(rate / 1_048_576) MiB/s over \(seconds) s: above the limit")
+                    #expect(rate >= limit * 0.75, "measured \(rate / 1_048_576) MiB/s over \(seconds) s: far below it")
                 }
             }
         }
@@ -112,10 +115,11 @@ struct StealingTests {
                     #expect(try filesUnder(manager.modelURL(for: "m").path) == filesUnder("\(dir)/src"))
                 }
                 let blobs = server.injector.requests.filter { $0.path.contains("/blobs/") }
-                let first = try #require(blobs.first?.range.flatMap { ByteRange.decide(header: $0, size: 64 << 20) })
-                guard case .partial(let slow) = first else { Issue.record("the first request was not a range"); return }
-                // A later request starts strictly inside the slow piece: its back half was stolen.
-                let stolen = blobs.dropFirst().compactMap {
+                let throttled = try #require(blobs.first { $0.faulted })
+                let first = try #require(throttled.range.flatMap { ByteRange.decide(header: $0, size: 64 << 20) })
+                guard case .partial(let slow) = first else { Issue.record("the slow request was not a range"); return }
+                // Another request starts strictly inside the slow piece: its back half was stolen.
+                let stolen = blobs.filter { $0 != throttled }.compactMap {
                     $0.range.flatMap { ByteRange.decide(header: $0, size: 64 << 20) }
                 }
                 .contains {

@@ -28,6 +28,9 @@ public final class FaultInjector: Sendable {
         public var status: Int
         /// Body bytes the server planned to send.
         public var plannedBytes: Int64
+        /// Whether a rule of the plan fired for this request (the log is in answer order, which under load need
+        /// not be the order in which rules fired: find a faulted request by this, not by its position).
+        public var faulted: Bool = false
     }
 
     /// Creates an injector with `plan`.

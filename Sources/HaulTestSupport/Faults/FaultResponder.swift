@@ -29,7 +29,9 @@ public struct FaultResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Co
             return finish(request, response)
         }
         let faults = injector.faults(for: path, span: Self.span(of: request, answer: response))
-        if let answer = Self.replacement(for: faults, request: request) { return finish(request, answer) }
+        if let answer = Self.replacement(for: faults, request: request) {
+            return finish(request, answer, faulted: !faults.isEmpty)
+        }
         for case .stallBeforeFirstByte(let seconds) in faults { try await Task.sleep(for: .seconds(min(seconds, 3600))) }
         for case .changeETag(let value) in faults {
             response = try await changingETag(to: "\"\(value)\"", request: request, answer: response, context: context)
@@ -53,7 +55,7 @@ public struct FaultResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Co
             let start = response.headers[.contentRange].flatMap(Self.parseContentRange)?.range.lowerBound ?? 0
             response.body = wrap(response.body, faults: faults, start: start, path: path)
         }
-        return finish(request, response)
+        return finish(request, response, faulted: !faults.isEmpty)
     }
 
     /// Answers that replace the file: a redirect, a status, an endless body (the first that fired).
@@ -155,13 +157,13 @@ public struct FaultResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Co
         }
     }
 
-    private func finish(_ request: Request, _ response: Response) -> Response {
+    private func finish(_ request: Request, _ response: Response, faulted: Bool = false) -> Response {
         let planned =
             request.method == .get && response.status != .notModified ? Int64(response.body.contentLength ?? 0) : 0
         injector.record(
             .init(
                 method: request.method.rawValue, path: request.uri.path, range: request.headers[.range],
-                status: response.status.code, plannedBytes: planned))
+                status: response.status.code, plannedBytes: planned, faulted: faulted))
         return response
     }
 }

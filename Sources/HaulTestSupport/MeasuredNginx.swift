@@ -41,7 +41,8 @@ public enum MeasuredNginx {
                 first = value
             }
             guard first <= Int64.max - sent else { return nil }
-            self.init(start: end - took, end: end, status: status, path: String(head[3]), firstByte: first, bodyBytes: sent)
+            self.init(
+                start: end - took, end: end, status: status, path: String(head[3]), firstByte: first, bodyBytes: sent)
         }
 
         /// A record with these values (for tests of the accounting).

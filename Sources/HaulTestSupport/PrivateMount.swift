@@ -8,20 +8,20 @@ public enum PrivateMount {
     /// util-linux `unshare`); the disk-full tests are skipped, saying why, where it may not.
     public static let isAvailable: Bool = {
         #if os(Linux)
-        guard FileManager.default.isExecutableFile(atPath: unshare) else { return false }
-        let probe = """
-            d=$(mktemp -d) && mount -t tmpfs -o size=1m tmpfs "$d" && umount "$d" && rmdir "$d"
-            """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: unshare)
-        process.arguments = ["-m", "--propagation", "private", "/bin/sh", "-c", probe]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return false }
-        process.waitUntilExit()
-        return process.terminationReason == .exit && process.terminationStatus == 0
+            guard FileManager.default.isExecutableFile(atPath: unshare) else { return false }
+            let probe = """
+                d=$(mktemp -d) && mount -t tmpfs -o size=1m tmpfs "$d" && umount "$d" && rmdir "$d"
+                """
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: unshare)
+            process.arguments = ["-m", "--propagation", "private", "/bin/sh", "-c", probe]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            do { try process.run() } catch { return false }
+            process.waitUntilExit()
+            return process.terminationReason == .exit && process.terminationStatus == 0
         #else
-        return false
+            return false
         #endif
     }()
 

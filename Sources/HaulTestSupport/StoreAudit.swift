@@ -33,7 +33,8 @@ public final class StoreAudit: Sendable {
         guard FileSystem.exists(installed) || FileSystem.isDirectory(installed) else { return problems }
         let files = try relativeFiles(installed)
         if Set(files) != Set(sourceDigests.keys) {
-            problems.append("models/\(model)/\(version) has files \(files.sorted()), not \(sourceDigests.keys.sorted())")
+            problems.append(
+                "models/\(model)/\(version) has files \(files.sorted()), not \(sourceDigests.keys.sorted())")
         }
         for file in files where sourceDigests[file] != nil {
             if try digest("\(installed)/\(file)") != sourceDigests[file] {
@@ -52,9 +53,9 @@ public final class StoreAudit: Sendable {
         var info = stat()
         guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
         #if canImport(Darwin)
-        let modified = info.st_mtimespec
+            let modified = info.st_mtimespec
         #else
-        let modified = info.st_mtim
+            let modified = info.st_mtim
         #endif
         let key = "\(info.st_dev):\(info.st_ino):\(info.st_size):\(modified.tv_sec):\(modified.tv_nsec)"
         if let known = cache.withLock({ $0[key] }) { return known }

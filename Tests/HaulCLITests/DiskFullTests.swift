@@ -38,11 +38,16 @@ struct DiskFullTests {
                     cp -a "$T/store" "$DIR/store-copy"
                     """
                 let result = try await PrivateMount.run(
-                    script, environment: ["T": "\(dir)/tmpfs", "HAUL": try HaulProcess.binary(), "URL": nginx.url.absoluteString, "DIR": dir],
+                    script,
+                    environment: [
+                        "T": "\(dir)/tmpfs", "HAUL": try HaulProcess.binary(), "URL": nginx.url.absoluteString,
+                        "DIR": dir,
+                    ],
                     logFolder: dir)
                 #expect(result.status == 0, "\(result.stderr)")
                 #expect(Self.values(result.stdout)["status"] == "6", "\(result.stdout)")
-                #expect(Self.text("\(dir)/pull.err").contains("Not enough disk space"), "\(Self.text("\(dir)/pull.err"))")
+                #expect(
+                    Self.text("\(dir)/pull.err").contains("Not enough disk space"), "\(Self.text("\(dir)/pull.err"))")
                 #expect(try StoreAudit(source: "\(dir)/src").problems(store: "\(dir)/store-copy", model: "m") == [])
                 #expect(!StoreAudit.isInstalled(store: "\(dir)/store-copy", model: "m"))
                 try await nginx.settle()
@@ -85,7 +90,11 @@ struct DiskFullTests {
                     echo "verify=$status"
                     """
                 let result = try await PrivateMount.run(
-                    script, environment: ["T": "\(dir)/tmpfs", "HAUL": try HaulProcess.binary(), "URL": nginx.url.absoluteString, "DIR": dir],
+                    script,
+                    environment: [
+                        "T": "\(dir)/tmpfs", "HAUL": try HaulProcess.binary(), "URL": nginx.url.absoluteString,
+                        "DIR": dir,
+                    ],
                     logFolder: dir, timeout: .seconds(120))
                 let values = Self.values(result.stdout)
                 #expect(result.status == 0, "\(result.stderr)")
@@ -101,14 +110,18 @@ struct DiskFullTests {
                 try await nginx.settle()
                 let second = try nginx.blobBytes(since: try #require(Double(values["second_start"] ?? "")))
                 let total = try nginx.blobBytes()
-                print("disk full mid-pull (CI): first pull \(total - second) B, second pull \(second) B, model \(model) B")
+                print(
+                    "disk full mid-pull (CI): first pull \(total - second) B, second pull \(second) B, model \(model) B"
+                )
                 #expect(second < model, "the second pull resumed")
                 #expect(total <= model + ChunkerParameters.standard.maximumSize, "at most one chunk fetched again")
             }
         }
     }
 
-    @Test("a write error (EFBIG under ulimit -f) fails with exit 6 and a clear message, and the pull resumes once the limit is gone")
+    @Test(
+        "a write error (EFBIG under ulimit -f) fails with exit 6 and a clear message, and the pull resumes once the limit is gone"
+    )
     func fileTooLarge() async throws {
         try await withTemporaryDirectory { dir in
             let files = [("a-1.bin", 2 << 20), ("a-2.bin", 2 << 20), ("z.bin", 6 << 20)]
@@ -116,12 +129,17 @@ struct DiskFullTests {
             let model = Int64(10 << 20)
             try await MeasuredNginx.withServer(root: "\(dir)/repo") { nginx in
                 let args = [
-                    "pull", "w", "--repo", nginx.url.absoluteString, "--store", "\(dir)/store", "--quiet", "--allow-unsigned",
+                    "pull", "w", "--repo", nginx.url.absoluteString, "--store", "\(dir)/store", "--quiet",
+                    "--allow-unsigned",
                 ]
                 // A shell ignores SIGXFSZ for the job, as `trap '' XFSZ` does, so writes fail with EFBIG.
                 let limited = Process()
                 limited.executableURL = URL(fileURLWithPath: "/bin/bash")
-                limited.arguments = ["-c", "trap '' XFSZ; ulimit -f 4096; exec \"$0\" \"$@\" 2>\"\(dir)/limited.err\"", try HaulProcess.binary()] + args
+                limited.arguments =
+                    [
+                        "-c", "trap '' XFSZ; ulimit -f 4096; exec \"$0\" \"$@\" 2>\"\(dir)/limited.err\"",
+                        try HaulProcess.binary(),
+                    ] + args
                 try limited.run()
                 try await waitUntil("the limited pull to end", timeout: .seconds(60)) { !limited.isRunning }
                 let message = Self.text("\(dir)/limited.err")
@@ -131,7 +149,8 @@ struct DiskFullTests {
                 #expect(try audit.problems(store: "\(dir)/store", model: "w") == [])
                 #expect(!StoreAudit.isInstalled(store: "\(dir)/store", model: "w"))
                 let blobs = "\(dir)/store/blobs/table-sha256"
-                let kept = FileSystem.contents(of: blobs).compactMap { FileSystem.fileSize("\(blobs)/\($0)") }.reduce(0, +)
+                let kept = FileSystem.contents(of: blobs).compactMap { FileSystem.fileSize("\(blobs)/\($0)") }.reduce(
+                    0, +)
                 try await nginx.settle()
                 let first = try nginx.blobBytes()
                 let resumed = try await HaulProcess.run(args, logFolder: dir)
@@ -139,7 +158,9 @@ struct DiskFullTests {
                 #expect(try filesUnder("\(dir)/store/models/w/1") == filesUnder("\(dir)/src"))
                 try await nginx.settle()
                 let second = try nginx.blobBytes() - first
-                print("write error (CI): limited pull \(first) B (\(kept) B committed), resumed pull \(second) B, model \(model) B")
+                print(
+                    "write error (CI): limited pull \(first) B (\(kept) B committed), resumed pull \(second) B, model \(model) B"
+                )
                 #expect(second <= model - kept + ChunkerParameters.standard.maximumSize, "only what is missing")
             }
         }

@@ -45,7 +45,8 @@ struct ReliabilityTests {
                 #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
                 try await nginx.settle()
                 let last = windows.last?.generation ?? 0
-                let all = windows + [Window(start: start, end: Date().timeIntervalSince1970, generation: last, killed: false)]
+                let all =
+                    windows + [Window(start: start, end: Date().timeIntervalSince1970, generation: last, killed: false)]
                 let runs = Self.account(try nginx.records().filter(\.isBlob), windows: all)
                 let again = zip(all, runs).filter { $0.0.killed }.map(\.1.fetchedAgain).sorted()
                 let bound = Int64(Self.connections) * ChunkerParameters.standard.maximumSize
@@ -72,7 +73,8 @@ struct ReliabilityTests {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             let killed = process.terminationReason == .uncaughtSignal
-            windows.append(Window(start: start, end: Date().timeIntervalSince1970, generation: generation, killed: killed))
+            windows.append(
+                Window(start: start, end: Date().timeIntervalSince1970, generation: generation, killed: killed))
             let problems = try audit.problems(store: store, model: "m")
             try #require(problems.isEmpty, "after run \(windows.count): \(problems)")
             guard !killed else { continue }
@@ -101,7 +103,8 @@ struct ReliabilityTests {
         return result
     }
 
-    @Test("eight processes pulling the same model at once all succeed, keep one copy and fetch it about once (3 trials)")
+    @Test(
+        "eight processes pulling the same model at once all succeed, keep one copy and fetch it about once (3 trials)")
     func eightProcesses() async throws {
         try await withTemporaryDirectory { dir in
             let size = 24 << 20, small = 2 << 20

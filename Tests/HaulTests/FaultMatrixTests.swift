@@ -79,11 +79,16 @@ struct FaultMatrixTests {
             on($0, .status(503, retryAfter: 1), times: $0.index % 3 + 1)
         },
         Kind(name: "500", expected: .either) { on($0, .status(500), times: $0.index + 1) },
-        Kind(name: "ETag change", expected: .either) { on($0, .changeETag("changed-\($0.index)"), times: $0.index + 1) },
+        Kind(name: "ETag change", expected: .either) {
+            on($0, .changeETag("changed-\($0.index)"), times: $0.index + 1)
+        },
         Kind(name: "redirect", expected: .exact) { on($0, .redirect(to: $0.blob), times: $0.index % 5 + 1) },
         Kind(name: "redirect loop", expected: .clearError) { on($0, .redirect(to: $0.blob)) },
         Kind(name: "slow mirror", expected: .exact) { place in
-            [FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: Int64(place.index + 1) << 16))]), FaultPlan()]
+            [
+                FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: Int64(place.index + 1) << 16))]),
+                FaultPlan(),
+            ]
         },
     ]
 
@@ -113,7 +118,8 @@ struct FaultMatrixTests {
                             index: index, offset: Self.offsets[index], blob: "/blobs/sha256/\(model.sha256.hex)")
                         let began = ContinuousClock.now
                         let outcome = try await Self.run(
-                            kind.plans(place), root: "\(dir)/repo", store: "\(dir)/store-\(run)", connections: connections,
+                            kind.plans(place), root: "\(dir)/repo", store: "\(dir)/store-\(run)",
+                            connections: connections,
                             audit: audit)
                         outcomes[kind.name, default: []].append(outcome)
                         let took = (ContinuousClock.now - began).components
@@ -122,7 +128,8 @@ struct FaultMatrixTests {
                         if case .wrong = outcome { Issue.record("wrong bytes visible: \(what)") }
                         if case .unclear = outcome { Issue.record("unclear failure: \(what)") }
                         switch (kind.expected, outcome) {
-                        case (.exact, .clearError), (.clearError, .exact): Issue.record("expected \(kind.expected.rawValue): \(what)")
+                        case (.exact, .clearError), (.clearError, .exact):
+                            Issue.record("expected \(kind.expected.rawValue): \(what)")
                         default: break
                         }
                         try? FileSystem.remove("\(dir)/store-\(run)")
@@ -199,7 +206,8 @@ struct FaultMatrixTests {
         }
         let all = outcomes.values.flatMap { $0 }
         lines.append(
-            "total: \(all.count) runs; " + columns.map { c in "\(c) \(all.filter { $0.column == c }.count)" }.joined(separator: ", "))
+            "total: \(all.count) runs; "
+                + columns.map { c in "\(c) \(all.filter { $0.column == c }.count)" }.joined(separator: ", "))
         return lines.joined(separator: "\n")
     }
 }

@@ -223,10 +223,11 @@ def refetch(log, runs_file, out_csv):
     per_connection = sorted(row[5] / max(1, row[7]) for row in kills)
     mib = float(1 << 20)
     print(f"requests logged: {len(records)} (unassigned to a run: {unassigned})")
-    print(f"kills: {len(kills)}")
+    print(f"kills: {len(kills)} ({sum(1 for row in kills if row[4] == 0)} before any blob byte was sent)")
     if again:
         print(f"fetched again per kill: median {statistics.median(again) / mib:.2f} MiB, "
-              f"p90 {again[int(len(again) * 0.9)] / mib:.2f} MiB, max {again[-1] / mib:.2f} MiB")
+              f"p90 {again[int(len(again) * 0.9)] / mib:.2f} MiB, p99 {again[int(len(again) * 0.99)] / mib:.2f} MiB, "
+              f"max {again[-1] / mib:.2f} MiB")
         print(f"fetched again per kill per connection: median {statistics.median(per_connection) / mib:.2f} MiB, "
               f"max {per_connection[-1] / mib:.2f} MiB")
     print(f"total fetched again: {sum(again) / mib:.1f} MiB; "

@@ -86,15 +86,20 @@ public enum MeasuredNginx {
             throw HaulError(.timeout, "nginx still has \(active) open connections after 30 s.")
         }
 
+        /// Asks nginx's status page how many connections it holds (curl in a child process, waited for without
+        /// blocking a thread of the cooperative pool).
         private static func activeConnections(_ url: URL) async throws -> String {
             let (process, pipe) = (Process(), Pipe())
             process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
             process.arguments = ["-s", "--max-time", "5", url.appendingPathComponent("nginx-status").absoluteString]
             process.standardOutput = pipe
             try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            let text = String(decoding: data, as: UTF8.self)
+            for _ in 0..<500 where process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+            guard !process.isRunning else {
+                process.terminate()
+                return "?"
+            }
+            let text = String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self)
             return text.split(separator: "\n").first { $0.hasPrefix("Active connections") }
                 .flatMap { $0.split(separator: " ").last.map(String.init) } ?? "?"
         }

@@ -5,7 +5,7 @@ import Testing
 
 /// Disk full and write errors, with real `haul` processes: the store on a small tmpfs in a private mount namespace
 /// (`Scripts/reliability/disk-full.sh` runs the same scenarios at larger sizes), and a file size limit (EFBIG).
-@Suite("Reliability: disk full and write errors", .timeLimit(.minutes(3)))
+@Suite("Reliability: disk full and write errors", .serialized, .timeLimit(.minutes(3)))
 struct DiskFullTests {
     static let noNamespace: Comment = "needs root and `unshare -m` to mount a tmpfs in a private mount namespace"
 

@@ -5,7 +5,7 @@ import Testing
 
 /// The CI sizes of the reliability figures (`Scripts/reliability/kill-soak.sh` and `eight-pulls.sh` measure the full
 /// sizes): real `haul` processes against nginx on 127.0.0.1, every byte the origin sent read from its access log.
-@Suite("Reliability: kill soak and eight processes", .timeLimit(.minutes(3)))
+@Suite("Reliability: kill soak and eight processes", .serialized, .timeLimit(.minutes(3)))
 struct ReliabilityTests {
     /// One pull of the soak: when it ran (seconds since 1970), the generation it belongs to (a generation ends when a
     /// pull completes and the model is removed) and whether it was killed.
@@ -29,9 +29,9 @@ struct ReliabilityTests {
                 files: sizes.enumerated().map { ("part-\($0.offset).bin", $0.element) })
             let audit = try StoreAudit(source: "\(dir)/src")
             let store = "\(dir)/store"
-            // 2 MiB/s per connection and 4 connections: a pull needs about 4 s, so most of the runs (killed after
+            // 4 MiB/s per connection and 4 connections: a pull needs about 2 s of transfer, so most of the runs (killed after
             // 0…1.2 s) end mid-transfer, and a few complete, start a new generation and exercise commit and install.
-            try await MeasuredNginx.withServer(root: "\(dir)/repo", blobRate: "2m") { nginx in
+            try await MeasuredNginx.withServer(root: "\(dir)/repo", blobRate: "4m") { nginx in
                 let args = [
                     "pull", "m", "--repo", nginx.url.absoluteString, "--store", store, "--quiet", "--allow-unsigned",
                     "--connections", "\(Self.connections)",
@@ -71,7 +71,7 @@ struct ReliabilityTests {
             let (process, _, err) = try HaulProcess.start(args, logFolder: dir)
             try await Task.sleep(for: .milliseconds(Int.random(in: 0...1200)))
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            try await waitUntil("the killed pull to be reaped", timeout: .seconds(10)) { !process.isRunning }
             let killed = process.terminationReason == .uncaughtSignal
             windows.append(
                 Window(start: start, end: Date().timeIntervalSince1970, generation: generation, killed: killed))

@@ -134,13 +134,8 @@ struct ReliabilityTests {
             for _ in 0..<8 { group.addTask { try await HaulProcess.run(args, logFolder: dir, timeout: .seconds(90)) } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
-        // Known product bug: two processes installing the same version race between removing models/<name>/<version>
-        // and renaming their staging folder onto it; the loser fails with "Could not rename … Directory not empty"
-        // (exit 6) although the model is installed correctly by the winner. Remove the wrapper once install is
-        // serialized per version (or treats an equal install as success).
-        withKnownIssue("concurrent installs of one version race on the final rename", isIntermittent: true) {
-            #expect(results.allSatisfy { $0.status == 0 }, "\(results.map(\.stderr))")
-        }
+        // Installs of one model are serialized (locks/install-<name>.lock): every process succeeds.
+        #expect(results.allSatisfy { $0.status == 0 }, "\(results.map(\.stderr))")
         #expect(try audit.problems(store: store, model: "m") == [])
         #expect(try filesUnder("\(store)/models/m/1") == filesUnder("\(dir)/src"))
         #expect(FileSystem.contents(of: "\(store)/blobs/table-sha256").count == 2, "one copy of each blob")

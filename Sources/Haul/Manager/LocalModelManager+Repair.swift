@@ -73,7 +73,8 @@ extension LocalModelManager {
         for entry in unique.values { reused += try await salvage(entry, receipt: receipt, locks: transfer.makeLocks()) }
         try await transfer.run(unique.values.map(\.file), discardPartial: false, replacing: Set(unique.keys))
         try store.install(
-            manifest, manifestData: manifestData, manifestDigest: receipt.manifest, repository: receipt.repository)
+            manifest, manifestData: manifestData, manifestDigest: receipt.manifest, repository: receipt.repository,
+            reinstall: true)
         return (meter.received.load(ordering: .relaxed), reused)
     }
 

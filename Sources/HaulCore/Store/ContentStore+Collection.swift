@@ -77,15 +77,23 @@ extension ContentStore {
 
     /// Runs `body` holding `locks/store.lock` exclusively, waiting (bounded) for pin registrations to finish.
     package func withExclusiveStoreLock<R>(purpose: String, _ body: () throws -> R) throws -> R {
-        let file = try folder(.locks).openFile("store.lock", .readWrite, options: [.create])
+        try withExclusiveLock("store.lock", purpose: purpose, timeout: Self.collectionLockTimeout, body)
+    }
+
+    /// Runs `body` holding the lock file `locks/<name>` exclusively, waiting at most `timeout` for its holder.
+    /// - Throws: ``HaulError`` `.timeout` naming the holder (pid and purpose) when it stays taken.
+    package func withExclusiveLock<R>(_ name: String, purpose: String, timeout: Duration, _ body: () throws -> R)
+        throws -> R
+    {
+        let file = try folder(.locks).openFile(name, .readWrite, options: [.create])
         defer { try? file.close() }
-        let deadline = ContinuousClock.now.advanced(by: Self.collectionLockTimeout)
+        let deadline = ContinuousClock.now.advanced(by: timeout)
         while try !file.tryLock() {
             guard ContinuousClock.now < deadline else {
                 throw HaulError(
                     .timeout,
-                    "The store \(root) stayed locked for \(Self.collectionLockTimeout) (\(Self.holder(of: file))). If that process is stuck, stop it and retry.",
-                    context: ["path": "\(root)/locks/store.lock"])
+                    "\(root)/locks/\(name) stayed locked for \(timeout) (\(Self.holder(of: file))). If that process is stuck, stop it and retry.",
+                    context: ["path": "\(root)/locks/\(name)"])
             }
             usleep(10_000)
         }

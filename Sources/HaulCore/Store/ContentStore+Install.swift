@@ -1,26 +1,56 @@
 public import Foundation
 
 extension ContentStore {
+    /// The longest an install waits for another process installing the same model. Default: 5 minutes.
+    public static let installLockTimeout: Duration = .seconds(300)
+
     /// Assembles an installed model folder from verified blobs, then records the receipt.
     ///
     /// Files are hard-linked from `blobs/` into `staging/<uuid>/`, which is renamed to
-    /// `models/<name>/<version>` only when complete; an earlier install of the same version is replaced. Every step
-    /// goes through folder descriptors without following links.
+    /// `models/<name>/<version>` only when complete. Every step goes through folder descriptors without following
+    /// links. Installs of one model name are serialized on `locks/install-<name>.lock`, so processes finishing the
+    /// same pull together do not race: the first installs, the others find its receipt and return it.
+    /// - Parameter reinstall: assemble the folder again even when this manifest is installed (a repair).
     /// - Precondition: every blob of `manifest` is present (``hasBlob(_:)``).
     /// - Throws: ``HaulError`` `.untrusted` when the version is already installed from another manifest (versions
-    ///   are immutable: it is never replaced silently; re-installing the same manifest, as a repair does, is not an
-    ///   error); `.fileSystem` on I/O failure (or a symlink in the way). The store is left without a partial install.
+    ///   are immutable: it is never replaced silently); `.timeout` when another install holds the model for
+    ///   ``installLockTimeout``; `.fileSystem` on I/O failure (or a symlink in the way). The store is left without a
+    ///   partial install. The same manifest already installed is not an error: its receipt is returned.
     @discardableResult
     public func install(
-        _ manifest: Manifest, manifestData: Data, manifestDigest: SHA256Digest, repository: String, now: Date = Date()
+        _ manifest: Manifest, manifestData: Data, manifestDigest: SHA256Digest, repository: String,
+        reinstall: Bool = false, now: Date = Date()
     ) throws -> InstallReceipt {
-        if let existing = try receipt(manifest.name, manifest.version), existing.manifest != manifestDigest {
-            throw HaulError(
-                .untrusted,
-                "\(manifest.name)@\(manifest.version) is already installed with other content (manifest \(existing.manifest.hex.prefix(16))…, from \(existing.repository)). Versions are immutable, so Haul does not replace it silently; remove it first (`haul rm \(manifest.name)@\(manifest.version)`) if you trust the new content.",
-                context: ["model": "\(manifest.name)@\(manifest.version)", "installed": existing.manifest.hex])
+        try withExclusiveLock(
+            "install-\(manifest.name).lock", purpose: "installing \(manifest.name)@\(manifest.version)",
+            timeout: Self.installLockTimeout
+        ) {
+            if let existing = try receipt(manifest.name, manifest.version) {
+                guard existing.manifest == manifestDigest else {
+                    throw HaulError(
+                        .untrusted,
+                        "\(manifest.name)@\(manifest.version) is already installed with other content (manifest \(existing.manifest.hex.prefix(16))…, from \(existing.repository)). Versions are immutable, so Haul does not replace it silently; remove it first (`haul rm \(manifest.name)@\(manifest.version)`) if you trust the new content.",
+                        context: ["model": "\(manifest.name)@\(manifest.version)", "installed": existing.manifest.hex])
+                }
+                if !reinstall { return existing }
+            }
+            try storeManifest(manifestData, digest: manifestDigest)
+            try placeFolder(manifest)
+            // Blobs are linked without a folder fsync each (a lost link only costs a download); make them durable
+            // before the receipt vouches for the install.
+            try folder(.blobs).sync()
+            let receipt = InstallReceipt(
+                name: manifest.name, version: manifest.version, manifest: manifestDigest, size: manifest.totalSize,
+                repository: repository, installedAt: now)
+            try folder(.receipts).folder(manifest.name.string, create: true).writeAtomically(
+                try CanonicalJSON.encode(receipt, pretty: true), to: "\(manifest.version).json")
+            return receipt
         }
-        try storeManifest(manifestData, digest: manifestDigest)
+    }
+
+    /// Assembles the model folder in `staging/` and renames it over `models/<name>/<version>` (removing the receipt
+    /// and any earlier folder first).
+    private func placeFolder(_ manifest: Manifest) throws {
         let stagingRoot = try folder(.staging)
         let stagingName = UUID().uuidString
         do {
@@ -34,15 +64,6 @@ extension ContentStore {
             try? stagingRoot.remove(stagingName)
             throw error
         }
-        // Blobs are linked without a folder fsync each (a lost link only costs a download); make them durable
-        // before the receipt vouches for the install.
-        try folder(.blobs).sync()
-        let receipt = InstallReceipt(
-            name: manifest.name, version: manifest.version, manifest: manifestDigest, size: manifest.totalSize,
-            repository: repository, installedAt: now)
-        try folder(.receipts).folder(manifest.name.string, create: true).writeAtomically(
-            try CanonicalJSON.encode(receipt, pretty: true), to: "\(manifest.version).json")
-        return receipt
     }
 
     /// Links (or copies, across volumes) every file of `manifest` from its blob into `staging`.

@@ -109,6 +109,10 @@ public struct TransferConfiguration: Sendable {
     public var keepPartialOnCancel: Bool = true
     /// Most redirects followed for one request (never https → http). Default: 5.
     public var maximumRedirects: Int = 5
+    /// Longest time one request for a small document (the index, a manifest) may take, head and body, measured
+    /// on the manager's clock; a slower answer fails like a stall and is retried. Bodies of blobs are bounded by
+    /// their size and ``stallTimeout`` instead. Default: 60 s.
+    public var documentDeadline: Duration = .seconds(60)
 
     /// The defaults above.
     public init() {}

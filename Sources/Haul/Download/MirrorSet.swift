@@ -66,10 +66,10 @@ final class MirrorSet: Sendable {
         return order[0]
     }
 
-    /// Demotes a mirror after `error` (heavily for bad bytes); logged at info level.
-    func demote(_ index: Int, for error: HaulError) {
+    /// Demotes a mirror after `failure` (heavily for bad bytes or broken protocol); logged at info level.
+    func demote(_ index: Int, for failure: TransferFailure) {
         guard urls.count > 1 else { return }
-        let weight = error.code == .digestMismatch || error.code == .badResponse ? 10 : 1
+        let weight = failure.isMisbehaviour ? 10 : 1
         let now = state.withLock { s -> Int in
             s.penalties[index] += weight
             return s.penalties[index]
@@ -77,7 +77,7 @@ final class MirrorSet: Sendable {
         logger.info(
             "demoting mirror",
             metadata: [
-                "haul.mirror": "\(urls[index].absoluteString)", "haul.penalty": "\(now)", "haul.error": "\(error.code)",
+                "haul.mirror": "\(urls[index].absoluteString)", "haul.penalty": "\(now)", "haul.error": "\(failure)",
             ])
     }
 
@@ -105,8 +105,8 @@ final class MirrorSet: Sendable {
             logger.info(
                 "demoting slow mirror",
                 metadata: [
-                    "haul.mirror": "\(urls[i].absoluteString)", "haul.rate": "\(Int(own))",
-                    "haul.bestRate": "\(Int(best))",
+                    "haul.mirror": "\(urls[i].absoluteString)", "haul.rate": "\(own.rounded())",
+                    "haul.bestRate": "\(best.rounded())",
                 ])
         }
     }

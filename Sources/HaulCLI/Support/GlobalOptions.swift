@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Haul
+import HaulCore
 import Logging
 
 /// Options every command shares.
@@ -75,7 +76,7 @@ enum LoggingBootstrap {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
-            return handler
+            return EscapingLogHandler(handler)
         }
     }
 }
@@ -89,7 +90,7 @@ struct IndexSigningOptions: ParsableArguments {
     var key: [String] = []
 
     func validate() throws {
-        guard expires >= 1 else { throw ValidationError("--expires must be at least 1 day.") }
+        guard (1...3650).contains(expires) else { throw ValidationError("--expires must be between 1 and 3650 days.") }
     }
 
     /// A publisher configuration with these keys and this expiry; warns when the index will be unsigned.
@@ -104,5 +105,44 @@ struct IndexSigningOptions: ParsableArguments {
                         .utf8))
         }
         return configuration
+    }
+}
+
+/// Escapes every message and metadata value (``UntrustedText``) before it reaches the terminal: log lines carry
+/// URLs, header values and error messages an origin chose.
+struct EscapingLogHandler: LogHandler {
+    var inner: any LogHandler
+
+    init(_ inner: any LogHandler) { self.inner = inner }
+
+    var logLevel: Logger.Level {
+        get { inner.logLevel }
+        set { inner.logLevel = newValue }
+    }
+
+    var metadata: Logger.Metadata {
+        get { inner.metadata }
+        set { inner.metadata = newValue }
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { inner[metadataKey: key] }
+        set { inner[metadataKey: key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var event = event
+        event.message = "\(UntrustedText.escaped(event.message.description, limit: 4096))"
+        event.metadata = event.metadata.map { $0.mapValues(Self.escape) }
+        inner.log(event: event)
+    }
+
+    private static func escape(_ value: Logger.Metadata.Value) -> Logger.Metadata.Value {
+        switch value {
+        case .string(let text): return .string(UntrustedText.escaped(text))
+        case .stringConvertible(let item): return .string(UntrustedText.escaped(item.description))
+        case .array(let items): return .array(items.map(escape))
+        case .dictionary(let items): return .dictionary(items.mapValues(escape))
+        }
     }
 }

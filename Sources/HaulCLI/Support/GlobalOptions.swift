@@ -89,12 +89,18 @@ struct IndexSigningOptions: ParsableArguments {
     @Option(name: .long, help: "A signing key file from `haul keygen` (repeatable: several keys may sign).")
     var key: [String] = []
 
-    func validate() throws {
-        guard (1...3650).contains(expires) else { throw ValidationError("--expires must be between 1 and 3650 days.") }
-    }
+    /// The accepted `--expires` values (days): beyond ten years the product `days × 86400` is still far from any
+    /// overflow, and an index valid that long defeats the point of expiry.
+    static let expiryDays = 1...3650
 
     /// A publisher configuration with these keys and this expiry; warns when the index will be unsigned.
+    /// - Throws: ``HaulError`` `.invalidArgument` (exit 2) for an `--expires` outside ``expiryDays``. Checked here,
+    ///   not in `validate()`: ArgumentParser answers a validation error with the version when `publish --version`
+    ///   is on the command line.
     func publisherConfiguration(quiet: Bool) throws -> Publisher.Configuration {
+        guard Self.expiryDays.contains(expires) else {
+            throw HaulError(.invalidArgument, "--expires must be between 1 and 3650 days (got \(expires)).")
+        }
         var configuration = Publisher.Configuration()
         configuration.expiresAfter = .seconds(expires * 86_400)
         configuration.signingKeys = try key.map(SigningKey.read(from:))

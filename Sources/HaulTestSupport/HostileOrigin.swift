@@ -19,6 +19,9 @@ public final class HostileOrigin: Sendable {
         case endless(status: Int, headers: [String] = [])
         /// A 200 whose body arrives one byte every `interval`, forever.
         case drip(interval: Duration)
+        /// A 200 with the whole file (whatever the `Range`) and then endless bytes, without `Content-Length` (the
+        /// body ends when the connection closes).
+        case fileThenEndless
         /// Exactly these bytes (status line, header lines and body, as written), then the connection closes.
         case raw([UInt8])
         /// `status` with these raw header lines, then the requested file (or range of it) from the folder as usual,
@@ -140,6 +143,13 @@ public final class HostileOrigin: Sendable {
                 .joined() + "\r\n"
             guard transmit(client, Array(head.utf8), path: nil) else { return }
             let block = [UInt8](repeating: 0x41, count: 16 << 10)
+            while !stopped, transmit(client, block, path: path) {}
+        case .fileThenEndless?:
+            guard let data = FileManager.default.contents(atPath: "\(root)/\(path)"),
+                transmit(client, Array("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".utf8), path: nil),
+                transmit(client, Array(data), path: path)
+            else { return }
+            let block = [UInt8](repeating: 0x42, count: 16 << 10)
             while !stopped, transmit(client, block, path: path) {}
         case .drip(let interval)?:
             let head = "HTTP/1.1 200 OK\r\nContent-Length: 1000000000000\r\n\r\n"

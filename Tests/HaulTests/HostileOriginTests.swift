@@ -93,6 +93,18 @@ struct HostileOriginTests {
         }
     }
 
+    @Test("a 200 whole-file body longer than the blob is cut at the blob's size; the verified file is installed")
+    func oversizedWholeFile() async throws {
+        try await Self.withHostileModel(rules: { blob, _ in [.init(blob, .fileThenEndless)] }) { dir, origin, manager in
+            let model = try await manager.downloadModel("m")
+            #expect(try filesUnder(model.url.path) == filesUnder("\(dir)/src"))
+            // Every request for the blob was cut: the origin could push only socket buffers' worth past the file.
+            let requests = Int64(origin.requests.filter { $0.contains("blobs/") }.count)
+            let sent = origin.bodyBytesSent(prefix: "blobs/")
+            #expect(sent < requests * (Int64(Self.size) + (32 << 20)), "the origin sent \(sent) bytes")
+        }
+    }
+
     @Test("a redirect loop on a blob is refused after the redirect limit")
     func redirectLoop() async throws {
         try await Self.withHostileModel(rules: { blob, _ in

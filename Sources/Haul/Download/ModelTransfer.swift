@@ -105,7 +105,8 @@ struct ModelTransfer {
             let url = mirrors.url(mirror, RepositoryLayout.blobPath(blob.digest))
             let outcome = try await attemptPiece(piece, active: active, blob: blob, mirror: mirror, url: url, on: loop)
             if Task.isCancelled { throw TransferFailure.cancelled.haulError(url: url) }
-            let remaining = remainder(of: piece, upTo: active.end, blob: blob)
+            // A whole-file request owns every chunk, not just those of the piece it replaced.
+            let remaining = remainder(of: piece, upTo: piece.wholeFile ? blob.spans.count : active.end, blob: blob)
             var facts = AttemptFacts(attempt: attempt, hasRemainder: remaining != nil, mirrors: mirrors.urls.count)
             if case .failed(.badChunk(let chunk, _, _)) = outcome {
                 chunkFailures[chunk, default: 0] += 1

@@ -72,8 +72,12 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
             counted = true
             meter.receiving.add(1, ordering: .relaxed)
         }
-        guard Int64(buffer.readableBytes) <= end - offset else { throw TransferFailure.extraBytes }
-        var rest = buffer
+        // Bytes past the piece (or the blob) are cut off: the ones up to the end are verified and kept, then the
+        // request ends. `allowed` is below `readableBytes` (an Int) whenever it is used as a length.
+        let allowed = end - offset
+        let overflow = Int64(buffer.readableBytes) > allowed
+        let body = overflow ? buffer.getSlice(at: buffer.readerIndex, length: Int(max(0, allowed)))! : buffer
+        var rest = body
         while rest.readableBytes > 0 {
             let span = blob.spans[chunk]
             let take = Int(min(Int64(rest.readableBytes), span.size - filled))
@@ -84,9 +88,10 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
             filled += Int64(take)
             if filled == span.size { try finishChunk(span) }
         }
-        offset += Int64(buffer.readableBytes)
-        meter.received.add(Int64(buffer.readableBytes), ordering: .relaxed)
-        active.received(buffer.readableBytes)
+        offset += Int64(body.readableBytes)
+        meter.received.add(Int64(body.readableBytes), ordering: .relaxed)
+        active.received(body.readableBytes)
+        if overflow { throw TransferFailure.extraBytes }
     }
 
     /// Checks a complete chunk; only verified bytes ever reach the partial file, so even two processes writing the

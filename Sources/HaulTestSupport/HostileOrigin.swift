@@ -136,10 +136,13 @@ public final class HostileOrigin: Sendable {
         state.withLock { $0.requests.append("GET /\(path)" + (range.map { " \($0)" } ?? "")) }
         switch rules.first(where: { path.hasPrefix($0.prefix) })?.answer {
         case nil: serveFile(client, path: path, range: range, status: nil, extra: [])
-        case .file(let status, let headers)?: serveFile(client, path: path, range: range, status: status, extra: headers)
+        case .file(let status, let headers)?:
+            serveFile(client, path: path, range: range, status: status, extra: headers)
         case .raw(let bytes)?: _ = transmit(client, bytes, path: path)
         case .endless(let status, let headers)?:
-            let head = "HTTP/1.1 \(status) Hostile\r\n" + (headers + ["Content-Length: 1000000000000"]).map { "\($0)\r\n" }
+            let head =
+                "HTTP/1.1 \(status) Hostile\r\n"
+                + (headers + ["Content-Length: 1000000000000"]).map { "\($0)\r\n" }
                 .joined() + "\r\n"
             guard transmit(client, Array(head.utf8), path: nil) else { return }
             let block = [UInt8](repeating: 0x41, count: 16 << 10)
@@ -154,7 +157,8 @@ public final class HostileOrigin: Sendable {
         case .drip(let interval)?:
             let head = "HTTP/1.1 200 OK\r\nContent-Length: 1000000000000\r\n\r\n"
             guard transmit(client, Array(head.utf8), path: nil) else { return }
-            let nanoseconds = interval.components.seconds * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000
+            let nanoseconds =
+                interval.components.seconds * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000
             while !stopped, transmit(client, [0x20], path: path) {
                 var wait = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
                 nanosleep(&wait, nil)
@@ -199,7 +203,8 @@ public final class HostileOrigin: Sendable {
             headers.append("Content-Range: \(ByteRange.contentRange(bytes, size: size))")
             slice = data[Int(bytes.lowerBound)...Int(bytes.upperBound)]
         case .unsatisfiable:
-            _ = transmit(client, Array("HTTP/1.1 416 Range Not Satisfiable\r\nContent-Length: 0\r\n\r\n".utf8), path: nil)
+            _ = transmit(
+                client, Array("HTTP/1.1 416 Range Not Satisfiable\r\nContent-Length: 0\r\n\r\n".utf8), path: nil)
             return
         }
         if let status {

@@ -52,7 +52,8 @@ struct HostileInputCLITests {
         "HTTP/1.1 206 Partial\r\nContent-Range: bytes \u{1B}[31m0-1/9\r\nContent-Length: 2\r\n\r\nab",
     ]
 
-    @Test("text an origin chose reaches stderr escaped: no raw control, bidi or invisible character", arguments: answers)
+    @Test(
+        "text an origin chose reaches stderr escaped: no raw control, bidi or invisible character", arguments: answers)
     func escapedOutput(_ answer: String) async throws {
         try await withTemporaryDirectory { dir in
             let report = try Fixtures.publish(

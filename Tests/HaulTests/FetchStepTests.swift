@@ -18,7 +18,10 @@ struct FetchStepTests {
             (206, "bytes 0-199/1000", nil, .contentRangeMismatch(asked: 100...299, sent: "bytes 0-199/1000")),
             (206, "bytes 100-299/999", nil, .contentRangeMismatch(asked: 100...299, sent: "bytes 100-299/999")),
             (206, nil, nil, .contentRangeMismatch(asked: 100...299, sent: nil)),
-            (206, "bytes 100-299/1000\u{202E}", nil, .contentRangeMismatch(asked: 100...299, sent: "bytes 100-299/1000\\u{202E}")),
+            (
+                206, "bytes 100-299/1000\u{202E}", nil,
+                .contentRangeMismatch(asked: 100...299, sent: "bytes 100-299/1000\\u{202E}")
+            ),
             (206, "bytes 100-299/1000", "201", .lengthMismatch(declared: "201", expected: 200)),
             (206, "bytes 100-299/1000", "2e2", .lengthMismatch(declared: "2e2", expected: 200)),
             (200, nil, "1000", .rangeIgnored),
@@ -36,7 +39,9 @@ struct FetchStepTests {
         case .success(let verdict): #expect(expected == nil && verdict == .accept(startingAt: 100))
         case .failure(let failure):
             let wanted: TransferFailure? =
-                if case .status(let code, _) = expected { .status(code: code, retryAfter: .seconds(2)) } else { expected }
+                if case .status(let code, _) = expected { .status(code: code, retryAfter: .seconds(2)) } else {
+                    expected
+                }
             #expect(failure == wanted)
         }
     }
@@ -50,8 +55,9 @@ struct FetchStepTests {
         #expect(missing.code == .httpStatus && !missing.isTransient && missing.context["status"] == "404")
         let busy = TransferFailure.status(code: 503, retryAfter: .seconds(2)).haulError(url: url)
         #expect(busy.code == .httpStatus && busy.isTransient && busy.context["retryAfter"] == "2.0")
-        #expect(TransferFailure.badChunk(index: 3, expected: .empty, actual: .empty).haulError(url: url).code
-            == .digestMismatch)
+        #expect(
+            TransferFailure.badChunk(index: 3, expected: .empty, actual: .empty).haulError(url: url).code
+                == .digestMismatch)
         #expect(TransferFailure.deadlineExceeded(.seconds(60)).haulError(url: url, document: "index").code == .timeout)
         #expect(HaulError(.unreachable, "x").isTransient && !HaulError(.httpStatus, "x").isTransient)
     }
@@ -87,30 +93,50 @@ struct FetchStepTests {
         arguments: [
             (AttemptOutcome.completed, AttemptFacts(attempt: 1, hasRemainder: false), FetchStep.settle),
             (.endReached, AttemptFacts(attempt: 1, hasRemainder: true), .settle),
-            (.moveToFasterMirror, AttemptFacts(attempt: 3, hasRemainder: true, mirrors: 2),
-             .retry(mirror: .other, after: .zero, demote: false, freshAttempts: true)),
+            (
+                .moveToFasterMirror, AttemptFacts(attempt: 3, hasRemainder: true, mirrors: 2),
+                .retry(mirror: .other, after: .zero, demote: false, freshAttempts: true)
+            ),
             (.moveToFasterMirror, AttemptFacts(attempt: 1, hasRemainder: false, mirrors: 2), .settle),
             (.failed(.cancelled), AttemptFacts(attempt: 1, hasRemainder: true), .fail(.cancelled, corrupt: false)),
             (.failed(.rangeIgnored), AttemptFacts(attempt: 1, hasRemainder: true), .wholeFile),
             (.failed(.transport(.stalled)), AttemptFacts(attempt: 1, hasRemainder: false), .settle),
-            (.failed(.transport(.stalled)), AttemptFacts(attempt: 1, hasRemainder: true),
-             .retry(mirror: .same, after: .milliseconds(125), demote: true, freshAttempts: false)),
-            (.failed(.truncated(received: 1, expected: 2)), AttemptFacts(attempt: 2, hasRemainder: true, mirrors: 3),
-             .retry(mirror: .other, after: .milliseconds(250), demote: true, freshAttempts: false)),
-            (.failed(.status(code: 503, retryAfter: .seconds(7))), AttemptFacts(attempt: 1, hasRemainder: true),
-             .retry(mirror: .same, after: .seconds(7), demote: true, freshAttempts: false)),
-            (.failed(.status(code: 503, retryAfter: .seconds(7))), AttemptFacts(attempt: 6, hasRemainder: true),
-             .fail(.status(code: 503, retryAfter: .seconds(7)), corrupt: false)),
-            (.failed(.status(code: 429, retryAfter: .seconds(3600))), AttemptFacts(attempt: 1, hasRemainder: true),
-             .fail(.status(code: 429, retryAfter: .seconds(3600)), corrupt: false)),
-            (.failed(.status(code: 404, retryAfter: nil)), AttemptFacts(attempt: 1, hasRemainder: true, mirrors: 2),
-             .fail(.status(code: 404, retryAfter: nil), corrupt: false)),
-            (.failed(bad), AttemptFacts(attempt: 1, hasRemainder: true, chunkFailures: 1, mirrors: 2),
-             .retry(mirror: .other, after: .milliseconds(125), demote: true, freshAttempts: false)),
-            (.failed(bad), AttemptFacts(attempt: 4, hasRemainder: true, chunkFailures: 4, mirrors: 2),
-             .fail(bad, corrupt: true)),
-            (.failed(bad), AttemptFacts(attempt: 6, hasRemainder: true, chunkFailures: 1, mirrors: 2),
-             .fail(bad, corrupt: true)),
+            (
+                .failed(.transport(.stalled)), AttemptFacts(attempt: 1, hasRemainder: true),
+                .retry(mirror: .same, after: .milliseconds(125), demote: true, freshAttempts: false)
+            ),
+            (
+                .failed(.truncated(received: 1, expected: 2)), AttemptFacts(attempt: 2, hasRemainder: true, mirrors: 3),
+                .retry(mirror: .other, after: .milliseconds(250), demote: true, freshAttempts: false)
+            ),
+            (
+                .failed(.status(code: 503, retryAfter: .seconds(7))), AttemptFacts(attempt: 1, hasRemainder: true),
+                .retry(mirror: .same, after: .seconds(7), demote: true, freshAttempts: false)
+            ),
+            (
+                .failed(.status(code: 503, retryAfter: .seconds(7))), AttemptFacts(attempt: 6, hasRemainder: true),
+                .fail(.status(code: 503, retryAfter: .seconds(7)), corrupt: false)
+            ),
+            (
+                .failed(.status(code: 429, retryAfter: .seconds(3600))), AttemptFacts(attempt: 1, hasRemainder: true),
+                .fail(.status(code: 429, retryAfter: .seconds(3600)), corrupt: false)
+            ),
+            (
+                .failed(.status(code: 404, retryAfter: nil)), AttemptFacts(attempt: 1, hasRemainder: true, mirrors: 2),
+                .fail(.status(code: 404, retryAfter: nil), corrupt: false)
+            ),
+            (
+                .failed(bad), AttemptFacts(attempt: 1, hasRemainder: true, chunkFailures: 1, mirrors: 2),
+                .retry(mirror: .other, after: .milliseconds(125), demote: true, freshAttempts: false)
+            ),
+            (
+                .failed(bad), AttemptFacts(attempt: 4, hasRemainder: true, chunkFailures: 4, mirrors: 2),
+                .fail(bad, corrupt: true)
+            ),
+            (
+                .failed(bad), AttemptFacts(attempt: 6, hasRemainder: true, chunkFailures: 1, mirrors: 2),
+                .fail(bad, corrupt: true)
+            ),
         ] as [(AttemptOutcome, AttemptFacts, FetchStep)])
     func nextStep(_ outcome: AttemptOutcome, _ facts: AttemptFacts, _ expected: FetchStep) {
         #expect(FetchStep.decide(outcome, facts: facts, policy: RetryPolicy(), random: 0) == expected)

@@ -12,7 +12,8 @@ struct HostileOriginTests {
 
     /// A published one-file model ("m"@"1") served by a hostile origin with `rules` (built from the blob path).
     static func withHostileModel(
-        rules: (String, String) throws -> [HostileOrigin.Rule], configure: @escaping (inout ModelConfig) -> Void = { _ in },
+        rules: (String, String) throws -> [HostileOrigin.Rule],
+        configure: @escaping (inout ModelConfig) -> Void = { _ in },
         _ body: (String, HostileOrigin, LocalModelManager) async throws -> Void
     ) async throws {
         try await withTemporaryDirectory { dir in

@@ -105,7 +105,9 @@ struct HostileValueTests {
 
     @Test("untrusted bytes: invalid UTF-8 is shown as \\xNN; long text is cut")
     func escapingBytes() {
-        #expect(UntrustedText.escaped(bytes: [0x61, 0xFF, 0x62, 0xC0, 0xAF, 0xED, 0xA0, 0x80]) == "a\\xFFb\\xC0\\xAF\\xED\\xA0\\x80")
+        #expect(
+            UntrustedText.escaped(bytes: [0x61, 0xFF, 0x62, 0xC0, 0xAF, 0xED, 0xA0, 0x80])
+                == "a\\xFFb\\xC0\\xAF\\xED\\xA0\\x80")
         #expect(UntrustedText.escaped(bytes: Array("é\u{202E}".utf8)) == "é\\u{202E}")
         #expect(UntrustedText.escaped(bytes: [0xE2, 0x82]) == "\\xE2\\x82")
         let long = UntrustedText.escaped(String(repeating: "\u{1B}", count: 10_000), limit: 100)

@@ -52,7 +52,8 @@ enum FetchStep: Hashable, Sendable {
         switch outcome {
         case .completed, .endReached: return .settle
         case .moveToFasterMirror:
-            return facts.hasRemainder ? .retry(mirror: .other, after: .zero, demote: false, freshAttempts: true) : .settle
+            return facts.hasRemainder
+                ? .retry(mirror: .other, after: .zero, demote: false, freshAttempts: true) : .settle
         case .failed(let reason): failure = reason
         }
         switch failure {

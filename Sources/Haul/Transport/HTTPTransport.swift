@@ -67,7 +67,8 @@ final class HTTPTransport: Sendable {
             // Hashing and copying happen on the loop that owns the connection; AsyncHTTPClient would otherwise keep
             // every request on one loop.
             logger.trace(
-                "request", metadata: ["haul.url": "\(UntrustedText.escaped(current.absoluteString))", "haul.loop": "\(loop)"])
+                "request",
+                metadata: ["haul.url": "\(UntrustedText.escaped(current.absoluteString))", "haul.loop": "\(loop)"])
             let task = client.execute(
                 request: request, delegate: delegate, eventLoop: .delegate(on: loop), logger: logger)
             do {
@@ -127,7 +128,8 @@ final class HTTPTransport: Sendable {
         switch failure(from: error) {
         case let haul as HaulError: return haul
         case let failure as TransferFailure: return failure.haulError(url: url)
-        case let other: return TransferFailure.transport(.unreachable(UntrustedText.escaped("\(other)"))).haulError(url: url)
+        case let other:
+            return TransferFailure.transport(.unreachable(UntrustedText.escaped("\(other)"))).haulError(url: url)
         }
     }
 

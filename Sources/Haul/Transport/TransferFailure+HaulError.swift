@@ -65,7 +65,8 @@ extension TransferFailure {
         if let document {
             let hint =
                 code == 404
-                ? "Check the repository URL; it has no \(document) at this path." : "The origin is failing; try again later."
+                ? "Check the repository URL; it has no \(document) at this path."
+                : "The origin is failing; try again later."
             return HaulError(
                 .httpStatus, "Fetching the \(document) from \(link) failed with HTTP \(code). \(hint)",
                 context: context, transient: isTransient)
@@ -83,7 +84,8 @@ extension TransferFailure {
         default:
             return HaulError(
                 .httpStatus,
-                isTransient ? "\(link) answered \(code); the origin is overloaded or down." : "\(link) answered \(code).",
+                isTransient
+                    ? "\(link) answered \(code); the origin is overloaded or down." : "\(link) answered \(code).",
                 context: context, transient: isTransient)
         }
     }

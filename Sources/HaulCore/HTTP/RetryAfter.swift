@@ -33,7 +33,9 @@ package enum RetryAfter {
         let day: Int64?, month: Int64?, year: Int64?, time: Substring
         if words.count == 6, words[0].hasSuffix(","), words[5] == "GMT" {
             // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
-            guard words[1].count == 2, words[3].count == 4, weekday(words[0].dropLast(), long: false) else { return nil }
+            guard words[1].count == 2, words[3].count == 4, weekday(words[0].dropLast(), long: false) else {
+                return nil
+            }
             (day, month, year, time) = (number(words[1]), monthNumber(words[2]), number(words[3]), words[4])
         } else if words.count == 4, words[0].hasSuffix(","), words[3] == "GMT" {
             // RFC 850: Sunday, 06-Nov-94 08:49:37 GMT (two-digit years: RFC 9110 says pick the most recent past
@@ -42,8 +44,10 @@ package enum RetryAfter {
             guard weekday(words[0].dropLast(), long: true), parts.count == 3, parts[0].count == 2, parts[2].count == 2,
                 let short = number(parts[2])
             else { return nil }
-            (day, month, year, time) = (number(parts[0]), monthNumber(parts[1]), short + (short >= 70 ? 1900 : 2000),
-                words[2])
+            (day, month, year, time) = (
+                number(parts[0]), monthNumber(parts[1]), short + (short >= 70 ? 1900 : 2000),
+                words[2]
+            )
         } else if words.count == 5, weekday(words[0], long: false) {
             // asctime: Sun Nov  6 08:49:37 1994
             guard words[2].count <= 2, words[4].count == 4 else { return nil }

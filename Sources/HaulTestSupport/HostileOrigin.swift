@@ -22,7 +22,8 @@ public final class HostileOrigin: Sendable {
         /// A 200 with the whole file (whatever the `Range`) and then endless bytes, without `Content-Length` (the
         /// body ends when the connection closes).
         case fileThenEndless
-        /// Exactly these bytes (status line, header lines and body, as written), then the connection closes.
+        /// Exactly these bytes (status line, header lines and body, as written), then the connection closes (add
+        /// `Connection: close` to the bytes, or the client may send its next request on a closed connection).
         case raw([UInt8])
         /// `status` with these raw header lines, then the requested file (or range of it) from the folder as usual,
         /// e.g. to send a wrong `Content-Range` or a `Retry-After`.
@@ -142,7 +143,7 @@ public final class HostileOrigin: Sendable {
         case .endless(let status, let headers)?:
             let head =
                 "HTTP/1.1 \(status) Hostile\r\n"
-                + (headers + ["Content-Length: 1000000000000"]).map { "\($0)\r\n" }
+                + (headers + ["Content-Length: 1000000000000", "Connection: close"]).map { "\($0)\r\n" }
                 .joined() + "\r\n"
             guard transmit(client, Array(head.utf8), path: nil) else { return }
             let block = [UInt8](repeating: 0x41, count: 16 << 10)
@@ -155,7 +156,7 @@ public final class HostileOrigin: Sendable {
             let block = [UInt8](repeating: 0x42, count: 16 << 10)
             while !stopped, transmit(client, block, path: path) {}
         case .drip(let interval)?:
-            let head = "HTTP/1.1 200 OK\r\nContent-Length: 1000000000000\r\n\r\n"
+            let head = "HTTP/1.1 200 OK\r\nContent-Length: 1000000000000\r\nConnection: close\r\n\r\n"
             guard transmit(client, Array(head.utf8), path: nil) else { return }
             let nanoseconds =
                 interval.components.seconds * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000

@@ -45,11 +45,11 @@ struct HostileInputCLITests {
     /// Hostile answers for the model's blob: header values and reason phrases with C0, C1, bidi and zero-width
     /// characters.
     static let answers: [String] = [
-        "HTTP/1.1 206 Partial\r\nContent-Range: bytes 0-1/9\u{202E}\u{9B}31m\u{200B}\r\nETag: \"\u{202E}x\"\r\nContent-Length: 2\r\n\r\nab",
-        "HTTP/1.1 302 Found\r\nLocation: /x\u{202E}\u{2066}.exe\r\nContent-Length: 0\r\n\r\n",
-        "HTTP/1.1 503 Busy\u{9B}2J\u{202E}\r\nRetry-After: 1e300\r\nContent-Length: 0\r\n\r\n",
-        "HTTP/1.1 503 \u{1B}[2J\u{1B}]0;pwned\u{07}\r\nRetry-After: nan\r\nContent-Length: 0\r\n\r\n",
-        "HTTP/1.1 206 Partial\r\nContent-Range: bytes \u{1B}[31m0-1/9\r\nContent-Length: 2\r\n\r\nab",
+        "HTTP/1.1 206 Partial\r\nContent-Range: bytes 0-1/9\u{202E}\u{9B}31m\u{200B}\r\nETag: \"\u{202E}x\"\r\nContent-Length: 2\r\nConnection: close\r\n\r\nab",
+        "HTTP/1.1 302 Found\r\nLocation: /x\u{202E}\u{2066}.exe\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 503 Busy\u{9B}2J\u{202E}\r\nRetry-After: 1e300\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 503 \u{1B}[2J\u{1B}]0;pwned\u{07}\r\nRetry-After: nan\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 206 Partial\r\nContent-Range: bytes \u{1B}[31m0-1/9\r\nContent-Length: 2\r\nConnection: close\r\n\r\nab",
     ]
 
     @Test(

@@ -123,7 +123,7 @@ struct HostileOriginTests {
         ])
     func retryAfter(value: String, code: HaulError.Code) async throws {
         try await Self.withHostileModel(rules: { blob, _ in
-            [.init(blob, .raw(Array("HTTP/1.1 503 Busy\r\nRetry-After: \(value)\r\nContent-Length: 0\r\n\r\n".utf8)))]
+            [.init(blob, .raw(Array("HTTP/1.1 503 Busy\r\nRetry-After: \(value)\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8)))]
         }) { dir, _, manager in
             await Self.expectFailure(manager, code, dir: dir)
         }

@@ -134,7 +134,7 @@ struct ModelTransfer {
                 if delay > .zero { try await clock.sleep(for: delay) }
                 if let remaining { piece = remaining }
             case .fail(let failure, let corrupt):
-                mirrors.demote(mirror, for: failure)
+                if failure != .cancelled { mirrors.demote(mirror, for: failure) }
                 let error = failure.haulError(url: url)
                 throw corrupt ? fatalDigest(error) : error
             }

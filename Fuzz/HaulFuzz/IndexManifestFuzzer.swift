@@ -1,4 +1,4 @@
-// libFuzzer entry point for the repository parsers. Built only by Scripts/fuzz.sh (HAUL_FUZZ=1), with
+// libFuzzer entry point for the repository parsers and every parser of network and command-line values. Built only by Scripts/fuzz.sh (HAUL_FUZZ=1), with
 // `-sanitize=fuzzer -parse-as-library`; libFuzzer supplies `main`.
 import Foundation
 import HaulCore
@@ -24,10 +24,43 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     if let text = String(data: data, encoding: .utf8) {
         _ = try? RelativePath(validating: text)
         _ = try? ModelReference(parsing: text)
+        _ = try? ModelName(text)
         _ = ByteRange.decide(header: text, size: Int64(count))
-        _ = ByteRange.parseContentRange(text)
+        if let range = ByteRange.parseContentRange(text) {
+            check(range.range.map { $0.lowerBound >= 0 && $0.upperBound < (range.size ?? .max) } ?? (range.size != nil))
+        }
+        fuzzValues(text)
     }
+    fuzzEscaping(data)
     return 0
+}
+
+/// Header and command-line value parsers: each returns a bounded value or nil; an out-of-bounds value is a finding.
+func fuzzValues(_ text: String) {
+    let ceiling = Duration.seconds(86_400)
+    for now: Int64 in [0, 1_796_299_200, 253_402_300_799] {
+        if let delay = RetryAfter.delay(text, now: now, ceiling: ceiling) { check(delay >= .zero && delay <= ceiling) }
+    }
+    _ = RetryAfter.httpDate(Array(text.utf8))
+    if let length = HeaderValue.contentLength(text) { check(length >= 0) }
+    _ = HeaderValue.entityTag(text)
+    if let rate = CommandLineValue.rate(text) { check(rate >= 1 && rate <= CommandLineValue.maximumRate) }
+    if let count = CommandLineValue.integer(text, in: 1...64) { check((1...64).contains(count)) }
+    if let seconds = CommandLineValue.seconds(text, in: 1...86_400) { check(seconds >= .seconds(1)) }
+    let escaped = UntrustedText.escaped(text, limit: 256)
+    check(!escaped.unicodeScalars.contains(where: UntrustedText.needsEscape))
+    check(UntrustedText.escaped(escaped, limit: .max) == escaped)
+}
+
+/// The escaper on raw bytes (invalid UTF-8 included): its output never holds a character it must escape.
+func fuzzEscaping(_ data: Data) {
+    let escaped = UntrustedText.escaped(bytes: data, limit: 256)
+    check(!escaped.unicodeScalars.contains(where: UntrustedText.needsEscape))
+}
+
+/// A broken invariant is a finding: trap so libFuzzer saves the input.
+func check(_ condition: Bool, _ line: UInt = #line) {
+    if !condition { fatalError("fuzz invariant broken at line \(line)") }
 }
 
 // SwiftPM links an executable's entry point as `<Module>_main`; hand control to libFuzzer's driver from there.

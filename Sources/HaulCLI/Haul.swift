@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct HaulCommand: AsyncParsableCommand {
@@ -16,4 +17,22 @@ struct HaulCommand: AsyncParsableCommand {
             Update.self, Keygen.self, Renew.self, Trust.self, Demo.self,
         ]
     )
+
+    /// Runs the command; a usage error (a bad option or value) exits with 2, as documented, not ArgumentParser's 64.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }

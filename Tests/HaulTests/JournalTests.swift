@@ -100,60 +100,6 @@ struct JournalTests {
         #expect(PiecePlan.targetSize(missingBytes: 1 << 20, connections: 8) == 2 << 20)
     }
 
-    static let piece = Piece(blob: 0, chunks: 0..<2, bytes: 100...299)
-
-    @Test(
-        "range answers are validated strictly",
-        arguments: [
-            (206, "bytes 100-299/1000", "200", nil, true),
-            (206, "bytes 100-299/*", nil, nil, true),
-            (206, "bytes 100-298/1000", nil, nil, false),
-            (206, "bytes 0-199/1000", nil, nil, false),
-            (206, "bytes 100-299/999", nil, nil, false),
-            (206, nil, nil, nil, false),
-            (206, "bytes 100-299/1000", "201", nil, false),
-            (200, nil, "1000", nil, false),
-            (416, "bytes */1000", nil, nil, false),
-            (503, nil, nil, "2", false),
-        ] as [(Int, String?, String?, String?, Bool)])
-    func responseCheck(
-        _ status: Int, _ contentRange: String?, _ length: String?, _ retryAfter: String?, _ accepted: Bool
-    ) {
-        let result = Result {
-            try PieceResponseCheck.check(
-                status: status, contentRange: contentRange, contentLength: length, retryAfter: retryAfter,
-                piece: Self.piece, size: 1000, url: "u")
-        }
-        switch result {
-        case .success(let verdict): #expect(accepted && verdict == .accept(startingAt: 100))
-        case .failure(let error):
-            #expect(!accepted)
-            let haul = error as? HaulError
-            if status == 200 { #expect(haul?.context["rangeIgnored"] == "true") }
-            if status == 503 { #expect(haul?.isTransient == true && haul?.context["retryAfter"] == "2.0") }
-            if status == 416 { #expect(haul?.code == .sizeMismatch && haul?.isTransient == false) }
-        }
-    }
-
-    @Test("retry decisions back off, honour Retry-After, and never retry fatal errors")
-    func retries() {
-        let policy = RetryPolicy()
-        let transient = HaulError(.unreachable, "x")
-        #expect(policy.decide(after: transient, attempt: 1, random: 0) == .retry(after: .milliseconds(125)))
-        #expect(policy.decide(after: transient, attempt: 3, random: 1) == .retry(after: .milliseconds(1000)))
-        #expect(policy.decide(after: transient, attempt: 6, random: 0) == .fail)
-        #expect(
-            policy.decide(
-                after: HaulError(.httpStatus, "x", context: ["status": "503", "retryAfter": "3"]), attempt: 1)
-                == .retry(after: .seconds(3)))
-        #expect(
-            policy.decide(
-                after: HaulError(.httpStatus, "x", context: ["status": "503", "retryAfter": "600"]), attempt: 1)
-                == .fail)
-        #expect(policy.decide(after: HaulError(.httpStatus, "x", context: ["status": "404"]), attempt: 1) == .fail)
-        #expect(policy.decide(after: HaulError(.insufficientSpace, "x"), attempt: 1) == .fail)
-    }
-
     @Test(
         "redirects: at most N hops, never https to http, no control characters",
         arguments: [

@@ -25,7 +25,7 @@ struct MirrorSetTests {
     @Test("a mirror demoted far below the first choice is no longer explored")
     func noExplorationOfBadMirrors() {
         let set = Self.mirrors(2)
-        set.demote(1, for: HaulError(.digestMismatch, "bad bytes"))
+        set.demote(1, for: .extraBytes)
         let start = ContinuousClock.now
         #expect((0..<3).map { _ in set.pickForTransfer(now: start + .seconds(5)) } == [0, 0, 0])
     }
@@ -48,11 +48,11 @@ struct MirrorSetTests {
     @Test("errors demote by one, bad bytes by ten")
     func demotion() {
         let set = Self.mirrors(3)
-        set.demote(0, for: HaulError(.unreachable, "x"))
+        set.demote(0, for: .transport(.unreachable("x")))
         #expect(set.pick() == 1)
-        set.demote(1, for: HaulError(.digestMismatch, "x"))
+        set.demote(1, for: .extraBytes)
         #expect(set.pick() == 2)
-        set.demote(2, for: HaulError(.timeout, "x"))
+        set.demote(2, for: .transport(.stalled))
         #expect(set.pick() == 0 && set.pick(avoiding: 0) == 2)
     }
 }

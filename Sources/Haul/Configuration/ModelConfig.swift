@@ -146,6 +146,10 @@ public struct TransferConfiguration: Sendable {
     /// journal does not grow); then the pull fails, naming the holder. A holder that keeps making progress is
     /// waited for as long as it takes. Covers retry back-off and `Retry-After` waits. Default: 5 minutes.
     public var lockTimeout: Duration = .seconds(300)
+    /// Longest time one request for a small document (the index, a manifest) may take, head and body, measured
+    /// on the manager's clock; a slower answer fails like a stall and is retried. Bodies of blobs are bounded by
+    /// their size and ``stallTimeout`` instead. Default: 60 s.
+    public var documentDeadline: Duration = .seconds(60)
 
     /// The defaults above.
     public init() {}

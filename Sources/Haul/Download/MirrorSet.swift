@@ -71,10 +71,21 @@ final class MirrorSet: Sendable {
         return order[0]
     }
 
-    /// Demotes a mirror after `error` (heavily for bad bytes); logged at info level.
+    /// Demotes a mirror after `failure` (heavily for bad bytes or broken protocol); logged at info level.
+    func demote(_ index: Int, for failure: TransferFailure) {
+        demote(index, heavily: failure.isMisbehaviour, reason: "\(failure)")
+    }
+
+    /// Demotes a mirror after a failure the repository client reported as a ``HaulError`` (an index that fails a
+    /// trust check, a stale index, data that does not match): heavily for anything but transient trouble.
     func demote(_ index: Int, for error: HaulError) {
+        let heavily = [.digestMismatch, .badResponse, .untrusted, .invalidRepositoryData].contains(error.code)
+        demote(index, heavily: heavily, reason: error.message)
+    }
+
+    private func demote(_ index: Int, heavily: Bool, reason: String) {
         guard urls.count > 1 else { return }
-        let weight = [.digestMismatch, .badResponse, .untrusted].contains(error.code) ? 10 : 1
+        let weight = heavily ? 10 : 1
         let now = state.withLock { s -> Int in
             s.penalties[index] += weight
             return s.penalties[index]
@@ -82,7 +93,8 @@ final class MirrorSet: Sendable {
         logger.info(
             "demoting mirror",
             metadata: [
-                "haul.mirror": "\(urls[index].absoluteString)", "haul.penalty": "\(now)", "haul.error": "\(error.code)",
+                "haul.mirror": "\(urls[index].absoluteString)", "haul.penalty": "\(now)",
+                "haul.error": "\(UntrustedText.escaped(reason))",
             ])
     }
 
@@ -110,8 +122,8 @@ final class MirrorSet: Sendable {
             logger.info(
                 "demoting slow mirror",
                 metadata: [
-                    "haul.mirror": "\(urls[i].absoluteString)", "haul.rate": "\(Int(own))",
-                    "haul.bestRate": "\(Int(best))",
+                    "haul.mirror": "\(urls[i].absoluteString)", "haul.rate": "\(own.rounded())",
+                    "haul.bestRate": "\(best.rounded())",
                 ])
         }
     }

@@ -135,104 +135,107 @@ struct ModelTransfer {
         }
     }
 
-    /// Fetches one piece, retrying the chunks still unverified until done or the retry policy gives up.
+    /// Fetches one piece, retrying the chunks still unverified until done or the retry policy gives up: each
+    /// attempt returns an ``AttemptOutcome``, ``FetchStep/decide(_:facts:policy:random:)`` says what comes next, and
+    /// this loop carries it out (waits on ``clock``). A failure leaves as a ``HaulError``.
     private func fetch(_ original: Piece, active: ActivePiece, blob: BlobTransfer, on loop: any EventLoop)
         async throws
     {
         var piece = original
         var attempt = 0
         var mirror = mirrors.pickForTransfer()
-        var digestFailures: [Int: Int] = [:]
+        var chunkFailures: [Int: Int] = [:]
         while true {
             try Task.checkCancellation()
             attempt += 1
             let url = mirrors.url(mirror, RepositoryLayout.blobPath(blob.digest))
-            let mirrorKey = mirrors.urls[mirror].absoluteString
-            var headers: [(String, String)] = []
-            // Only the origin's own strong ETag can guard a range; every chunk is verified regardless.
-            let validator = piece.wholeFile ? nil : blob.validator(for: mirrorKey)
-            if !piece.wholeFile { headers.append(("Range", ByteRange.header(for: piece.bytes))) }
-            if let validator { headers.append(("If-Range", validator)) }
-            let sink = PieceSink(
-                blob: blob, piece: piece, active: active, meter: meter, url: url.absoluteString, mirror: mirrorKey,
-                ifRange: validator)
-            meter.connections.add(1, ordering: .relaxed)
-            active.begin(mirror: mirror)
-            func leave() {
-                meter.connections.subtract(1, ordering: .relaxed)
-                sink.stopCounting()
+            let outcome = try await attemptPiece(piece, active: active, blob: blob, mirror: mirror, url: url, on: loop)
+            if Task.isCancelled { throw TransferFailure.cancelled.haulError(url: url) }
+            // A whole-file request owns every chunk, not just those of the piece it replaced.
+            let remaining = remainder(of: piece, upTo: piece.wholeFile ? blob.spans.count : active.end, blob: blob)
+            var facts = AttemptFacts(attempt: attempt, hasRemainder: remaining != nil, mirrors: mirrors.urls.count)
+            if case .failed(.badChunk(let chunk, _, _)) = outcome {
+                chunkFailures[chunk, default: 0] += 1
+                facts.chunkFailures = chunkFailures[chunk, default: 0]
             }
-            do {
-                try await transport.get(url, headers: headers, on: loop, into: sink)
-                leave()
-                recordRate(of: active)
+            let step = FetchStep.decide(outcome, facts: facts, policy: configuration.retry, random: .random(in: 0..<1))
+            switch step {
+            case .settle:
                 try await settle(blob)
                 return
-            } catch is PieceEndReached {
-                // Another connection took over the rest of this piece.
-                leave()
-                recordRate(of: active)
-                try await settle(blob)
-                return
-            } catch is MoveToFasterMirror {
-                leave()
-                guard let remaining = remainder(of: piece, upTo: active.end, blob: blob) else {
-                    try await settle(blob)
-                    return
-                }
-                let slow = mirror
-                mirror = mirrors.pick(avoiding: slow)
+            case .wholeFile:
+                // The origin ignores ranges: one worker fetches the whole file; the others drop their pieces.
+                guard blob.switchToWholeFile() else { return }
                 logger.info(
-                    "moving the rest of a piece to a faster mirror",
-                    metadata: [
-                        "haul.from": "\(mirrors.urls[slow].absoluteString)",
-                        "haul.to": "\(mirrors.urls[mirror].absoluteString)",
-                    ])
-                piece = remaining
-                attempt = 0
-                continue
-            } catch {
-                leave()
-                let failure = HTTPTransport.translate(error, url: url)
-                if failure.code == .cancelled || Task.isCancelled {
-                    throw HaulError(.cancelled, "The download was cancelled.")
-                }
-                if failure.context["rangeIgnored"] == "true" {
-                    // The origin ignores ranges: one worker fetches the whole file; the others drop their pieces.
-                    guard blob.switchToWholeFile() else { return }
-                    logger.info(
-                        "origin ignores Range; fetching the whole file in one request",
-                        metadata: ["haul.url": "\(url.absoluteString)"])
-                    piece = Piece(
-                        blob: piece.blob, chunks: 0..<blob.spans.count, bytes: 0...max(0, blob.size - 1),
-                        wholeFile: true)
-                    continue
-                }
-                guard let remaining = remainder(of: piece, upTo: active.end, blob: blob) else {
-                    try await settle(blob)
-                    return
-                }
-                if failure.code == .digestMismatch, let chunk = failure.context["chunk"].flatMap(Int.init) {
-                    digestFailures[chunk, default: 0] += 1
-                    // The same bad bytes twice from every mirror: the repository itself is wrong.
-                    if digestFailures[chunk]! >= 2 * mirrors.urls.count { throw fatalDigest(failure) }
-                }
-                mirrors.demote(mirror, for: failure)
-                if case .retry(let delay) = configuration.retry.decide(after: failure, attempt: attempt) {
-                    logger.info(
-                        "retrying",
-                        metadata: [
-                            "haul.url": "\(url.absoluteString)", "haul.attempt": "\(attempt)",
-                            "haul.error": "\(failure.message)", "haul.delay": "\(delay)",
-                        ])
-                    mirror = mirrors.pick(avoiding: mirrors.urls.count > 1 ? mirror : nil)
-                    try await Task.sleep(for: delay)
-                    piece = remaining
-                    continue
-                }
-                throw failure.code == .digestMismatch ? fatalDigest(failure) : failure
+                    "origin ignores Range; fetching the whole file in one request",
+                    metadata: ["haul.url": "\(UntrustedText.escaped(url.absoluteString))"])
+                piece = Piece(
+                    blob: piece.blob, chunks: 0..<blob.spans.count, bytes: 0...max(0, blob.size - 1), wholeFile: true)
+            case .retry(let choice, let delay, let demote, let fresh):
+                if demote, case .failed(let failure) = outcome { mirrors.demote(mirror, for: failure) }
+                let from = mirror
+                if choice == .other { mirror = mirrors.pick(avoiding: from) }
+                log(outcome, url: url, attempt: attempt, delay: delay, from: from, to: mirror)
+                if fresh { attempt = 0 }
+                if delay > .zero { try await clock.sleep(for: delay) }
+                if let remaining { piece = remaining }
+            case .fail(let failure, let corrupt):
+                if failure != .cancelled { mirrors.demote(mirror, for: failure) }
+                let error = failure.haulError(url: url)
+                throw corrupt ? fatalDigest(error) : error
             }
         }
+    }
+
+    /// One request for `piece` from `mirror`: what happened, as a value. Only local errors (disk) are thrown.
+    private func attemptPiece(
+        _ piece: Piece, active: ActivePiece, blob: BlobTransfer, mirror: Int, url: URL, on loop: any EventLoop
+    ) async throws -> AttemptOutcome {
+        let mirrorKey = mirrors.urls[mirror].absoluteString
+        var headers: [(String, String)] = []
+        // Only the origin's own strong ETag can guard a range; every chunk is verified regardless.
+        let validator = piece.wholeFile ? nil : blob.validator(for: mirrorKey)
+        if !piece.wholeFile { headers.append(("Range", ByteRange.header(for: piece.bytes))) }
+        if let validator { headers.append(("If-Range", validator)) }
+        let sink = PieceSink(
+            blob: blob, piece: piece, active: active, meter: meter, mirror: mirrorKey, ifRange: validator)
+        meter.connections.add(1, ordering: .relaxed)
+        active.begin(mirror: mirror)
+        defer {
+            meter.connections.subtract(1, ordering: .relaxed)
+            sink.stopCounting()
+        }
+        do {
+            try await transport.get(url, headers: headers, on: loop, into: sink)
+            recordRate(of: active)
+            return .completed
+        } catch is PieceEndReached {
+            recordRate(of: active)
+            return .endReached
+        } catch is MoveToFasterMirror {
+            return .moveToFasterMirror
+        } catch let failure as TransferFailure {
+            return .failed(failure)
+        }
+    }
+
+    /// Logs a retry or a move to another mirror (origin-chosen text escaped).
+    private func log(_ outcome: AttemptOutcome, url: URL, attempt: Int, delay: Duration, from: Int, to: Int) {
+        guard case .failed(let failure) = outcome else {
+            logger.info(
+                "moving the rest of a piece to a faster mirror",
+                metadata: [
+                    "haul.from": "\(UntrustedText.escaped(mirrors.urls[from].absoluteString))",
+                    "haul.to": "\(UntrustedText.escaped(mirrors.urls[to].absoluteString))",
+                ])
+            return
+        }
+        logger.info(
+            "retrying",
+            metadata: [
+                "haul.url": "\(UntrustedText.escaped(url.absoluteString))", "haul.attempt": "\(attempt)",
+                "haul.error": "\(failure.haulError(url: url).message)", "haul.delay": "\(delay)",
+            ])
     }
 
     /// Tells the mirror set how fast a finished request was (if it brought enough bytes to say).
@@ -267,11 +270,9 @@ struct ModelTransfer {
     }
 
     private func fatalDigest(_ error: HaulError) -> HaulError {
-        var context = error.context
-        context["transient"] = nil
-        return HaulError(
+        HaulError(
             .digestMismatch,
             "The origin keeps serving bytes that do not match the manifest (\(error.message)). The repository is corrupt; ask its publisher to republish. Nothing was installed.",
-            context: context)
+            context: error.context, transient: false)
     }
 }

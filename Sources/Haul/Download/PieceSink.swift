@@ -5,15 +5,15 @@ import NIOHTTP1
 
 /// Verifies one piece's body chunk by chunk as it arrives and writes each chunk into the partial file once verified.
 ///
-/// A chunk whose SHA-256 differs from the manifest aborts the request with `.digestMismatch`; its bytes are never
-/// written. Bytes beyond the piece, or beyond the blob, abort it too (endless data). At most one chunk (≤ 4 MiB) per
+/// A chunk whose SHA-256 differs from the manifest aborts the request with ``TransferFailure/badChunk(index:expected:actual:)``;
+/// its bytes are never written. Bytes beyond the piece, or beyond the blob, abort it too (endless data), and so does
+/// any status but 200/206 at its head (its body is never read). At most one chunk (≤ 4 MiB) per
 /// connection is held in memory, in the buffers the network delivered.
 final class PieceSink: ResponseSink, @unchecked Sendable {
     // Mutated only from the request's event loop, serially (AsyncHTTPClient's delegate contract).
     private let blob: BlobTransfer
     private let piece: Piece
     private let meter: ProgressMeter
-    private let url: String
     private var offset: Int64 = 0
     private var end: Int64 = 0
     private var chunk: Int = 0
@@ -30,8 +30,7 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
 
     /// - Parameter ifRange: the `If-Range` validator the request carried.
     init(
-        blob: BlobTransfer, piece: Piece, active: ActivePiece, meter: ProgressMeter, url: String, mirror: String,
-        ifRange: String?
+        blob: BlobTransfer, piece: Piece, active: ActivePiece, meter: ProgressMeter, mirror: String, ifRange: String?
     ) {
         self.active = active
         self.mirror = mirror
@@ -39,30 +38,25 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
         self.blob = blob
         self.piece = piece
         self.meter = meter
-        self.url = url
     }
 
     func receiveHead(_ head: HTTPResponseHead) throws {
-        let etag = head.headers.first(name: "ETag")
-        let changed = blob.learnValidator(etag, from: mirror)
+        let ok = head.status == .ok || head.status == .partialContent
+        // Only a well-formed strong tag is learned (and later sent back in If-Range).
+        let etag = head.headers.first(name: "ETag").flatMap { tag in
+            HeaderValue.entityTag(tag).flatMap { $0.weak ? nil : tag }
+        }
+        let changed = ok && blob.learnValidator(etag, from: mirror)
         if let ifRange, head.status == .ok, !piece.wholeFile, etag != ifRange {
             // If-Range failed: the file on the origin changed. Chunks already verified still match the manifest; the
             // range is asked again under the new validator, and its bytes are verified the same way.
-            throw HaulError(
-                .badResponse,
-                "\(url) has changed since the download started (If-Range failed); asking for the range again.",
-                context: ["url": url, "transient": "true", "validatorChanged": "true"])
+            throw TransferFailure.validatorChanged
         }
-        if changed {
-            throw HaulError(
-                .badResponse, "\(url) changed its ETag during the download.",
-                context: ["url": url, "transient": "true"])
-        }
+        if changed { throw TransferFailure.etagChanged }
         let verdict = try PieceResponseCheck.check(
             status: Int(head.status.code), contentRange: head.headers.first(name: "Content-Range"),
             contentLength: head.headers.first(name: "Content-Length"),
-            retryAfter: head.headers.first(name: "Retry-After"),
-            piece: piece, size: blob.size, url: url)
+            retryAfter: ok ? nil : TransferFailure.retryAfter(in: head), piece: piece, size: blob.size)
         switch verdict {
         case .accept(let start):
             offset = start
@@ -78,12 +72,12 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
             counted = true
             meter.receiving.add(1, ordering: .relaxed)
         }
-        guard offset + Int64(buffer.readableBytes) <= end else {
-            throw HaulError(
-                .sizeMismatch, "\(url) sent more bytes than requested; the response was cut off and discarded.",
-                context: ["url": url, "transient": "true"])
-        }
-        var rest = buffer
+        // Bytes past the piece (or the blob) are cut off: the ones up to the end are verified and kept, then the
+        // request ends. `allowed` is below `readableBytes` (an Int) whenever it is used as a length.
+        let allowed = end - offset
+        let overflow = Int64(buffer.readableBytes) > allowed
+        let body = overflow ? buffer.getSlice(at: buffer.readerIndex, length: Int(max(0, allowed)))! : buffer
+        var rest = body
         while rest.readableBytes > 0 {
             let span = blob.spans[chunk]
             let take = Int(min(Int64(rest.readableBytes), span.size - filled))
@@ -94,9 +88,10 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
             filled += Int64(take)
             if filled == span.size { try finishChunk(span) }
         }
-        offset += Int64(buffer.readableBytes)
-        meter.received.add(Int64(buffer.readableBytes), ordering: .relaxed)
-        active.received(buffer.readableBytes)
+        offset += Int64(body.readableBytes)
+        meter.received.add(Int64(body.readableBytes), ordering: .relaxed)
+        active.received(body.readableBytes)
+        if overflow { throw TransferFailure.extraBytes }
     }
 
     /// Checks a complete chunk; only verified bytes ever reach the partial file, so even two processes writing the
@@ -108,13 +103,7 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
         let parts = pending
         pending.removeAll(keepingCapacity: true)
         guard digest == span.sha256 else {
-            throw HaulError(
-                .digestMismatch,
-                "Chunk \(span.index) of blob \(blob.digest.hex.prefix(12)) from \(url) does not match its SHA-256; it will be fetched again.",
-                context: [
-                    "url": url, "chunk": "\(span.index)", "expected": span.sha256.hex, "actual": digest.hex,
-                    "transient": "true",
-                ])
+            throw TransferFailure.badChunk(index: span.index, expected: span.sha256, actual: digest)
         }
         var at = span.offset
         for part in parts {
@@ -138,10 +127,8 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
 
     func receiveEnd() throws {
         guard offset == end else {
-            throw HaulError(
-                .sizeMismatch,
-                "\(url) ended the body after \(offset - piece.bytes.lowerBound) of \(end - piece.bytes.lowerBound) bytes.",
-                context: ["url": url, "transient": "true"])
+            throw TransferFailure.truncated(
+                received: offset - piece.bytes.lowerBound, expected: end - piece.bytes.lowerBound)
         }
     }
 }

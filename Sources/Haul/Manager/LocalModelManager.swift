@@ -42,7 +42,7 @@ public final class LocalModelManager: Sendable {
     ) throws {
         self.config = config
         self.store = try ContentStore(root: config.storePath)
-        self.transport = HTTPTransport(configuration: config.transfer, logger: logger)
+        self.transport = HTTPTransport(configuration: config.transfer, clock: clock, logger: logger)
         self.logger = logger
         self.clock = clock
     }

@@ -37,11 +37,11 @@ struct RepositoryClient {
         let data: Data
         do {
             (head, data) = try await transport.fetchSmall(url, limit: limits.maximumIndexBytes, headers: headers)
-        } catch {
-            throw HTTPTransport.translate(error, url: url)
+        } catch let failure as TransferFailure {
+            throw failure.haulError(url: url, document: "index")
         }
         if head.status == .notModified, ifNoneMatch != nil { return nil }
-        try Self.checkStatus(head, url: url, what: "index")
+        guard head.status == .ok else { throw TransferFailure.status(head).haulError(url: url, document: "index") }
         let (envelope, index) = try SignedEnvelope.decodeIndex(data, limits: limits)
         return FetchedIndex(envelope: envelope, index: index, data: data, etag: head.headers.first(name: "ETag"))
     }
@@ -53,13 +53,14 @@ struct RepositoryClient {
         guard Int64(data.count) == entry.manifestSize, SHA256Digest.of(data) == entry.manifest else {
             throw HaulError(
                 .digestMismatch,
-                "The manifest at \(url.absoluteString) does not match the index (size or SHA-256). The repository is inconsistent or was tampered with.",
-                context: ["url": url.absoluteString])
+                "The manifest at \(UntrustedText.escaped(url.absoluteString)) does not match the index (size or SHA-256). The repository is inconsistent or was tampered with.",
+                context: ["url": UntrustedText.escaped(url.absoluteString)])
         }
         return (try Manifest.decode(data, limits: limits), data)
     }
 
-    /// GETs a small document, trying mirrors in order of health with retries.
+    /// GETs a small document, trying mirrors in order of health with retries (the transport's retry policy, waits on
+    /// its clock); a failure leaves as a ``HaulError``.
     private func fetchDocument(_ path: String, limit: Int, what: String, headers: [(String, String)] = []) async throws
         -> (Data, URL, HTTPResponseHead)
     {
@@ -68,48 +69,33 @@ struct RepositoryClient {
         while true {
             attempt += 1
             let url = mirrors.url(mirror, path)
+            let failure: TransferFailure
             do {
                 let (head, data) = try await transport.fetchSmall(url, limit: limit, headers: headers)
-                if head.status == .notModified, !headers.isEmpty { return (data, url, head) }
-                try Self.checkStatus(head, url: url, what: what)
-                return (data, url, head)
-            } catch {
-                let failure = HTTPTransport.translate(error, url: url)
-                if failure.code == .cancelled { throw failure }
-                mirrors.demote(mirror, for: failure)
-                // With mirrors, try the next one at once; back off only when every mirror has been tried.
-                let other = mirrors.pick(avoiding: mirror)
-                if other != mirror, attempt % mirrors.urls.count != 0 {
-                    mirror = other
-                    continue
-                }
-                guard case .retry(let delay) = transport.configuration.retry.decide(after: failure, attempt: attempt)
-                else { throw failure }
-                logger.info(
-                    "retrying",
-                    metadata: [
-                        "haul.url": "\(url.absoluteString)", "haul.attempt": "\(attempt)",
-                        "haul.error": "\(failure.message)",
-                    ])
-                try await Task.sleep(for: delay)
+                if head.status == .ok || (head.status == .notModified && !headers.isEmpty) { return (data, url, head) }
+                failure = .status(head)
+            } catch let error as TransferFailure {
+                failure = error
             }
+            if failure == .cancelled || Task.isCancelled { throw TransferFailure.cancelled.haulError(url: url) }
+            mirrors.demote(mirror, for: failure)
+            // With mirrors, try the next one at once; back off only when every mirror has been tried.
+            let other = mirrors.pick(avoiding: mirror)
+            if other != mirror, attempt % mirrors.urls.count != 0 {
+                mirror = other
+                continue
+            }
+            let retry = transport.configuration.retry
+            guard let delay = retry.delay(after: failure, attempt: attempt, random: .random(in: 0..<1)) else {
+                throw failure.haulError(url: url, document: what)
+            }
+            logger.info(
+                "retrying",
+                metadata: [
+                    "haul.url": "\(UntrustedText.escaped(url.absoluteString))", "haul.attempt": "\(attempt)",
+                    "haul.error": "\(failure.haulError(url: url, document: what).message)", "haul.delay": "\(delay)",
+                ])
+            try await transport.clock.sleep(for: delay)
         }
-    }
-
-    /// Throws ``HaulError`` `.httpStatus` unless `head` is 200 OK.
-    private static func checkStatus(_ head: HTTPResponseHead, url: URL, what: String) throws {
-        guard head.status != .ok else { return }
-        var context = ["url": url.absoluteString, "status": "\(head.status.code)"]
-        if let retry = head.headers.first(name: "Retry-After"), let seconds = Double(retry) {
-            context["retryAfter"] = "\(seconds)"
-        }
-        let hint =
-            head.status.code == 404
-            ? "Check the repository URL; it has no \(what) at this path."
-            : "The origin is failing; try again later."
-        throw HaulError(
-            .httpStatus,
-            "Fetching the \(what) from \(url.absoluteString) failed with HTTP \(head.status.code). \(hint)",
-            context: context)
     }
 }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HaulCore
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -10,9 +11,11 @@ final class HTTPTransport: Sendable {
     let client: HTTPClient
     let configuration: TransferConfiguration
     let limiter: RateLimiter?
+    /// The clock of retry waits and document deadlines (injected for tests).
+    let clock: any Clock<Duration>
     let logger: Logger
 
-    init(configuration: TransferConfiguration, logger: Logger) {
+    init(configuration: TransferConfiguration, clock: any Clock<Duration> = ContinuousClock(), logger: Logger) {
         var http = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(
@@ -21,13 +24,14 @@ final class HTTPTransport: Sendable {
             decompression: .disabled)
         // Room for every connection the transfer may grow to, and for requests being replaced after a steal.
         http.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit =
-            2 * max(4, configuration.connections, configuration.maximumConnections)
+            2 * min(1024, max(4, configuration.connections, configuration.maximumConnections))
         http.connectionPool.idleTimeout = .seconds(30)
         // Connect failures come back at once; RetryPolicy decides (AHC would retry silently until the timeout).
         http.connectionPool.retryConnectionEstablishment = false
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
         self.configuration = configuration
         self.limiter = configuration.rateLimit.map { RateLimiter(bytesPerSecond: $0) }
+        self.clock = clock
         self.logger = logger
     }
 
@@ -38,7 +42,9 @@ final class HTTPTransport: Sendable {
     func nextEventLoop() -> any EventLoop { client.eventLoopGroup.next() }
 
     /// Performs a GET on `loop` (default: the next one), following redirects, and feeds the final response to `sink`.
-    /// Returns the final URL.
+    /// Returns the final URL. A redirect's body is never read.
+    /// - Throws: ``TransferFailure`` for anything the network or the origin did; a ``TransferSignal`` or a local
+    ///   ``HaulError`` (disk) a sink threw, as they are.
     @discardableResult
     func get(
         _ url: URL, headers: [(String, String)] = [], on loop: (any EventLoop)? = nil, into sink: some ResponseSink
@@ -53,13 +59,16 @@ final class HTTPTransport: Sendable {
             let request: HTTPClient.Request
             do { request = try HTTPClient.Request(url: current, method: .GET, headers: requestHeaders) } catch {
                 throw HaulError(
-                    .invalidArgument, "Cannot request \(current.absoluteString): \(error).",
-                    context: ["url": current.absoluteString])
+                    .invalidArgument,
+                    "Cannot request \(UntrustedText.escaped(current.absoluteString)): \(error).",
+                    context: ["url": UntrustedText.escaped(current.absoluteString)])
             }
             let delegate = TransportDelegate(sink: sink, limiter: limiter)
             // Hashing and copying happen on the loop that owns the connection; AsyncHTTPClient would otherwise keep
             // every request on one loop.
-            logger.trace("request", metadata: ["haul.url": "\(current.absoluteString)", "haul.loop": "\(loop)"])
+            logger.trace(
+                "request",
+                metadata: ["haul.url": "\(UntrustedText.escaped(current.absoluteString))", "haul.loop": "\(loop)"])
             let task = client.execute(
                 request: request, delegate: delegate, eventLoop: .delegate(on: loop), logger: logger)
             do {
@@ -68,70 +77,105 @@ final class HTTPTransport: Sendable {
                 } onCancel: {
                     task.cancel()
                 }
-            } catch let signal as any TransferSignal {
-                throw signal
             } catch {
-                throw Self.translate(error, url: current)
+                // At a redirect the request stops at its head (its body is not read); anything else failed.
+                guard error is RedirectHead, delegate.redirectLocation != nil else { throw Self.failure(from: error) }
             }
             guard let location = delegate.redirectLocation else { return current }
             hop += 1
-            current = try RedirectPolicy.target(
-                from: current, location: location, hop: hop, maximum: configuration.maximumRedirects)
+            current = try follow(location, from: current, hop: hop)
             logger.info(
-                "following redirect", metadata: ["haul.url": "\(current.absoluteString)", "haul.hop": "\(hop)"])
+                "following redirect",
+                metadata: ["haul.url": "\(UntrustedText.escaped(current.absoluteString))", "haul.hop": "\(hop)"])
         }
     }
 
-    /// Fetches a small document (index, manifest) with a size cap; returns status, headers and body.
-    func fetchSmall(_ url: URL, limit: Int, headers: [(String, String)] = []) async throws -> (HTTPResponseHead, Data) {
-        let sink = CollectingSink(limit: limit, url: url.absoluteString)
-        try await get(url, headers: headers, into: sink)
-        guard let head = sink.head else {
-            throw HaulError(
-                .badResponse, "\(url.absoluteString) sent no response.",
-                context: ["url": url.absoluteString, "transient": "true"])
+    /// The URL a redirect to `location` goes to, or ``TransferFailure/redirectRefused(_:)``.
+    private func follow(_ location: String, from current: URL, hop: Int) throws(TransferFailure) -> URL {
+        do {
+            return try RedirectPolicy.target(
+                from: current, location: location, hop: hop, maximum: configuration.maximumRedirects)
+        } catch {
+            throw .redirectRefused(error.reason)
         }
+    }
+
+    /// Fetches a small document (index, manifest) with a size cap and an overall deadline
+    /// (``TransferConfiguration/documentDeadline``, on ``clock``); returns the final head and, for a 200, the body.
+    /// The body of any other status is not read.
+    func fetchSmall(_ url: URL, limit: Int, headers: [(String, String)] = []) async throws -> (HTTPResponseHead, Data) {
+        let sink = CollectingSink(limit: limit)
+        let deadline = configuration.documentDeadline
+        let clock = self.clock
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do { try await self.get(url, headers: headers, into: sink) } catch is CollectingSink.HeadOnly {}
+            }
+            group.addTask {
+                try await clock.sleep(for: deadline)
+                throw TransferFailure.deadlineExceeded(deadline)
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+        guard let head = sink.head else { throw TransferFailure.noResponse }
         return (head, Data(sink.body.readableBytesView))
     }
 
-    /// Maps client errors to ``HaulError``.
+    /// The boundary: any error of a transfer as the ``HaulError`` a caller sees (a ``TransferFailure`` translated
+    /// once, by ``TransferFailure/haulError(url:document:)``).
     static func translate(_ error: any Error, url: URL) -> HaulError {
-        if let haul = error as? HaulError { return haul }
-        let context = ["url": url.absoluteString]
-        let shortBody = HaulError(
-            .sizeMismatch, "\(url.host ?? "The origin") closed the connection before sending the whole body.",
-            context: context.merging(["transient": "true"]) { a, _ in a }, underlying: error)
-        if error is CancellationError { return HaulError(.cancelled, "The download was cancelled.", context: context) }
+        switch failure(from: error) {
+        case let haul as HaulError: return haul
+        case let failure as TransferFailure: return failure.haulError(url: url)
+        case let other:
+            return TransferFailure.transport(.unreachable(UntrustedText.escaped("\(other)"))).haulError(url: url)
+        }
+    }
+
+    /// Maps client errors to ``TransferFailure`` (signals and local ``HaulError``s pass through).
+    static func failure(from error: any Error) -> any Error {
+        switch error {
+        case is TransferFailure, is any TransferSignal, is HaulError, is CollectingSink.HeadOnly: return error
+        case is CancellationError: return TransferFailure.cancelled
+        default: break
+        }
         if let http = error as? HTTPClientError {
             switch http {
-            case .cancelled: return HaulError(.cancelled, "The download was cancelled.", context: context)
-            case .readTimeout:
-                return HaulError(
-                    .timeout,
-                    "\(url.host ?? "The origin") stopped sending data (stall timeout). Retrying may help; check the network.",
-                    context: context, underlying: error)
+            case .cancelled: return TransferFailure.cancelled
+            case .readTimeout: return TransferFailure.transport(.stalled)
             case .connectTimeout, .deadlineExceeded, .getConnectionFromPoolTimeout:
-                return HaulError(
-                    .timeout,
-                    "Timed out connecting to \(url.host ?? "the origin"). Check the network or the repository URL.",
-                    context: context, underlying: error)
-            case .remoteConnectionClosed, .bodyLengthMismatch:
-                return shortBody
+                return TransferFailure.transport(.connectTimeout)
+            case .remoteConnectionClosed, .bodyLengthMismatch: return TransferFailure.transport(.closedEarly)
             default: break
             }
         }
-        if let parser = error as? HTTPParserError, parser == .invalidEOFState { return shortBody }
-        if error is HTTPParserError {
-            return HaulError(
-                .badResponse, "\(url.host ?? "The origin") sent a malformed HTTP response: \(error).",
-                context: context.merging(["transient": "true"]) { a, _ in a }, underlying: error)
+        if let parser = error as? HTTPParserError {
+            if parser == .invalidEOFState { return TransferFailure.transport(.closedEarly) }
+            return TransferFailure.transport(.malformed(UntrustedText.escaped("\(parser)", limit: 200)))
         }
-        return HaulError(
-            .unreachable,
-            "Cannot reach \(url.host ?? url.absoluteString): \(error). Check the network and the repository URL.",
-            context: context, underlying: error)
+        return TransferFailure.transport(.unreachable(UntrustedText.escaped("\(error)", limit: 300)))
     }
 }
+
+extension TransferFailure {
+    /// Longest `Retry-After` read from a header; the retry policy then refuses anything above its own maximum.
+    static let retryAfterCeiling: Duration = .seconds(86_400)
+
+    /// The failure for an unusable status in `head`, with its `Retry-After` parsed (RFC 9110: seconds or an
+    /// HTTP-date relative to `now`, seconds since 1970) and bounded.
+    static func status(_ head: HTTPResponseHead, now: Int64 = Int64(Date().timeIntervalSince1970)) -> TransferFailure {
+        .status(code: Int(head.status.code), retryAfter: retryAfter(in: head, now: now))
+    }
+
+    /// The parsed, bounded `Retry-After` of `head` (nil when absent or malformed).
+    static func retryAfter(in head: HTTPResponseHead, now: Int64 = Int64(Date().timeIntervalSince1970)) -> Duration? {
+        head.headers.first(name: "Retry-After").flatMap { RetryAfter.delay($0, now: now, ceiling: retryAfterCeiling) }
+    }
+}
+
+/// Thrown by the delegate at a redirect's head, so its body is never read.
+struct RedirectHead: Error {}
 
 /// Bridges AsyncHTTPClient's delegate callbacks to a sink, catching redirects and applying the rate limit.
 final class TransportDelegate<Sink: ResponseSink>: HTTPClientResponseDelegate, @unchecked Sendable {
@@ -149,7 +193,8 @@ final class TransportDelegate<Sink: ResponseSink>: HTTPClientResponseDelegate, @
     func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
         if [301, 302, 303, 307, 308].contains(head.status.code) {
             redirectLocation = head.headers.first(name: "Location") ?? ""
-            return task.eventLoop.makeSucceededVoidFuture()
+            // Stop here: the request ends (its connection closes) instead of reading a body that may never end.
+            return task.eventLoop.makeFailedFuture(RedirectHead())
         }
         do { try sink.receiveHead(head) } catch { return task.eventLoop.makeFailedFuture(error) }
         return task.eventLoop.makeSucceededVoidFuture()

@@ -19,7 +19,8 @@ final class RateLimiter: Sendable {
 
     /// Reserves `bytes`; returns how long the caller must wait before reading more.
     func reserve(_ bytes: Int64) -> Duration {
-        let cost = Duration.nanoseconds(bytes * 1_000_000_000 / bytesPerSecond)
+        // Duration arithmetic (128-bit), so no byte count can overflow the product.
+        let cost = Duration.seconds(max(0, bytes)) / bytesPerSecond
         let now = ContinuousClock.now
         return state.withLock { state in
             // An idle bucket holds at most `burst` worth of tokens.

@@ -11,28 +11,28 @@ protocol ResponseSink: AnyObject, Sendable {
     func receiveEnd() throws
 }
 
-/// Collects a small body (index, manifest) in memory, refusing more than `limit` bytes.
+/// Collects a small body (index, manifest) in memory, refusing more than `limit` bytes. The body of any status but
+/// 200 is never read: the request stops at its head (``HeadOnly``), so an endless error body cannot hold it.
 final class CollectingSink: ResponseSink, @unchecked Sendable {
+    /// Thrown at a head whose body is not wanted; the head is kept in ``head``.
+    struct HeadOnly: Error {}
+
     // Mutated only from the request's event loop, serially (AsyncHTTPClient's delegate contract).
     private(set) var head: HTTPResponseHead?
     private(set) var body = ByteBuffer()
     let limit: Int
-    let url: String
 
-    init(limit: Int, url: String) {
+    init(limit: Int) {
         self.limit = limit
-        self.url = url
     }
 
-    func receiveHead(_ head: HTTPResponseHead) throws { self.head = head }
+    func receiveHead(_ head: HTTPResponseHead) throws {
+        self.head = head
+        guard head.status == .ok else { throw HeadOnly() }
+    }
 
     func receiveBody(_ buffer: ByteBuffer) throws {
-        guard head?.status == .ok else { return }  // error bodies are ignored
-        guard body.readableBytes + buffer.readableBytes <= limit else {
-            throw HaulError(
-                .sizeMismatch, "\(url) sent more than the \(limit) bytes allowed; refusing endless data.",
-                context: ["url": url, "limit": "\(limit)"])
-        }
+        guard body.readableBytes + buffer.readableBytes <= limit else { throw TransferFailure.tooLarge(limit: limit) }
         var copy = buffer
         body.writeBuffer(&copy)
     }

@@ -12,24 +12,30 @@ public struct RetryPolicy: Sendable, Hashable {
     /// The defaults above.
     public init() {}
 
-    /// What to do after a failure.
-    public enum Decision: Hashable, Sendable {
-        /// Try again after this delay.
-        case retry(after: Duration)
-        /// Give up and report the error.
-        case fail
+    /// The one retry rule: how long to wait before trying again after `attempt` (1-based) failed with `failure`,
+    /// or nil to give up. `random` maps to 0..<1 (injected for tests). The delay is never negative and never above
+    /// ``maximumDelay`` (backoff) or ``maximumRetryAfter`` (an origin's `Retry-After`).
+    package func delay(after failure: TransferFailure, attempt: Int, random: Double) -> Duration? {
+        guard failure.isTransient, attempt < maximumAttempts else { return nil }
+        if case .status(_, let retryAfter?) = failure {
+            return retryAfter >= .zero && retryAfter <= maximumRetryAfter ? retryAfter : nil
+        }
+        return backoff(attempt: attempt, random: random)
     }
 
-    /// Decides after `attempt` (1-based) failed with `error`. `random` maps to 0..<1 (injected for tests).
-    public func decide(after error: HaulError, attempt: Int, random: Double = Double.random(in: 0..<1)) -> Decision {
-        guard error.isTransient, attempt < maximumAttempts else { return .fail }
-        if let seconds = error.context["retryAfter"].flatMap(Double.init) {
-            let wait = Duration.milliseconds(Int64(seconds * 1000))
-            return wait <= maximumRetryAfter ? .retry(after: wait) : .fail
+    /// Exponential backoff for `attempt`: between half and all of `min(initialDelay × 2^(attempt-1), maximumDelay)`.
+    package func backoff(attempt: Int, random: Double) -> Duration {
+        let cap = max(.zero, maximumDelay)
+        var ceiling = max(.zero, min(initialDelay, cap))
+        for _ in 1..<max(1, min(attempt, 21)) {
+            guard ceiling < cap / 2 else {
+                ceiling = cap
+                break
+            }
+            ceiling *= 2
         }
-        let exponent = Double(1 << min(attempt - 1, 20))
-        let ceiling = min(initialDelay.inSeconds * exponent, maximumDelay.inSeconds)
         // Full jitter, but never below half the ceiling so retries do not hammer a struggling origin.
-        return .retry(after: .milliseconds(Int64((ceiling / 2 + ceiling / 2 * random) * 1000)))
+        let share = random.isFinite ? min(max(random, 0), 1) : 0
+        return ceiling / 2 + (ceiling / 2) * share
     }
 }

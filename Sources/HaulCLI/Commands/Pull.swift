@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Haul
+import HaulCore
 
 struct Pull: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Download, verify and install a model.")
@@ -39,9 +40,13 @@ struct Pull: AsyncParsableCommand {
         guard (1...64).contains(maxConnections) else {
             throw ValidationError("--max-connections must be between 1 and 64.")
         }
-        guard stallTimeout >= 1 else { throw ValidationError("--stall-timeout must be at least 1 second.") }
+        guard (1...86_400).contains(stallTimeout) else {
+            throw ValidationError("--stall-timeout must be between 1 and 86400 seconds.")
+        }
         if let limitRate, RateText.parse(limitRate) == nil {
-            throw ValidationError("--limit-rate takes a number with an optional K, M or G suffix, e.g. 20M.")
+            throw ValidationError(
+                "--limit-rate takes a number of bytes per second with an optional K, M or G suffix (at most 3 decimals, at most 1T/s), e.g. 20M."
+            )
         }
     }
 
@@ -76,18 +81,10 @@ struct Pull: AsyncParsableCommand {
     }
 }
 
-/// Parses `500K`, `20M`, `1G`, `1048576` (binary multiples, as curl and aria2 do).
+/// Parses `500K`, `20M`, `1G`, `1048576` (binary multiples, as curl and aria2 do); nil for anything else
+/// (``CommandLineValue/rate(_:)``).
 enum RateText {
-    static func parse(_ text: String) -> Int64? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces).uppercased()
-        let multipliers: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
-        if let last = trimmed.last, let multiplier = multipliers[last] {
-            guard let value = Double(trimmed.dropLast()), value > 0 else { return nil }
-            return Int64(value * Double(multiplier))
-        }
-        guard let value = Int64(trimmed), value > 0 else { return nil }
-        return value
-    }
+    static func parse(_ text: String) -> Int64? { CommandLineValue.rate(text) }
 }
 
 /// Turns Ctrl-C (SIGINT) and SIGTERM into a cancellation of the running download.

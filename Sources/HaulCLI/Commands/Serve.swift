@@ -30,6 +30,13 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535.") }
+        if let throttle, !(1...(Int64(1) << 40)).contains(throttle) {
+            throw ValidationError("--throttle must be between 1 and 1099511627776 bytes per second.")
+        }
+    }
+
     func run() async throws {
         let logger = global.makeLogger()
         try await Failure.guarding {

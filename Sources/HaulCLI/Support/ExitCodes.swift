@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Haul
+import HaulCore
 
 /// Maps errors to the documented exit codes and prints them for a person.
 enum Failure {
@@ -16,10 +17,11 @@ enum Failure {
         }
     }
 
-    /// Runs `body`; prints a `HaulError` as `error: <message>` and exits with its code.
+    /// Runs `body`; prints a `HaulError` as `error: <message>` (control and bidi characters escaped) and exits with
+    /// its code.
     static func guarding<R>(_ body: () async throws -> R) async throws -> R {
         do { return try await body() } catch let error as HaulError {
-            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            FileHandle.standardError.write(Data("error: \(UntrustedText.escaped(error.message, limit: 4096))\n".utf8))
             throw ExitCode(exitCode(for: error))
         }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Haul
+import HaulCore
 import Logging
 
 /// Options every command shares.
@@ -83,7 +84,7 @@ enum LoggingBootstrap {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
-            return handler
+            return EscapingLogHandler(handler)
         }
     }
 }
@@ -96,12 +97,18 @@ struct IndexSigningOptions: ParsableArguments {
     @Option(name: .long, help: "A signing key file from `haul keygen` (repeatable: several keys may sign).")
     var key: [String] = []
 
-    func validate() throws {
-        guard expires >= 1 else { throw ValidationError("--expires must be at least 1 day.") }
-    }
+    /// The accepted `--expires` values (days): beyond ten years the product `days × 86400` is still far from any
+    /// overflow, and an index valid that long defeats the point of expiry.
+    static let expiryDays = 1...3650
 
     /// A publisher configuration with these keys and this expiry; warns when the index will be unsigned.
+    /// - Throws: ``HaulError`` `.invalidArgument` (exit 2) for an `--expires` outside ``expiryDays``. Checked here,
+    ///   not in `validate()`: ArgumentParser answers a validation error with the version when `publish --version`
+    ///   is on the command line.
     func publisherConfiguration(quiet: Bool) throws -> Publisher.Configuration {
+        guard Self.expiryDays.contains(expires) else {
+            throw HaulError(.invalidArgument, "--expires must be between 1 and 3650 days (got \(expires)).")
+        }
         var configuration = Publisher.Configuration()
         configuration.expiresAfter = .seconds(expires * 86_400)
         configuration.signingKeys = try key.map(SigningKey.read(from:))
@@ -112,5 +119,44 @@ struct IndexSigningOptions: ParsableArguments {
                         .utf8))
         }
         return configuration
+    }
+}
+
+/// Escapes every message and metadata value (``UntrustedText``) before it reaches the terminal: log lines carry
+/// URLs, header values and error messages an origin chose.
+struct EscapingLogHandler: LogHandler {
+    var inner: any LogHandler
+
+    init(_ inner: any LogHandler) { self.inner = inner }
+
+    var logLevel: Logger.Level {
+        get { inner.logLevel }
+        set { inner.logLevel = newValue }
+    }
+
+    var metadata: Logger.Metadata {
+        get { inner.metadata }
+        set { inner.metadata = newValue }
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { inner[metadataKey: key] }
+        set { inner[metadataKey: key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var event = event
+        event.message = "\(UntrustedText.escaped(event.message.description, limit: 4096))"
+        event.metadata = event.metadata.map { $0.mapValues(Self.escape) }
+        inner.log(event: event)
+    }
+
+    private static func escape(_ value: Logger.Metadata.Value) -> Logger.Metadata.Value {
+        switch value {
+        case .string(let text): return .string(UntrustedText.escaped(text))
+        case .stringConvertible(let item): return .string(UntrustedText.escaped(item.description))
+        case .array(let items): return .array(items.map(escape))
+        case .dictionary(let items): return .dictionary(items.mapValues(escape))
+        }
     }
 }

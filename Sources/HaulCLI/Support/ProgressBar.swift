@@ -51,9 +51,13 @@ final class ProgressBar: Sendable {
     private func sizes(_ p: DownloadProgress) -> String {
         "\(ByteFormat.string(p.bytesDone)) / \(ByteFormat.string(p.bytesTotal))"
     }
-    private func rate(_ p: DownloadProgress) -> String { "\(ByteFormat.string(Int64(p.bytesPerSecond)))/s" }
+    private func rate(_ p: DownloadProgress) -> String {
+        // Bounded before the conversion: Int64(Double) traps on inf, nan or a value beyond Int64.
+        let rate = p.bytesPerSecond.isFinite ? min(max(p.bytesPerSecond, 0), 1e18) : 0
+        return "\(ByteFormat.string(Int64(rate)))/s"
+    }
     private func eta(_ p: DownloadProgress) -> String {
-        guard let seconds = p.secondsRemaining, seconds.isFinite else { return "ETA --" }
+        guard let seconds = p.secondsRemaining, seconds.isFinite, seconds >= 0, seconds < 1e9 else { return "ETA --" }
         let s = Int(seconds.rounded())
         return s >= 3600 ? "ETA \(s / 3600)h\(s % 3600 / 60)m" : "ETA \(s / 60)m\(String(format: "%02d", s % 60))s"
     }

@@ -1,7 +1,8 @@
 /// The one error every Haul module throws.
 ///
 /// Switch on ``code`` to react; show ``description`` to a person: it says what happened and what to do next.
-/// ``context`` carries the facts (URL, path, expected and actual values) as strings for logs and support.
+/// ``context`` carries the facts (URL, path, expected and actual values) as strings for logs and support; no code
+/// reads decisions back from it.
 public struct HaulError: Error, Sendable, CustomStringConvertible {
     /// What went wrong, as a value a caller can switch on.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
@@ -56,13 +57,24 @@ public struct HaulError: Error, Sendable, CustomStringConvertible {
     public let context: [String: String]
     /// The lower-level error, if any.
     public let underlying: (any Error)?
+    /// Whether retrying may help, as decided by whoever raised the error (nil: by ``code`` alone).
+    private let transient: Bool?
 
     /// Creates an error.
     public init(_ code: Code, _ message: String, context: [String: String] = [:], underlying: (any Error)? = nil) {
+        self.init(code, message, context: context, underlying: underlying, transient: nil)
+    }
+
+    /// Creates an error whose retry class its raiser knows (the engine's translation of a transfer failure).
+    package init(
+        _ code: Code, _ message: String, context: [String: String] = [:], underlying: (any Error)? = nil,
+        transient: Bool?
+    ) {
         self.code = code
         self.message = message
         self.context = context
         self.underlying = underlying
+        self.transient = transient
     }
 
     public var description: String {
@@ -76,13 +88,13 @@ public struct HaulError: Error, Sendable, CustomStringConvertible {
     }
 
     /// Whether retrying the same request later may succeed (connect errors, timeouts, 5xx, 429, short bodies).
+    ///
+    /// The engine decides on typed failures; this is the verdict it recorded when the error left it. For errors
+    /// raised elsewhere it follows ``code``: unreachable and timeout are transient, everything else is not.
     public var isTransient: Bool {
+        if let transient { return transient }
         switch code.storage {
         case .unreachable, .timeout: return true
-        case .sizeMismatch, .badResponse, .digestMismatch: return context["transient"] == "true"
-        case .httpStatus:
-            guard let status = context["status"].flatMap(Int.init) else { return false }
-            return status == 408 || status == 429 || (500...599).contains(status)
         default: return false
         }
     }

@@ -90,13 +90,7 @@ public struct RelativePath: Hashable, Sendable, Comparable, CustomStringConverti
 
     public static func < (a: RelativePath, b: RelativePath) -> Bool { a.string < b.string }
 
-    static func printable(_ text: String) -> String {
-        String(
-            String.UnicodeScalarView(
-                text.unicodeScalars.prefix(200).map { $0.value < 0x20 || $0.value == 0x7F ? "?" : $0 }
-            )
-        )
-    }
+    static func printable(_ text: String) -> String { UntrustedText.escaped(text, limit: 200) }
 }
 
 extension RelativePath: Codable {

@@ -1,0 +1,116 @@
+package import Foundation
+package import HaulCore
+
+extension TransferFailure {
+    /// The error a person sees: the one translation of a transfer failure into a ``HaulError``.
+    /// - Parameters:
+    ///   - url: the URL of the failed request.
+    ///   - document: for a small document, what it is ("index", "manifest"); nil for a blob.
+    package func haulError(url: URL, document: String? = nil) -> HaulError {
+        let link = UntrustedText.escaped(url.absoluteString)
+        let host = url.host.map { UntrustedText.escaped($0) } ?? "The origin"
+        var context = ["url": link]
+        func error(_ code: HaulError.Code, _ message: String) -> HaulError {
+            HaulError(code, message, context: context, transient: isTransient)
+        }
+        switch self {
+        case .status(let code, let retryAfter):
+            context["status"] = "\(code)"
+            if let retryAfter { context["retryAfter"] = "\(retryAfter.inSeconds)" }
+            return statusError(code, link: link, document: document, context: context)
+        case .rangeIgnored:
+            return error(.badResponse, "\(link) ignored the Range header and sent the whole file.")
+        case .contentRangeMismatch(let asked, let sent):
+            context["contentRange"] = sent ?? "(none)"
+            return error(
+                .badResponse,
+                "\(link) answered bytes \(asked) with Content-Range \(sent ?? "(none)"); the response was discarded.")
+        case .lengthMismatch(let declared, let expected):
+            return error(
+                .badResponse, "\(link) declared Content-Length \(declared) where \(expected) bytes were expected.")
+        case .truncated(let received, let expected):
+            return error(.sizeMismatch, "\(link) ended the body after \(received) of \(expected) bytes.")
+        case .extraBytes:
+            return error(
+                .sizeMismatch, "\(link) sent more bytes than requested; the response was cut off and discarded.")
+        case .badChunk(let index, let expected, let actual):
+            context["chunk"] = "\(index)"
+            context["expected"] = expected.hex
+            context["actual"] = actual.hex
+            return error(.digestMismatch, "Chunk \(index) from \(link) does not match its SHA-256.")
+        case .validatorChanged:
+            return error(.badResponse, "\(link) has changed since the download started (If-Range failed).")
+        case .etagChanged:
+            return error(.badResponse, "\(link) changed its ETag during the download.")
+        case .transport(let kind):
+            return transportError(kind, host: host, context: context)
+        case .tooLarge(let limit):
+            context["limit"] = "\(limit)"
+            return error(.sizeMismatch, "\(link) sent more than the \(limit) bytes allowed; refusing endless data.")
+        case .deadlineExceeded(let deadline):
+            return error(
+                .timeout,
+                "\(link) did not deliver the \(document ?? "document") within \(deadline.inSeconds) s; the origin is too slow or sends endless data."
+            )
+        case .redirectRefused(let why):
+            return error(.badResponse, "Refused a redirect from \(link): \(why).")
+        case .noResponse:
+            return error(.badResponse, "\(link) sent no response.")
+        case .cancelled:
+            return HaulError(.cancelled, "The download was cancelled.", context: context)
+        }
+    }
+
+    private func statusError(_ code: Int, link: String, document: String?, context: [String: String]) -> HaulError {
+        if let document {
+            let hint =
+                code == 404
+                ? "Check the repository URL; it has no \(document) at this path."
+                : "The origin is failing; try again later."
+            return HaulError(
+                .httpStatus, "Fetching the \(document) from \(link) failed with HTTP \(code). \(hint)",
+                context: context, transient: isTransient)
+        }
+        switch code {
+        case 416:
+            return HaulError(
+                .sizeMismatch,
+                "\(link) says the bytes asked for do not exist: the file on the origin is shorter than the manifest declares. The repository is inconsistent; republish it.",
+                context: context, transient: false)
+        case 404, 410:
+            return HaulError(
+                .httpStatus, "\(link) was not found (\(code)). The repository is incomplete or the URL is wrong.",
+                context: context, transient: false)
+        default:
+            return HaulError(
+                .httpStatus,
+                isTransient
+                    ? "\(link) answered \(code); the origin is overloaded or down." : "\(link) answered \(code).",
+                context: context, transient: isTransient)
+        }
+    }
+
+    private func transportError(_ kind: Transport, host: String, context: [String: String]) -> HaulError {
+        switch kind {
+        case .stalled:
+            return HaulError(
+                .timeout, "\(host) stopped sending data (stall timeout). Retrying may help; check the network.",
+                context: context, transient: true)
+        case .connectTimeout:
+            return HaulError(
+                .timeout, "Timed out connecting to \(host). Check the network or the repository URL.",
+                context: context, transient: true)
+        case .closedEarly:
+            return HaulError(
+                .sizeMismatch, "\(host) closed the connection before sending the whole body.", context: context,
+                transient: true)
+        case .malformed(let detail):
+            return HaulError(
+                .badResponse, "\(host) sent a malformed HTTP response: \(detail).", context: context, transient: true)
+        case .unreachable(let detail):
+            return HaulError(
+                .unreachable, "Cannot reach \(host): \(detail). Check the network and the repository URL.",
+                context: context, transient: true)
+        }
+    }
+}

@@ -99,7 +99,7 @@ struct FaultKindTests {
 
     @Test("stall before the first byte: nothing at all arrives, then the answer does")
     func stallBeforeFirstByte() async throws {
-        try await Self.withFaults(FaultPlan([.init(.stallBeforeFirstByte(seconds: 30), times: 1)])) { port in
+        try await Self.withFaults(FaultPlan([.init(.stallBeforeFirstByte(seconds: 5), times: 1)])) { port in
             let stalled = try RawConnection(port: port)
             try stalled.send(Self.get("/index.json"))
             let got = try await stalled.receive(within: .milliseconds(500))

@@ -15,9 +15,17 @@ struct ServeMemoryTests {
         return kib
     }
 
-    /// Starts `haul serve root --port 0` and returns it with its port, read from its first line of output.
+    /// Starts `haul serve root --port 0` (at low CPU priority, so that it does not slow the tests running beside it)
+    /// and returns it with its port, read from its first line of output.
     static func startServe(_ root: String, logFolder: String) async throws -> (Process, Int) {
-        let (process, out, err) = try HaulProcess.start(["serve", root, "--port", "0"], logFolder: logFolder)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/nice")
+        process.arguments = ["-n", "19", try HaulProcess.binary(), "serve", root, "--port", "0"]
+        let out = "\(logFolder)/serve.out", err = "\(logFolder)/serve.err"
+        for path in [out, err] { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
+        try process.run()
         for _ in 0..<500 {
             let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
             if let line = text.split(separator: "\n").first, let port = line.split(separator: ":").last.flatMap({
@@ -40,7 +48,7 @@ struct ServeMemoryTests {
             try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("f", 10)])
             let (process, port) = try await Self.startServe("\(dir)/repo", logFolder: dir)
             defer { process.terminate() }
-            let long = "/blobs/" + String(repeating: "a", count: 200) + "/" + String(repeating: "b/", count: 6000) + "x"
+            let long = "/blobs/" + String(repeating: "a", count: 200) + "/" + String(repeating: "b/", count: 8000) + "x"
             let connection = try RawConnection(port: port)
             func burst(_ count: Int) async throws {
                 for index in 0..<count {
@@ -49,12 +57,12 @@ struct ServeMemoryTests {
                     #expect(answer.status == (index % 10 == 0 ? 200 : 404))
                 }
             }
-            try await burst(500)
+            try await burst(200)
             let before = try Self.residentKiB(process.processIdentifier)
-            try await burst(2000)
+            try await burst(800)
             let after = try Self.residentKiB(process.processIdentifier)
-            // The old server kept every request's path: 2000 × 12 KB ≈ 24 MB. Allow allocator noise only.
-            #expect(after - before < 8 << 10, "RSS \(before) KiB → \(after) KiB over 2000 long-path requests")
+            // The old server kept every request's path: 800 × 16 KB ≈ 13 MB. Allow allocator noise only.
+            #expect(after - before < 4 << 10, "RSS \(before) KiB → \(after) KiB over 800 long-path requests")
         }
     }
     #endif

@@ -19,13 +19,13 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Send every response body at most this many bytes per second (testing slow links).")
     var throttle: Int64?
 
-    @Option(name: .long, help: "Seconds a request's head may take to arrive before the connection is closed (10).")
+    @Option(name: .long, help: "Seconds a request's head may take to arrive before the connection is closed.")
     var headerTimeout: Int = 10
 
-    @Option(name: .long, help: "Seconds a connection may stay silent before it is closed (60).")
+    @Option(name: .long, help: "Seconds a connection may stay silent before it is closed.")
     var idleTimeout: Int = 60
 
-    @Option(name: .long, help: "The most connections served at once; more get 503 and are closed (512).")
+    @Option(name: .long, help: "The most connections served at once; more get 503 and are closed.")
     var maxConnections: Int = 512
 
     @OptionGroup var global: GlobalOptions

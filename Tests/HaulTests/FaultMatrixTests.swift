@@ -53,9 +53,8 @@ struct FaultMatrixTests {
         [FaultPlan([.init(pathContains: place.blob, fault, times: times)])]
     }
 
-    /// The fault kinds HaulServer's `FaultPlan` offers today. Kinds still to add once `FaultPlan` moves into
-    /// HaulTestSupport: endless body, extra bytes after the body, a stall before the status line, a redirect to a
-    /// second origin that loops back.
+    /// Every fault kind `FaultPlan` offers but the one-byte drip (at a rate a test can afford it only slows a piece
+    /// down, which "drip" and "slow mirror" already cover).
     static let kinds: [Kind] = [
         Kind(name: "reset once", expected: .exact) { on($0, .dropConnection(afterBytes: $0.offset), times: 1) },
         Kind(name: "truncate every response", expected: .either) { on($0, .dropConnection(afterBytes: $0.offset)) },
@@ -86,6 +85,25 @@ struct FaultMatrixTests {
         },
         Kind(name: "redirect", expected: .exact) { on($0, .redirect(to: $0.blob), times: $0.index % 5 + 1) },
         Kind(name: "redirect loop", expected: .clearError) { on($0, .redirect(to: $0.blob)) },
+        Kind(name: "redirect loop, new URL each hop", expected: .clearError, ciOffsets: [6]) { on($0, .redirectLoop) },
+        Kind(name: "endless 404 body", expected: .clearError, ciOffsets: [6]) {
+            on($0, .endlessBody(status: 404, bytesPerSecond: 4 << 20))
+        },
+        Kind(name: "endless 500 body", expected: .either, ciOffsets: [6]) {
+            on($0, .endlessBody(status: 500, bytesPerSecond: 4 << 20), times: $0.index % 3 + 1)
+        },
+        Kind(name: "endless 304 body", expected: .either, ciOffsets: [6]) {
+            on($0, .endlessBody(status: 304, bytesPerSecond: 4 << 20), times: $0.index % 3 + 1)
+        },
+        Kind(name: "endless 200 body", expected: .either, ciOffsets: [6]) {
+            on($0, .endlessBody(status: 200, bytesPerSecond: 16 << 20), times: $0.index % 3 + 1)
+        },
+        Kind(name: "extra bytes after the body", expected: .either) {
+            on($0, .extraBytes(Int($0.offset % 65_536) + 1), times: $0.index % 3 + 1)
+        },
+        Kind(name: "stall before the status line", expected: .exact, ciOffsets: [6]) {
+            on($0, .stallBeforeFirstByte(seconds: 2), times: 1)
+        },
         Kind(name: "slow mirror", expected: .exact, ciOffsets: [9]) { place in
             [
                 FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: Int64(place.index + 1) << 16))]),

@@ -110,28 +110,9 @@ public enum MeasuredNginx {
     public static func withServer<R>(root: String, blobRate: String? = nil, _ body: (Server) async throws -> R)
         async throws -> R
     {
-        guard let binary = Nginx.binary else {
-            throw HaulError(
-                .invalidArgument, "nginx is not installed; run the README's test command, which installs it.")
+        try await Nginx.launch(config: { config(prefix: $0, port: $1, root: root, blobRate: blobRate) }) {
+            try await body(Server(url: $0, accessLog: $1))
         }
-        let prefix = NSTemporaryDirectory() + "haul-nginx-\(UUID().uuidString)"
-        try FileSystem.createDirectory("\(prefix)/logs")
-        defer { try? FileSystem.remove(prefix) }
-        let port = try FreePort.find()
-        try FileSystem.writeAtomically(
-            Data(config(prefix: prefix, port: port, root: root, blobRate: blobRate).utf8), to: "\(prefix)/nginx.conf")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["-p", prefix, "-c", "\(prefix)/nginx.conf"]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        defer {
-            process.terminate()
-            process.waitUntilExit()
-        }
-        try await FreePort.waitUntilListening(port)
-        return try await body(
-            Server(url: URL(string: "http://127.0.0.1:\(port)/")!, accessLog: "\(prefix)/logs/access.log"))
     }
 
     static func config(prefix: String, port: Int, root: String, blobRate: String?) -> String {

@@ -36,6 +36,17 @@ public enum Nginx {
     public static func withRunningServer<R>(root: String, extra: String = "", _ body: (Server) async throws -> R)
         async throws -> R
     {
+        try await launch(config: { prefix, port in config(prefix: prefix, port: port, root: root, extra: extra) }) {
+            try await body(Server(url: $0, accessLog: $1))
+        }
+    }
+
+    /// Starts nginx with the configuration `config(prefix, port)` (a fresh temp folder as its prefix, with `logs/`,
+    /// and a free port on 127.0.0.1), runs `body` with its base URL and access log path, then stops it.
+    /// - Throws: ``HaulError`` `.invalidArgument` when nginx is not installed.
+    public static func launch<R>(config: (String, Int) -> String, _ body: (URL, String) async throws -> R)
+        async throws -> R
+    {
         guard let binary else {
             throw HaulError(
                 .invalidArgument, "nginx is not installed; run the README's test command, which installs it.")
@@ -44,30 +55,7 @@ public enum Nginx {
         try FileSystem.createDirectory("\(prefix)/logs")
         defer { try? FileSystem.remove(prefix) }
         let port = try FreePort.find()
-        let config = """
-            worker_processes 1;
-            daemon off;
-            pid \(prefix)/nginx.pid;
-            error_log \(prefix)/logs/error.log warn;
-            events { worker_connections 256; }
-            http {
-                log_format haul '$status "$request" "$http_range"';
-                access_log \(prefix)/logs/access.log haul;
-                sendfile on;
-                tcp_nopush on;
-                client_body_temp_path \(prefix)/body;
-                proxy_temp_path \(prefix)/proxy;
-                fastcgi_temp_path \(prefix)/fastcgi;
-                uwsgi_temp_path \(prefix)/uwsgi;
-                scgi_temp_path \(prefix)/scgi;
-                server {
-                    listen 127.0.0.1:\(port);
-                    root \(root);
-                    location / { \(extra) }
-                }
-            }
-            """
-        try FileSystem.writeAtomically(Data(config.utf8), to: "\(prefix)/nginx.conf")
+        try FileSystem.writeAtomically(Data(config(prefix, port).utf8), to: "\(prefix)/nginx.conf")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["-p", prefix, "-c", "\(prefix)/nginx.conf"]
@@ -78,8 +66,34 @@ public enum Nginx {
             process.waitUntilExit()
         }
         try await FreePort.waitUntilListening(port)
-        return try await body(
-            Server(url: URL(string: "http://127.0.0.1:\(port)/")!, accessLog: "\(prefix)/logs/access.log"))
+        return try await body(URL(string: "http://127.0.0.1:\(port)/")!, "\(prefix)/logs/access.log")
+    }
+
+    /// The configuration of ``withRunningServer(root:extra:_:)``.
+    static func config(prefix: String, port: Int, root: String, extra: String) -> String {
+        """
+        worker_processes 1;
+        daemon off;
+        pid \(prefix)/nginx.pid;
+        error_log \(prefix)/logs/error.log warn;
+        events { worker_connections 256; }
+        http {
+            log_format haul '$status "$request" "$http_range"';
+            access_log \(prefix)/logs/access.log haul;
+            sendfile on;
+            tcp_nopush on;
+            client_body_temp_path \(prefix)/body;
+            proxy_temp_path \(prefix)/proxy;
+            fastcgi_temp_path \(prefix)/fastcgi;
+            uwsgi_temp_path \(prefix)/uwsgi;
+            scgi_temp_path \(prefix)/scgi;
+            server {
+                listen 127.0.0.1:\(port);
+                root \(root);
+                location / { \(extra) }
+            }
+        }
+        """
     }
 }
 

@@ -125,7 +125,10 @@ extension LocalModelManager {
         }
         // One transfer per distinct content: the store names blobs by their chunk table (``Manifest/File/blobKey``).
         var unique: [SHA256Digest: Manifest.File] = [:]
-        for file in manifest.files where unique[file.blobKey] == nil { unique[file.blobKey] = file }
+        for file in manifest.files {
+            let key = file.blobKey
+            if unique[key] == nil { unique[key] = file }
+        }
         meter.total.store(unique.values.reduce(0) { $0 + $1.size }, ordering: .relaxed)
         meter.setPhase(.verifying)
         let transfer = ModelTransfer(
@@ -134,12 +137,14 @@ extension LocalModelManager {
         // From here until the receipt is written, garbage collection in any process keeps these blobs.
         let pin = try await transfer.makeLocks().pin(blobs: unique.keys.sorted(), manifest: entry.manifest, in: store)
         defer { pin.release() }
-        let missing = unique.values.filter { !store.hasBlob($0) }.sorted { $0.path < $1.path }
+        // One look at the store decides what is present: a blob committed meanwhile is found by the transfer.
+        let absent = unique.filter { !store.hasBlob($0.key, size: $0.value.size) }
+        let missing = absent.values.sorted { $0.path < $1.path }
         meter.verified.store(
-            unique.values.filter { store.hasBlob($0) }.reduce(0) { $0 + $1.size }, ordering: .relaxed)
+            unique.values.reduce(0) { $0 + $1.size } - missing.reduce(0) { $0 + $1.size }, ordering: .relaxed)
         try checkSpace(for: missing, discardPartial: discardPartial)
         meter.setPhase(.downloading)
-        meter.partialKeys.withLock { $0 = missing.map(\.blobKey) }
+        meter.partialKeys.withLock { $0 = Array(absent.keys) }
         try await transfer.run(missing, discardPartial: discardPartial)
         try Task.checkCancellation()
         meter.setPhase(.installing)

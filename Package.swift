@@ -84,6 +84,7 @@ let package = Package(
                 "HaulCore", "HaulServer", "Haul",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
@@ -95,10 +96,14 @@ let package = Package(
             dependencies: [
                 "HaulServer", "HaulTestSupport", "Haul",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "HaulTests", dependencies: ["Haul", "HaulTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "HaulTests",
+            dependencies: ["Haul", "HaulTestSupport", .product(name: "InMemoryLogging", package: "swift-log")],
+            swiftSettings: swiftSettings),
         .testTarget(name: "HaulCLITests", dependencies: ["HaulTestSupport", "Haul"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]

@@ -42,13 +42,18 @@ public struct RepositoryServer: Sendable {
     /// Settings.
     public let configuration: Configuration
     private let directory: RootDirectory
+    private let clock: any Clock<Duration>
     private let logger: Logger
 
     /// Creates a server for the folder at `root`, opening it now (the folder is served through this descriptor).
+    /// - Parameters:
+    ///   - clock: the clock that paces throttled bodies (injected for tests). Default: `ContinuousClock()`.
+    ///   - logger: where the server logs; the server never makes its own.
     /// - Throws: ``HaulError`` `.invalidArgument` when `root` is not a folder, or a setting is out of range.
-    public init(root: String, configuration: Configuration = .init(), logger: Logger = Logger(label: "haul.serve"))
-        throws
-    {
+    public init(
+        root: String, configuration: Configuration = .init(), clock: any Clock<Duration> = ContinuousClock(),
+        logger: Logger
+    ) throws {
         guard FileSystem.isDirectory(root) else {
             throw HaulError(
                 .invalidArgument, "\(root) is not a folder. Pass the repository folder `haul publish --repo` wrote.",
@@ -66,11 +71,12 @@ public struct RepositoryServer: Sendable {
         self.root = root
         self.configuration = configuration
         self.directory = try RootDirectory(path: root)
+        self.clock = clock
         self.logger = logger
     }
 
     /// The shipping responder for this server's folder and settings.
-    public var responder: FileResponder { FileResponder(root: directory, throttle: configuration.throttle) }
+    public var responder: FileResponder { FileResponder(root: directory, throttle: configuration.throttle, clock: clock) }
 
     /// Builds the Hummingbird application; `onRunning` receives the bound port.
     public func buildApplication(onRunning: @escaping @Sendable (Int) async -> Void = { _ in })

@@ -1,5 +1,6 @@
 public import Foundation
 import HaulCore
+import Logging
 public import HaulServer
 
 /// A running test origin: `haul serve`'s server with the fault decorator around its responder.
@@ -12,6 +13,13 @@ public struct TestOrigin: Sendable {
     public let url: URL
 }
 
+/// The test origin's logger: warnings and errors only, so test output shows what went wrong, not every start.
+private let testOriginLogger: Logger = {
+    var logger = Logger(label: "haul.test-origin")
+    logger.logLevel = .warning
+    return logger
+}()
+
 /// Runs `haul serve`'s server in-process on 127.0.0.1 (port 0) with `faults` injected by a ``FaultResponder``
 /// around its responder, for the duration of `body`. `configure` adjusts the server's settings (timeouts, cap,
 /// throttle).
@@ -23,7 +31,7 @@ public func withTestOrigin<R: Sendable>(
     var configuration = RepositoryServer.Configuration()
     configuration.port = 0
     configure(&configuration)
-    let server = try RepositoryServer(root: root, configuration: configuration)
+    let server = try RepositoryServer(root: root, configuration: configuration, logger: testOriginLogger)
     let injector = FaultInjector(plan: faults)
     return try await server.withRunning(wrapping: { FaultResponder($0, injector: injector) }) { port in
         let url = URL(string: "http://127.0.0.1:\(port)/")!

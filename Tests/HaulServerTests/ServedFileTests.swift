@@ -1,11 +1,14 @@
 import HaulCore
 import HaulServer
 import HaulTestSupport
+import Logging
 import Testing
 
 /// Pure pieces of the responder and the server's settings.
 @Suite("haul serve headers and settings")
 struct ServedFileTests {
+    static let logger = Logger(label: "haul.test")
+
     @Test(
         "Last-Modified is an IMF-fixdate, clamped to years 1970…9999",
         arguments: [
@@ -28,10 +31,10 @@ struct ServedFileTests {
             var noThrottle = RepositoryServer.Configuration()
             noThrottle.throttle = 0
             for configuration in [zeroCap, noTimeout, noThrottle] {
-                #expect(throws: HaulError.self) { try RepositoryServer(root: dir, configuration: configuration) }
+                #expect(throws: HaulError.self) { try RepositoryServer(root: dir, configuration: configuration, logger: Self.logger) }
             }
-            #expect(throws: HaulError.self) { try RepositoryServer(root: "\(dir)/missing") }
-            _ = try RepositoryServer(root: dir)
+            #expect(throws: HaulError.self) { try RepositoryServer(root: "\(dir)/missing", logger: Self.logger) }
+            _ = try RepositoryServer(root: dir, logger: Self.logger)
         }
     }
 }

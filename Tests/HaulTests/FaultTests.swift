@@ -1,6 +1,8 @@
 import Foundation
 import Haul
 import HaulTestSupport
+import InMemoryLogging
+import Logging
 import Testing
 
 /// Server-side faults on a real socket; the client must recover or fail clearly, never install bad bytes.
@@ -214,21 +216,21 @@ struct FaultTests {
             let slow = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 256 << 10))])
             try await withTestOrigin(root: "\(dir)/repo", faults: slow) { primary, slowURL in
                 try await withTestOrigin(root: "\(dir)/repo") { fallback, fastURL in
-                    let log = LogRecorder()
+                    let log = InMemoryLogHandler()
                     try await withTestManager(
-                        repository: [slowURL, fastURL], store: "\(dir)/store", logger: log.logger
+                        repository: [slowURL, fastURL], store: "\(dir)/store", logger: Logger(label: "haul-test") { _ in log }
                     ) { manager in
                         try await manager.downloadModel("m")
                         try Self.expectInstalledCorrectly(manager, dir)
                     }
                     let fast = Self.blobBytes(fallback), slow = Self.blobBytes(primary)
-                    let story = log.all.map { "\($0.message) \($0.metadata)" }.joined(separator: "\n")
+                    let story = log.entries.map { "\($0.message) \($0.metadata)" }.joined(separator: "\n")
                     #expect(
                         fast >= Int64(size) * 6 / 10, "fallback sent \(fast) bytes, the slow primary \(slow)\n\(story)")
                     #expect(
-                        log.all.contains {
+                        log.entries.contains {
                             $0.level == .info && $0.message == "demoting slow mirror"
-                                && $0.metadata["haul.mirror"] == slowURL.absoluteString
+                                && $0.metadata["haul.mirror"] == .string(slowURL.absoluteString)
                         }, "the demotion is logged at info level\n\(story)")
                     #expect(primary.injector.requests.contains { $0.path.hasSuffix("index.json") }, "primary first")
                 }

@@ -2,6 +2,8 @@ import Foundation
 import Haul
 import HaulServer
 import HaulTestSupport
+import InMemoryLogging
+import Logging
 import Testing
 
 /// With mirrors, the freshest acceptable index wins: a stale mirror is skipped and demoted instead of blocking.
@@ -27,10 +29,10 @@ struct StaleMirrorTests {
                 try await withTestOrigin(root: "\(dir)/stale") { staleServer, stale in
                     let urls = staleFirst ? [stale, current] : [current, stale]
                     for round in 0..<2 {  // a fresh store, then one that has accepted version 2
-                        let log = LogRecorder()
+                        let log = InMemoryLogHandler()
                         try await withTestManager(
                             repository: urls, store: "\(dir)/store", configure: RepositoryBindingTests.trusting(key),
-                            logger: log.logger
+                            logger: Logger(label: "haul-test") { _ in log }
                         ) { manager in
                             let model = try await manager.downloadModel("m", version: round == 0 ? nil : "1")
                             #expect(model.version.string == (round == 0 ? "2" : "1"))
@@ -38,9 +40,9 @@ struct StaleMirrorTests {
                             #expect(index.version == 2)
                         }
                         #expect(
-                            log.all.contains {
+                            log.entries.contains {
                                 $0.level == .info && $0.message == "skipping stale mirror"
-                                    && $0.metadata["haul.mirror"] == stale.absoluteString
+                                    && $0.metadata["haul.mirror"] == .string(stale.absoluteString)
                             }, "round \(round)")
                     }
                     #expect(

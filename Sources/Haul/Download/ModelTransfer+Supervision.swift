@@ -99,11 +99,3 @@ extension ModelTransfer {
         }
     }
 }
-
-extension Clock where Duration == Swift.Duration {
-    /// A function returning the time passed on this clock since the call.
-    func stopwatch() -> @Sendable () -> Duration {
-        let start = now
-        return { start.duration(to: self.now) }
-    }
-}

@@ -30,7 +30,7 @@ final class HTTPTransport: Sendable {
         http.connectionPool.retryConnectionEstablishment = false
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
         self.configuration = configuration
-        self.limiter = configuration.rateLimit.map { RateLimiter(bytesPerSecond: $0) }
+        self.limiter = configuration.rateLimit.map { RateLimiter(bytesPerSecond: $0, clock: clock) }
         self.clock = clock
         self.logger = logger
     }

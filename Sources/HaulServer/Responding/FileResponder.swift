@@ -16,6 +16,8 @@ public struct FileResponder: HTTPResponder {
     let root: RootDirectory
     /// Bytes per second per response body; nil: unlimited.
     let throttle: Int64?
+    /// The clock that paces throttled bodies.
+    let clock: any Clock<Duration>
     /// Bytes read from disk per body part.
     let readSize = 256 << 10
 
@@ -57,8 +59,9 @@ public struct FileResponder: HTTPResponder {
     private func stream(_ file: OpenedFile, range: ClosedRange<Int64>) -> ResponseBody {
         let readSize = self.readSize
         let throttle = self.throttle
+        let clock = self.clock
         return ResponseBody(contentLength: Int(range.upperBound - range.lowerBound + 1)) { writer in
-            var pacer = throttle.map { Pacer(bytesPerSecond: $0) }
+            var pacer = throttle.map { Pacer(bytesPerSecond: $0, clock: clock) }
             var offset = range.lowerBound
             while offset <= range.upperBound {
                 try Task.checkCancellation()

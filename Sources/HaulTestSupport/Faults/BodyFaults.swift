@@ -23,8 +23,8 @@ struct BodyFaults {
             case .corruptByte(let at): corruptAt.append(at)
             case .dropConnection(let after): dropAfter = after
             case .stall(let after, let seconds): stall = (after, min(seconds, 3600))
-            case .throttle(let rate): pacer = Pacer(bytesPerSecond: rate)
-            case .drip(let rate): pacer = Pacer(bytesPerSecond: rate, slice: 1)
+            case .throttle(let rate): pacer = Pacer(bytesPerSecond: rate, clock: ContinuousClock())
+            case .drip(let rate): pacer = Pacer(bytesPerSecond: rate, slice: 1, clock: ContinuousClock())
             case .extraBytes(let count): extra = max(0, count)
             default: break
             }

@@ -83,7 +83,7 @@ public struct FaultResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Co
     static func endless(_ rate: Int64?) -> ResponseBody {
         ResponseBody { writer in
             let filler = ByteBuffer(repeating: UInt8(ascii: "x"), count: 16 << 10)
-            var pacer = rate.map { Pacer(bytesPerSecond: $0, slice: 1 << 10) }
+            var pacer = rate.map { Pacer(bytesPerSecond: $0, slice: 1 << 10, clock: ContinuousClock()) }
             while true {
                 try Task.checkCancellation()
                 if pacer != nil { try await pacer!.write(filler, through: &writer) } else { try await writer.write(filler) }

@@ -1,16 +1,16 @@
 import Foundation
-public import HaulCore
+package import HaulCore
 
 /// Deterministic test data and repositories.
-public enum Fixtures {
+package enum Fixtures {
     /// Writes `size` pseudo-random bytes (xorshift from `seed`) to `path`, creating parent folders.
-    public static func writeRandomFile(_ path: String, size: Int, seed: UInt64) throws {
+    package static func writeRandomFile(_ path: String, size: Int, seed: UInt64) throws {
         try FileSystem.createDirectory((path as NSString).deletingLastPathComponent)
         try Data(randomBytes(size, seed: seed)).write(to: URL(fileURLWithPath: path))
     }
 
     /// `count` pseudo-random bytes from `seed`.
-    public static func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
+    package static func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
         var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
         var out = [UInt8](repeating: 0, count: count)
         out.withUnsafeMutableBytes { raw in
@@ -32,7 +32,7 @@ public enum Fixtures {
 
     /// Writes a model folder with the given files (path → size, seeded by index) and publishes it.
     @discardableResult
-    public static func publish(
+    package static func publish(
         repo: String, source: String, name: String, version: String, files: [(String, Int)], seeds: [UInt64]? = nil
     ) throws -> Publisher.Report {
         for (index, (path, size)) in files.enumerated() {

@@ -1,10 +1,10 @@
-public import Foundation
+package import Foundation
 import HaulCore
 
 /// Runs the built `haul` executable as a real process.
-public struct HaulProcess {
+package struct HaulProcess {
     /// The `haul` binary beside the test bundle (built by `swift build`).
-    public static func binary() throws -> String {
+    package static func binary() throws -> String {
         let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         for candidate in [folder, folder.deletingLastPathComponent()] {
             let path = candidate.appendingPathComponent("haul").path
@@ -16,17 +16,17 @@ public struct HaulProcess {
     }
 
     /// The result of a finished run.
-    public struct Result: Sendable {
+    package struct Result: Sendable {
         /// Exit status (or 128 + signal).
-        public var status: Int32
+        package var status: Int32
         /// Standard output.
-        public var stdout: String
+        package var stdout: String
         /// Standard error.
-        public var stderr: String
+        package var stderr: String
     }
 
     /// Starts `haul` with `arguments`; output goes to files in `logFolder`.
-    public static func start(_ arguments: [String], environment: [String: String] = [:], logFolder: String) throws -> (
+    package static func start(_ arguments: [String], environment: [String: String] = [:], logFolder: String) throws -> (
         Process, String, String
     ) {
         let process = Process()
@@ -49,7 +49,7 @@ public struct HaulProcess {
     }
 
     /// Runs `haul` to completion (at most `timeout`).
-    public static func run(
+    package static func run(
         _ arguments: [String], environment: [String: String] = [:], logFolder: String, timeout: Duration = .seconds(60)
     ) async throws -> Result {
         let (process, out, err) = try start(arguments, environment: environment, logFolder: logFolder)

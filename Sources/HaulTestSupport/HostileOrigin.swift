@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 import HaulCore
 import Synchronization
 
@@ -12,9 +12,9 @@ import Synchronization
 /// repository folder (with single `Range` support) for ordinary paths and, for paths matching a rule, answers with
 /// hostile bytes (endless bodies under any status, drips, raw header lines with control or bidi characters,
 /// redirect loops). One thread per connection; every connection is closed after one response.
-public final class HostileOrigin: Sendable {
+package final class HostileOrigin: Sendable {
     /// A hostile answer.
-    public enum Answer: Sendable {
+    package enum Answer: Sendable {
         /// `status` with `headers`, then a body that never ends (until the client goes away).
         case endless(status: Int, headers: [String] = [])
         /// A 200 whose body arrives one byte every `interval`, forever.
@@ -31,20 +31,20 @@ public final class HostileOrigin: Sendable {
     }
 
     /// One rule: requests whose path (without the leading `/`) starts with `prefix` get `answer`.
-    public struct Rule: Sendable {
+    package struct Rule: Sendable {
         /// The path prefix, e.g. `blobs/` or `index.json`.
-        public var prefix: String
+        package var prefix: String
         /// The answer.
-        public var answer: Answer
+        package var answer: Answer
         /// Creates a rule.
-        public init(_ prefix: String, _ answer: Answer) {
+        package init(_ prefix: String, _ answer: Answer) {
             self.prefix = prefix
             self.answer = answer
         }
     }
 
     /// The base URL (`http://127.0.0.1:port/`).
-    public let url: URL
+    package let url: URL
     private let root: String
     private let rules: [Rule]
     private let listener: Int32
@@ -57,7 +57,7 @@ public final class HostileOrigin: Sendable {
     }
 
     /// Listens on 127.0.0.1 (a free port) and serves `root` with `rules`.
-    public init(root: String, rules: [Rule]) throws {
+    package init(root: String, rules: [Rule]) throws {
         self.root = root
         self.rules = rules
         #if canImport(Glibc)
@@ -94,7 +94,7 @@ public final class HostileOrigin: Sendable {
     deinit { stop() }
 
     /// Stops accepting; running answers end at their next write.
-    public func stop() {
+    package func stop() {
         let first = state.withLock { s in
             defer { s.stopped = true }
             return !s.stopped
@@ -105,10 +105,10 @@ public final class HostileOrigin: Sendable {
     }
 
     /// The request lines received so far (`GET /path`, plus the `Range` when present).
-    public var requests: [String] { state.withLock { $0.requests } }
+    package var requests: [String] { state.withLock { $0.requests } }
 
     /// Body bytes written for paths starting with `prefix` (hostile answers included).
-    public func bodyBytesSent(prefix: String) -> Int64 {
+    package func bodyBytesSent(prefix: String) -> Int64 {
         state.withLock { $0.bodyBytes.filter { $0.key.hasPrefix(prefix) }.values.reduce(0, +) }
     }
 

@@ -2,20 +2,20 @@ import Synchronization
 
 /// A clock that moves only when a test advances it, so a test can assert what code does at given times without
 /// depending on the machine's speed. Sleepers wake when the clock reaches their deadline (or are cancelled).
-public final class ManualClock: Clock, Sendable {
+package final class ManualClock: Clock, Sendable {
     /// A point on this clock: time since the clock was made.
-    public struct Instant: InstantProtocol {
+    package struct Instant: InstantProtocol {
         /// Time since the clock was made.
-        public var offset: Duration
+        package var offset: Duration
 
         /// The instant `duration` after this one.
-        public func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
+        package func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
 
         /// The time from this instant to `other`.
-        public func duration(to other: Instant) -> Duration { other.offset - offset }
+        package func duration(to other: Instant) -> Duration { other.offset - offset }
 
         /// Orders instants by their offset.
-        public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
+        package static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
     }
 
     private struct Sleeper {
@@ -32,19 +32,19 @@ public final class ManualClock: Clock, Sendable {
     private let state = Mutex(State())
 
     /// A clock at offset zero.
-    public init() {}
+    package init() {}
 
     /// The current instant.
-    public var now: Instant { state.withLock { $0.now } }
+    package var now: Instant { state.withLock { $0.now } }
 
     /// The smallest step this clock can take.
-    public var minimumResolution: Duration { .nanoseconds(1) }
+    package var minimumResolution: Duration { .nanoseconds(1) }
 
     /// How many sleepers are waiting for a later instant.
-    public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
+    package var sleeperCount: Int { state.withLock { $0.sleepers.count } }
 
     /// Moves the clock forward by `duration` and wakes every sleeper whose deadline has come.
-    public func advance(by duration: Duration) {
+    package func advance(by duration: Duration) {
         let woken = state.withLock { state -> [Sleeper] in
             state.now = state.now.advanced(by: max(.zero, duration))
             let due = state.sleepers.filter { $0.value.deadline <= state.now }
@@ -56,7 +56,7 @@ public final class ManualClock: Clock, Sendable {
 
     /// Suspends until the clock reaches `deadline`.
     /// - Throws: `CancellationError` when the task is cancelled first; reaching the deadline is not an error.
-    public func sleep(until deadline: Instant, tolerance: Duration? = nil) async throws {
+    package func sleep(until deadline: Instant, tolerance: Duration? = nil) async throws {
         let id = state.withLock { state -> Int in
             state.nextID += 1
             return state.nextID

@@ -1,32 +1,32 @@
-public import Foundation
+package import Foundation
 import HaulCore
 
 /// A real nginx on 127.0.0.1 whose access log records, per request, when it ran, the `Range` asked for and the body
 /// bytes actually sent, so reliability tests can account for every byte the origin sent (what `haul serve`'s
 /// in-process counters cannot tell per request). Blob responses can be rate-limited per connection (`limit_rate`).
-public enum MeasuredNginx {
+package enum MeasuredNginx {
     /// One logged request.
-    public struct Record: Sendable, Hashable {
+    package struct Record: Sendable, Hashable {
         /// When nginx started reading the request (seconds since 1970, millisecond resolution).
-        public var start: Double
+        package var start: Double
         /// When nginx logged it (the response was finished, or the client went away).
-        public var end: Double
+        package var end: Double
         /// The status answered.
-        public var status: Int
+        package var status: Int
         /// The URL path.
-        public var path: String
+        package var path: String
         /// The first byte of the file the response started at (0 without `Range`).
-        public var firstByte: Int64
+        package var firstByte: Int64
         /// Body bytes written to the socket.
-        public var bodyBytes: Int64
+        package var bodyBytes: Int64
 
         /// The bytes of the file this response carried, as a half-open range.
-        public var sentRange: Range<Int64> { firstByte..<(firstByte + bodyBytes) }
+        package var sentRange: Range<Int64> { firstByte..<(firstByte + bodyBytes) }
         /// Whether it was a blob request.
-        public var isBlob: Bool { path.contains("/blobs/") }
+        package var isBlob: Bool { path.contains("/blobs/") }
 
         /// Parses one log line (`<msec> <request_time> <status> <uri> "<range>" <body_bytes_sent>`); nil if malformed.
-        public init?(line: Substring) {
+        package init?(line: Substring) {
             let quoted = line.split(separator: "\"", omittingEmptySubsequences: false)
             let head = quoted.first?.split(separator: " ") ?? []
             guard quoted.count == 3, head.count == 4, let end = Double(head[0]), let took = Double(head[1]),
@@ -46,7 +46,7 @@ public enum MeasuredNginx {
         }
 
         /// A record with these values (for tests of the accounting).
-        public init(start: Double, end: Double, status: Int, path: String, firstByte: Int64, bodyBytes: Int64) {
+        package init(start: Double, end: Double, status: Int, path: String, firstByte: Int64, bodyBytes: Int64) {
             self.start = start
             self.end = end
             self.status = status
@@ -57,26 +57,26 @@ public enum MeasuredNginx {
     }
 
     /// A running nginx.
-    public struct Server: Sendable {
+    package struct Server: Sendable {
         /// Its base URL.
-        public var url: URL
+        package var url: URL
         /// Its access log.
-        public var accessLog: String
+        package var accessLog: String
 
         /// Every request logged so far.
-        public func records() throws -> [Record] {
+        package func records() throws -> [Record] {
             guard FileSystem.exists(accessLog) else { return [] }
             return try String(contentsOfFile: accessLog, encoding: .utf8).split(separator: "\n").compactMap(Record.init)
         }
 
         /// Body bytes sent for blobs by requests that started at or after `since` (seconds since 1970).
-        public func blobBytes(since: Double = 0) throws -> Int64 {
+        package func blobBytes(since: Double = 0) throws -> Int64 {
             try records().filter { $0.isBlob && $0.start >= since }.reduce(0) { $0 + $1.bodyBytes }
         }
 
         /// Waits (at most 30 s) until nginx holds no connection but the one asking, so that every request made so far
         /// is in the log (nginx logs a request whose client was killed only once it notices).
-        public func settle() async throws {
+        package func settle() async throws {
             var active = ""
             for _ in 0..<600 {
                 active = try await Self.activeConnections(url)
@@ -107,7 +107,7 @@ public enum MeasuredNginx {
 
     /// Starts nginx serving `root`, blob responses limited to `blobRate` per connection (nginx syntax, e.g. `1m`;
     /// nil: unlimited), runs `body`, stops nginx.
-    public static func withServer<R>(root: String, blobRate: String? = nil, _ body: (Server) async throws -> R)
+    package static func withServer<R>(root: String, blobRate: String? = nil, _ body: (Server) async throws -> R)
         async throws -> R
     {
         try await Nginx.launch(config: { config(prefix: $0, port: $1, root: root, blobRate: blobRate) }) {

@@ -1,24 +1,24 @@
-public import Foundation
+package import Foundation
 import HaulCore
 
 /// Runs a real nginx on 127.0.0.1 serving `root`, with a config written to a temp folder.
-public enum Nginx {
+package enum Nginx {
     /// The nginx binary, or nil when it is not installed (the README's test command installs it).
-    public static var binary: String? {
+    package static var binary: String? {
         ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx", "/opt/homebrew/bin/nginx"].first {
             FileManager.default.isExecutableFile(atPath: $0)
         }
     }
 
     /// A running nginx.
-    public struct Server: Sendable {
+    package struct Server: Sendable {
         /// Its base URL.
-        public var url: URL
+        package var url: URL
         /// Its access log (`<status> <request line> <Range header>` per line).
-        public var accessLog: String
+        package var accessLog: String
 
         /// The statuses answered so far for requests whose path contains `pathContains`.
-        public func statuses(pathContains: String = "") throws -> [Int] {
+        package func statuses(pathContains: String = "") throws -> [Int] {
             guard FileSystem.exists(accessLog) else { return [] }
             return try String(contentsOfFile: accessLog, encoding: .utf8).split(separator: "\n")
                 .filter { $0.contains(pathContains) }.compactMap { Int($0.split(separator: " ").first ?? "") }
@@ -26,14 +26,14 @@ public enum Nginx {
     }
 
     /// Starts nginx serving `root` (optional `extra` directives inside `location /`), runs `body`, stops nginx.
-    public static func withServer<R>(root: String, extra: String = "", _ body: (URL) async throws -> R) async throws
+    package static func withServer<R>(root: String, extra: String = "", _ body: (URL) async throws -> R) async throws
         -> R
     {
         try await withRunningServer(root: root, extra: extra) { try await body($0.url) }
     }
 
     /// Like ``withServer(root:extra:_:)``, giving the body the server's access log too.
-    public static func withRunningServer<R>(root: String, extra: String = "", _ body: (Server) async throws -> R)
+    package static func withRunningServer<R>(root: String, extra: String = "", _ body: (Server) async throws -> R)
         async throws -> R
     {
         try await launch(config: { prefix, port in config(prefix: prefix, port: port, root: root, extra: extra) }) {
@@ -44,7 +44,7 @@ public enum Nginx {
     /// Starts nginx with the configuration `config(prefix, port)` (a fresh temp folder as its prefix, with `logs/`,
     /// and a free port on 127.0.0.1), runs `body` with its base URL and access log path, then stops it.
     /// - Throws: ``HaulError`` `.invalidArgument` when nginx is not installed.
-    public static func launch<R>(config: (String, Int) -> String, _ body: (URL, String) async throws -> R)
+    package static func launch<R>(config: (String, Int) -> String, _ body: (URL, String) async throws -> R)
         async throws -> R
     {
         guard let binary else {
@@ -98,9 +98,9 @@ public enum Nginx {
 }
 
 /// Loopback port helpers.
-public enum FreePort {
+package enum FreePort {
     /// A port that was free a moment ago on 127.0.0.1.
-    public static func find() throws -> Int {
+    package static func find() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -118,7 +118,7 @@ public enum FreePort {
     }
 
     /// Waits (up to 10 s) until something accepts connections on 127.0.0.1:`port`.
-    public static func waitUntilListening(_ port: Int) async throws {
+    package static func waitUntilListening(_ port: Int) async throws {
         for _ in 0..<200 {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = sockaddr_in()

@@ -1,12 +1,12 @@
-public import Foundation
-public import HaulCore
+package import Foundation
+package import HaulCore
 
 /// Shell scripts run in a private mount namespace (`unshare -m --propagation private`), where they may mount a small
 /// tmpfs that nothing outside sees and that disappears with them: how the disk-full tests give a store little room.
-public enum PrivateMount {
+package enum PrivateMount {
     /// Whether this process may create a private mount namespace and mount a tmpfs in it (root on Linux with
     /// util-linux `unshare`); the disk-full tests are skipped, saying why, where it may not.
-    public static let isAvailable: Bool = {
+    package static let isAvailable: Bool = {
         #if os(Linux)
             guard FileManager.default.isExecutableFile(atPath: unshare) else { return false }
             let probe = """
@@ -30,7 +30,7 @@ public enum PrivateMount {
     /// Runs `script` with `/bin/sh -e` in a new private mount namespace, at most `timeout`; its output goes to files
     /// in `logFolder`.
     /// - Throws: ``HaulError`` `.timeout` (after killing it) when it runs longer than `timeout`.
-    public static func run(
+    package static func run(
         _ script: String, environment: [String: String] = [:], logFolder: String, timeout: Duration = .seconds(60)
     ) async throws -> HaulProcess.Result {
         let process = Process()

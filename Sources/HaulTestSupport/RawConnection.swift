@@ -9,13 +9,13 @@ import HaulCore
 /// A plain TCP connection to 127.0.0.1 for tests that must send what an HTTP client library would not (half a
 /// request, nothing at all) or read what it would refuse (bytes past a body). Blocking calls run on a thread of
 /// their own, never on the cooperative pool or NIO's thread pool the server needs.
-public final class RawConnection: Sendable {
+package final class RawConnection: Sendable {
     /// The socket.
-    public let descriptor: Int32
+    package let descriptor: Int32
 
     /// Connects to `127.0.0.1:port`.
     /// - Throws: ``HaulError`` `.unreachable` when the connection fails.
-    public init(port: Int) throws {
+    package init(port: Int) throws {
         #if canImport(Glibc)
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
@@ -42,7 +42,7 @@ public final class RawConnection: Sendable {
     deinit { close(descriptor) }
 
     /// Sends all of `text`.
-    public func send(_ text: String) throws {
+    package func send(_ text: String) throws {
         let bytes = Array(text.utf8)
         var done = 0
         while done < bytes.count {
@@ -53,18 +53,18 @@ public final class RawConnection: Sendable {
     }
 
     /// What a bounded read saw.
-    public struct Received: Sendable {
+    package struct Received: Sendable {
         /// The bytes read.
-        public var bytes: [UInt8]
+        package var bytes: [UInt8]
         /// Whether the peer closed (end of file or reset) before the limit or the time ran out.
-        public var closed: Bool
+        package var closed: Bool
         /// The text of the bytes (lossy).
-        public var text: String { String(decoding: bytes, as: UTF8.self) }
+        package var text: String { String(decoding: bytes, as: UTF8.self) }
     }
 
     /// Reads until `limit` bytes arrived, the peer closed, `until` returns true for the bytes so far, or `within`
     /// passed.
-    public func receive(
+    package func receive(
         limit: Int = 1 << 20, within: Duration, until: @escaping @Sendable ([UInt8]) -> Bool = { _ in false }
     ) async throws -> Received {
         let fd = descriptor
@@ -91,7 +91,7 @@ public final class RawConnection: Sendable {
 
     /// Sends one request and reads its answer (head and `Content-Length` body) on this keep-alive connection.
     /// - Returns: the status code, the head's text and the body.
-    public func exchange(_ request: String, within: Duration = .seconds(20)) async throws -> (
+    package func exchange(_ request: String, within: Duration = .seconds(20)) async throws -> (
         status: Int, head: String, body: [UInt8]
     ) {
         try send(request)
@@ -108,7 +108,7 @@ public final class RawConnection: Sendable {
     }
 
     /// The offset just past the blank line ending a response head.
-    public static func headEnd(_ bytes: [UInt8]) -> Int? {
+    package static func headEnd(_ bytes: [UInt8]) -> Int? {
         guard bytes.count >= 4 else { return nil }
         for i in 3..<bytes.count where bytes[i - 3] == 13 && bytes[i - 2] == 10 && bytes[i - 1] == 13 && bytes[i] == 10 {
             return i + 1
@@ -117,7 +117,7 @@ public final class RawConnection: Sendable {
     }
 
     /// The `Content-Length` of a response head (0 if absent).
-    public static func contentLength(_ head: String) -> Int {
+    package static func contentLength(_ head: String) -> Int {
         for line in head.split(separator: "\r\n") where line.lowercased().hasPrefix("content-length:") {
             return Int(line.dropFirst(15).trimmingCharacters(in: .whitespaces)) ?? 0
         }

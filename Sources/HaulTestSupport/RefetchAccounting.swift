@@ -4,18 +4,18 @@
 /// because of* run *k* are the bytes of a blob the origin sent during run *k* that it sends again in any later run:
 /// what the kill of run *k* threw away (bytes the client had received but not yet verified and journaled, plus bytes
 /// still in socket buffers). Bytes sent twice within one run are not caused by a kill and are counted apart.
-public enum RefetchAccounting {
+package enum RefetchAccounting {
     /// The figures of one run.
-    public struct Run: Sendable, Hashable {
+    package struct Run: Sendable, Hashable {
         /// Body bytes the origin sent for blobs during the run.
-        public var sent: Int64
+        package var sent: Int64
         /// Of those, bytes sent again in a later run.
-        public var fetchedAgain: Int64
+        package var fetchedAgain: Int64
         /// Bytes sent more than once within this run.
-        public var duplicatedWithin: Int64
+        package var duplicatedWithin: Int64
 
         /// Figures with these values.
-        public init(sent: Int64, fetchedAgain: Int64, duplicatedWithin: Int64) {
+        package init(sent: Int64, fetchedAgain: Int64, duplicatedWithin: Int64) {
             self.sent = sent
             self.fetchedAgain = fetchedAgain
             self.duplicatedWithin = duplicatedWithin
@@ -23,7 +23,7 @@ public enum RefetchAccounting {
     }
 
     /// The figures of each run, in order. `runs[k]` holds the blob responses of run *k*: (path, bytes sent).
-    public static func account(_ runs: [[(path: String, range: Range<Int64>)]]) -> [Run] {
+    package static func account(_ runs: [[(path: String, range: Range<Int64>)]]) -> [Run] {
         let unions = runs.map { responses -> [String: [Range<Int64>]] in
             Dictionary(grouping: responses, by: \.path).mapValues { merge($0.map(\.range)) }
         }
@@ -40,7 +40,7 @@ public enum RefetchAccounting {
     }
 
     /// Sorted, disjoint ranges covering the same bytes as `ranges`.
-    public static func merge(_ ranges: [Range<Int64>]) -> [Range<Int64>] {
+    package static func merge(_ ranges: [Range<Int64>]) -> [Range<Int64>] {
         var out: [Range<Int64>] = []
         for range in ranges.filter({ !$0.isEmpty }).sorted(by: { $0.lowerBound < $1.lowerBound }) {
             if let last = out.last, range.lowerBound <= last.upperBound {
@@ -53,10 +53,10 @@ public enum RefetchAccounting {
     }
 
     /// Bytes covered by sorted, disjoint `ranges`.
-    public static func measure(_ ranges: [Range<Int64>]) -> Int64 { ranges.reduce(0) { $0 + Int64($1.count) } }
+    package static func measure(_ ranges: [Range<Int64>]) -> Int64 { ranges.reduce(0) { $0 + Int64($1.count) } }
 
     /// Bytes covered by both sorted, disjoint lists.
-    public static func overlap(_ a: [Range<Int64>], _ b: [Range<Int64>]) -> Int64 {
+    package static func overlap(_ a: [Range<Int64>], _ b: [Range<Int64>]) -> Int64 {
         var (i, j, total) = (0, 0, Int64(0))
         while i < a.count, j < b.count {
             let low = max(a[i].lowerBound, b[j].lowerBound), high = min(a[i].upperBound, b[j].upperBound)

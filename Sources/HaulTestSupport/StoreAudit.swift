@@ -5,20 +5,20 @@ import Synchronization
 /// What a person (or another program) could see in a store, checked against the source files of the only model
 /// published: every file under `blobs/` holds exactly the bytes of one source file, and an installed version is
 /// complete and exact. The reliability tests run it after every kill and every fault.
-public final class StoreAudit: Sendable {
+package final class StoreAudit: Sendable {
     private let sourceDigests: [String: SHA256Digest]
     /// Digests by (device, inode, size, modification time): blobs are immutable and installed files hard-link them.
     private let cache = Mutex<[String: SHA256Digest]>([:])
 
     /// An audit against the files under `source` (a model folder as published).
-    public init(source: String) throws {
+    package init(source: String) throws {
         var digests: [String: SHA256Digest] = [:]
         for (path, data) in try filesUnder(source) { digests[path] = SHA256Digest.of(data) }
         sourceDigests = digests
     }
 
     /// Everything wrong in `store` for `model` version `version`; empty when nothing wrong is visible.
-    public func problems(store: String, model: String, version: String = "1") throws -> [String] {
+    package func problems(store: String, model: String, version: String = "1") throws -> [String] {
         var problems: [String] = []
         let good = Set(sourceDigests.values)
         let blobs = "\(store)/blobs/table-sha256"
@@ -45,7 +45,7 @@ public final class StoreAudit: Sendable {
     }
 
     /// Whether `model`@`version` is installed (its folder exists).
-    public static func isInstalled(store: String, model: String, version: String = "1") -> Bool {
+    package static func isInstalled(store: String, model: String, version: String = "1") -> Bool {
         FileSystem.isDirectory("\(store)/models/\(model)/\(version)")
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import HaulCore
 
 /// Runs `body` with a fresh temporary folder, removed afterwards.
-public func withTemporaryDirectory<R>(_ body: (String) async throws -> R) async throws -> R {
+package func withTemporaryDirectory<R>(_ body: (String) async throws -> R) async throws -> R {
     let path = NSTemporaryDirectory() + "haul-test-\(UUID().uuidString)"
     try FileSystem.createDirectory(path)
     defer { try? FileSystem.remove(path) }

@@ -1,11 +1,11 @@
-public import Foundation
-public import Haul
-public import Logging
+package import Foundation
+package import Haul
+package import Logging
 
 /// A manager configured for tests: one repository (plus mirrors), a store in `store`, fast retries, unsigned
 /// repositories accepted (the trust tests configure keys explicitly).
 @discardableResult
-public func withTestManager<R: Sendable>(
+package func withTestManager<R: Sendable>(
     repository: [URL], store: String, configure: (inout ModelConfig) -> Void = { _ in },
     logger: Logger = Logger(label: "haul", factory: { _ in SwiftLogNoOpLogHandler() }),
     _ body: (LocalModelManager) async throws -> R
@@ -20,7 +20,7 @@ public func withTestManager<R: Sendable>(
 }
 
 /// The regular files under `folder` with their bytes, by relative path.
-public func filesUnder(_ folder: String) throws -> [String: Data] {
+package func filesUnder(_ folder: String) throws -> [String: Data] {
     var result: [String: Data] = [:]
     guard let walker = FileManager.default.enumerator(atPath: folder) else { return result }
     while let relative = walker.nextObject() as? String {

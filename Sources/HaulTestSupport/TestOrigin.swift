@@ -1,16 +1,16 @@
-public import Foundation
+package import Foundation
 import HaulCore
 import Logging
-public import HaulServer
+package import HaulServer
 
 /// A running test origin: `haul serve`'s server with the fault decorator around its responder.
-public struct TestOrigin: Sendable {
+package struct TestOrigin: Sendable {
     /// The shipping server.
-    public let server: RepositoryServer
+    package let server: RepositoryServer
     /// Faults and the request log.
-    public let injector: FaultInjector
+    package let injector: FaultInjector
     /// `http://127.0.0.1:PORT/`.
-    public let url: URL
+    package let url: URL
 }
 
 /// The test origin's logger: warnings and errors only, so test output shows what went wrong, not every start.
@@ -23,7 +23,7 @@ private let testOriginLogger: Logger = {
 /// Runs `haul serve`'s server in-process on 127.0.0.1 (port 0) with `faults` injected by a ``FaultResponder``
 /// around its responder, for the duration of `body`. `configure` adjusts the server's settings (timeouts, cap,
 /// throttle).
-public func withTestOrigin<R: Sendable>(
+package func withTestOrigin<R: Sendable>(
     root: String, faults: FaultPlan = FaultPlan(),
     configure: (inout RepositoryServer.Configuration) -> Void = { _ in },
     _ body: @escaping @Sendable (TestOrigin, URL) async throws -> R

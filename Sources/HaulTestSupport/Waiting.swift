@@ -1,10 +1,10 @@
 import Foundation
-public import HaulCore
+package import HaulCore
 
 /// Polls `condition` every 20 ms until it holds, for at most `timeout`.
 /// - Throws: ``HaulError`` `.timeout` saying what was awaited (and `detail()`, e.g. a process's log) when it never
 ///   held, so a failing test shows the real state instead of hanging.
-public func waitUntil(
+package func waitUntil(
     _ what: String, timeout: Duration = .seconds(30), detail: () -> String = { "" }, _ condition: () throws -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + timeout

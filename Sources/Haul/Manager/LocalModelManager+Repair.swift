@@ -6,7 +6,7 @@ extension LocalModelManager {
     /// What ``repair(_:)`` did.
     public struct RepairReport: Sendable {
         /// What verification found before the repair.
-        public var found: ContentStore.VerifyReport
+        public var found: VerificationReport
         /// Installed versions restored.
         public var repaired: [ModelReference] = []
         /// Bytes fetched from the repository (only the damaged chunks).
@@ -18,7 +18,7 @@ extension LocalModelManager {
     /// Re-hashes installed files chunk by chunk and reports what differs; changes nothing.
     /// - Throws: ``HaulError`` `.invalidArgument` for a bad name; `.fileSystem` when the store cannot be read.
     ///   Damage is a finding, not an error.
-    public func verify(_ names: [String] = []) throws -> ContentStore.VerifyReport {
+    public func verify(_ names: [String] = []) throws -> VerificationReport {
         try store.verify(models: names.isEmpty ? nil : Set(names.map(ModelName.init)))
     }
 
@@ -54,7 +54,7 @@ extension LocalModelManager {
     }
 
     /// Restores one installed version; returns the bytes fetched and reused.
-    private func restore(_ receipt: InstallReceipt, damaged: [ContentStore.DamagedFile]) async throws -> (Int64, Int64) {
+    private func restore(_ receipt: InstallReceipt, damaged: [DamagedFile]) async throws -> (Int64, Int64) {
         let urls = config.repositoryURLs.isEmpty ? [URL(string: receipt.repository)].compactMap { $0 } : config.repositoryURLs
         guard !urls.isEmpty else {
             throw HaulError(.invalidArgument, "No repository is configured to repair \(receipt.name)@\(receipt.version) from. Pass --repo URL.")
@@ -80,7 +80,7 @@ extension LocalModelManager {
 
     /// Seeds the partial file of a damaged blob with every intact chunk of its local copies (the blob in the store
     /// and the installed file), each re-hashed; returns the bytes reused.
-    private func salvage(_ entry: ContentStore.DamagedFile, receipt: InstallReceipt, locks: BlobLockWaiter)
+    private func salvage(_ entry: DamagedFile, receipt: InstallReceipt, locks: BlobLockWaiter)
         async throws -> Int64
     {
         let blob = try BlobTransfer(file: entry.file, store: store, discardPartial: false, replacing: true)

@@ -18,7 +18,7 @@ extension LocalModelManager {
     /// - Returns: the state forgotten, nil when none was stored.
     /// - Throws: ``HaulError`` `.invalidArgument` when no repository is configured; `.fileSystem` on I/O failure.
     @discardableResult
-    public func resetTrust() throws -> RepositoryState? {
+    package func resetTrust() throws -> RepositoryState? {
         guard !config.repositoryURLs.isEmpty else {
             throw HaulError(.invalidArgument, "No repository is configured. Pass --repo URL or set HAUL_REPOSITORY.")
         }

@@ -16,7 +16,7 @@ public final class LocalModelManager: Sendable {
     /// The configuration in use.
     public let config: ModelConfig
     /// The local store.
-    public let store: ContentStore
+    package let store: ContentStore
     let transport: HTTPTransport
     let logger: Logger
     let running = Mutex<[String: Running]>([:])

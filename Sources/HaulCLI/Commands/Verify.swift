@@ -39,7 +39,7 @@ struct Verify: AsyncParsableCommand {
         }
     }
 
-    private func report(_ found: ContentStore.VerifyReport) throws {
+    private func report(_ found: VerificationReport) throws {
         say("Checked \(found.checkedFiles) files (\(ByteFormat.string(found.checkedBytes))).")
         guard !found.isIntact else { return say("All verified.") }
         describe(found)
@@ -48,7 +48,7 @@ struct Verify: AsyncParsableCommand {
             "\(found.brokenInstalls.count) installed version(s) are damaged. Run `haul verify --repair` to fetch only the damaged chunks again.")
     }
 
-    private func describe(_ found: ContentStore.VerifyReport) {
+    private func describe(_ found: VerificationReport) {
         for file in found.damaged {
             let what =
                 file.missing

@@ -1,17 +1,17 @@
 /// Sizes that shape content-defined chunks.
-public struct ChunkerParameters: Sendable, Hashable {
+package struct ChunkerParameters: Sendable, Hashable {
     /// No chunk is shorter than this (except a file's last). Default: 256 KiB.
-    public var minimumSize: Int64
+    package var minimumSize: Int64
     /// The size chunks average on random data. Default: 1 MiB. Must be a power of two.
-    public var averageSize: Int64
+    package var averageSize: Int64
     /// No chunk is longer than this. Default: 4 MiB.
-    public var maximumSize: Int64
+    package var maximumSize: Int64
 
     /// The parameters every Haul repository uses: 256 KiB / 1 MiB / 4 MiB.
-    public static let standard = ChunkerParameters(minimumSize: 256 << 10, averageSize: 1 << 20, maximumSize: 4 << 20)
+    package static let standard = ChunkerParameters(minimumSize: 256 << 10, averageSize: 1 << 20, maximumSize: 4 << 20)
 
     /// Creates parameters; `averageSize` must be a power of two between `minimumSize` and `maximumSize`.
-    public init(minimumSize: Int64, averageSize: Int64, maximumSize: Int64) {
+    package init(minimumSize: Int64, averageSize: Int64, maximumSize: Int64) {
         precondition(minimumSize > 0 && minimumSize <= averageSize && averageSize <= maximumSize)
         precondition(averageSize & (averageSize - 1) == 0, "averageSize must be a power of two")
         self.minimumSize = minimumSize
@@ -26,16 +26,16 @@ public struct ChunkerParameters: Sendable, Hashable {
 /// ``finish()`` at end of input for the last chunk. Boundaries depend only on content, so an edit moves at most
 /// the chunks around it, which is what lets delta updates fetch only what changed. The gear table is 256 words
 /// from SplitMix64 seeded with `0x4841554C` ("HAUL"), fixed forever: changing it changes every chunk table.
-public struct ContentChunker: Sendable {
+package struct ContentChunker: Sendable {
     /// The parameters in use.
-    public let parameters: ChunkerParameters
+    package let parameters: ChunkerParameters
     private let smallMask: UInt64
     private let largeMask: UInt64
     private var hash: UInt64 = 0
     private var length: Int64 = 0
 
     /// Creates a chunker.
-    public init(parameters: ChunkerParameters = .standard) {
+    package init(parameters: ChunkerParameters = .standard) {
         self.parameters = parameters
         let bits = UInt64(parameters.averageSize.trailingZeroBitCount)
         // A match needs the top N bits of the gear hash to be zero: N+2 bits before the average, N-2 after.
@@ -44,7 +44,7 @@ public struct ContentChunker: Sendable {
     }
 
     /// Consumes `bytes` and returns the lengths of chunks that ended inside them, in order.
-    public mutating func cutPoints(in bytes: UnsafeRawBufferPointer) -> [Int64] {
+    package mutating func cutPoints(in bytes: UnsafeRawBufferPointer) -> [Int64] {
         var cuts: [Int64] = []
         let gear = gearTable
         let minimum = parameters.minimumSize
@@ -79,7 +79,7 @@ public struct ContentChunker: Sendable {
     }
 
     /// Ends the input; returns the length of the last chunk, or nil if it is empty.
-    public mutating func finish() -> Int64? {
+    package mutating func finish() -> Int64? {
         defer {
             hash = 0
             length = 0

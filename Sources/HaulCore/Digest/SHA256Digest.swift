@@ -21,7 +21,7 @@ public struct SHA256Digest: Hashable, Sendable, Comparable, CustomStringConverti
     }
 
     /// Creates a digest from a swift-crypto SHA-256 result.
-    public init(_ digest: SHA256.Digest) { self.init(bytes: digest) }
+    package init(_ digest: SHA256.Digest) { self.init(bytes: digest) }
 
     /// Parses 64 lowercase hexadecimal characters; returns nil for anything else.
     public init?(hex: String) {
@@ -46,7 +46,7 @@ public struct SHA256Digest: Hashable, Sendable, Comparable, CustomStringConverti
     }
 
     /// The digest of the bytes in `buffer`.
-    public static func of(buffer: UnsafeRawBufferPointer) -> SHA256Digest {
+    package static func of(buffer: UnsafeRawBufferPointer) -> SHA256Digest {
         var hasher = SHA256()
         hasher.update(bufferPointer: buffer)
         return SHA256Digest(hasher.finalize())

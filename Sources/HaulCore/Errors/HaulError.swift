@@ -61,7 +61,7 @@ public struct HaulError: Error, Sendable, CustomStringConvertible {
     private let transient: Bool?
 
     /// Creates an error.
-    public init(_ code: Code, _ message: String, context: [String: String] = [:], underlying: (any Error)? = nil) {
+    package init(_ code: Code, _ message: String, context: [String: String] = [:], underlying: (any Error)? = nil) {
         self.init(code, message, context: context, underlying: underlying, transient: nil)
     }
 
@@ -91,7 +91,7 @@ public struct HaulError: Error, Sendable, CustomStringConvertible {
     ///
     /// The engine decides on typed failures; this is the verdict it recorded when the error left it. For errors
     /// raised elsewhere it follows ``code``: unreachable and timeout are transient, everything else is not.
-    public var isTransient: Bool {
+    package var isTransient: Bool {
         if let transient { return transient }
         switch code.storage {
         case .unreachable, .timeout: return true

@@ -1,4 +1,4 @@
-public import SystemPackage
+package import SystemPackage
 
 #if canImport(Glibc)
     import Glibc
@@ -12,11 +12,11 @@ public import SystemPackage
 ///
 /// Only the folder passed to ``open(_:create:)`` is resolved by path (it is the user's choice, and may be a link to
 /// another disk); everything beneath it is reached with `openat(…, O_NOFOLLOW)` and the other `*at` calls.
-public final class Directory: Sendable {
+package final class Directory: Sendable {
     /// The folder's descriptor, closed when this object goes away.
-    public let descriptor: FileDescriptor
+    package let descriptor: FileDescriptor
     /// The path it was reached by, for messages only: never used to reach it again.
-    public let path: String
+    package let path: String
 
     private init(descriptor: FileDescriptor, path: String) {
         self.descriptor = descriptor
@@ -27,7 +27,7 @@ public final class Directory: Sendable {
 
     /// Opens the folder at `path` (following links in `path` itself), creating it and its parents if `create`.
     /// - Throws: ``HaulError`` `.fileSystem` when it is missing (and not created) or not a folder.
-    public static func open(_ path: String, create: Bool) throws -> Directory {
+    package static func open(_ path: String, create: Bool) throws -> Directory {
         if create { try FileSystem.createDirectory(path) }
         let fd = Glibc_open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw HaulError.fileSystem("open folder", path: path, Errno(rawValue: errno)) }
@@ -37,7 +37,7 @@ public final class Directory: Sendable {
     /// The folder `relative` (one or more `/`-separated components) below this one, reached component by component
     /// without following a link; missing folders are made when `create`.
     /// - Throws: ``HaulError`` `.fileSystem` when a component is a symlink, not a folder, or missing (and not made).
-    public func folder(_ relative: String, create: Bool = false) throws -> Directory {
+    package func folder(_ relative: String, create: Bool = false) throws -> Directory {
         var current = self
         for component in relative.split(separator: "/") {
             current = try current.child(String(component), create: create)
@@ -60,7 +60,7 @@ public final class Directory: Sendable {
 
     /// Opens the file `name` in this folder without following a link. A file it creates gets `permissions`.
     /// - Throws: ``HaulError`` `.fileSystem` (a symlink at `name` fails with `ELOOP`).
-    public func openFile(
+    package func openFile(
         _ name: String, _ mode: FileDescriptor.AccessMode, options: FileDescriptor.OpenOptions = [],
         permissions: FilePermissions = [.ownerReadWrite, .groupRead, .otherRead]
     ) throws -> OpenFile {
@@ -83,7 +83,7 @@ public final class Directory: Sendable {
     }
 
     /// What is at `name`, without following a link; nil when nothing is.
-    public func status(_ name: String) -> Status? {
+    package func status(_ name: String) -> Status? {
         guard let entry = try? Self.checked(name, in: self) else { return nil }
         var info = stat()
         guard fstatat(descriptor.rawValue, entry, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
@@ -91,14 +91,14 @@ public final class Directory: Sendable {
     }
 
     /// Size of the regular file `name`, or nil (missing, a folder, a link).
-    public func fileSize(_ name: String) -> Int64? {
+    package func fileSize(_ name: String) -> Int64? {
         guard let status = status(name), status.kind == .file else { return nil }
         return status.size
     }
 
     /// Removes the entry `name`: a file or link is unlinked (a link's target is never touched), a folder is
     /// emptied the same way and removed. Missing is not an error.
-    public func remove(_ name: String) throws {
+    package func remove(_ name: String) throws {
         let entry = try Self.checked(name, in: self)
         if unlinkat(descriptor.rawValue, entry, 0) == 0 || errno == ENOENT { return }
         let code = errno
@@ -114,13 +114,13 @@ public final class Directory: Sendable {
 
     /// Removes the folder `name` only if it is empty (an install may be filling it right now); otherwise, or if it
     /// is missing, does nothing.
-    public func removeIfEmpty(_ name: String) {
+    package func removeIfEmpty(_ name: String) {
         guard let entry = try? Self.checked(name, in: self) else { return }
         _ = unlinkat(descriptor.rawValue, entry, AT_REMOVEDIR)
     }
 
     /// Renames the entry `name` to `newName` in `target`, replacing a file there (atomic).
-    public func rename(_ name: String, to newName: String, in target: Directory) throws {
+    package func rename(_ name: String, to newName: String, in target: Directory) throws {
         let from = try Self.checked(name, in: self)
         let to = try Self.checked(newName, in: target)
         if renameat(descriptor.rawValue, from, target.descriptor.rawValue, to) != 0 {
@@ -131,7 +131,7 @@ public final class Directory: Sendable {
     /// Hard-links the file `name` as `newName` in `target` (the link itself if `name` is one: never its target).
     /// - Returns: false when the file system cannot link there (another volume, no hard links); the caller copies.
     /// - Throws: ``HaulError`` `.fileSystem` on any other failure (an existing `newName` among them).
-    public func link(_ name: String, as newName: String, in target: Directory) throws -> Bool {
+    package func link(_ name: String, as newName: String, in target: Directory) throws -> Bool {
         let from = try Self.checked(name, in: self)
         let to = try Self.checked(newName, in: target)
         if linkat(descriptor.rawValue, from, target.descriptor.rawValue, to, 0) == 0 { return true }
@@ -141,7 +141,7 @@ public final class Directory: Sendable {
     }
 
     /// Copies the file `name` to a new file `newName` in `target` (where a hard link is impossible), then fsyncs it.
-    public func copy(_ name: String, as newName: String, in target: Directory) throws {
+    package func copy(_ name: String, as newName: String, in target: Directory) throws {
         let source = try openFile(name, .readOnly)
         defer { try? source.close() }
         let destination = try target.openFile(
@@ -160,7 +160,7 @@ public final class Directory: Sendable {
     }
 
     /// Writes `data` as `name` atomically: a new temp file beside it, fsync, rename over `name`, fsync the folder.
-    public func writeAtomically(
+    package func writeAtomically(
         _ data: some Sequence<UInt8>, to name: String,
         permissions: FilePermissions = [.ownerReadWrite, .groupRead, .otherRead]
     ) throws {
@@ -180,7 +180,7 @@ public final class Directory: Sendable {
     }
 
     /// Reads the whole small file `name`, refusing more than `limit` bytes.
-    public func read(_ name: String, limit: Int) throws -> [UInt8] {
+    package func read(_ name: String, limit: Int) throws -> [UInt8] {
         let file = try openFile(name, .readOnly)
         defer { try? file.close() }
         let size = try file.size()
@@ -195,7 +195,7 @@ public final class Directory: Sendable {
     }
 
     /// Names in this folder (not `.` or `..`); empty when it cannot be read.
-    public func entries() -> [String] {
+    package func entries() -> [String] {
         let fd = openat(descriptor.rawValue, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return [] }
         guard let stream = fdopendir(fd) else {
@@ -214,7 +214,7 @@ public final class Directory: Sendable {
     }
 
     /// Flushes the folder's entries to stable storage (after a rename or link into it).
-    public func sync() throws {
+    package func sync() throws {
         if fsync(descriptor.rawValue) != 0 {
             throw HaulError.fileSystem("fsync", path: path, Errno(rawValue: errno))
         }
@@ -235,17 +235,17 @@ public final class Directory: Sendable {
 
 extension Directory {
     /// What an entry is, as `fstatat` without following links saw it.
-    public struct Status: Sendable, Hashable {
+    package struct Status: Sendable, Hashable {
         /// The kinds of entry the store cares about.
-        public enum Kind: Sendable, Hashable { case file, folder, link, other }
+        package enum Kind: Sendable, Hashable { case file, folder, link, other }
         /// The entry's kind (a link is reported as a link, never as its target).
-        public var kind: Kind
+        package var kind: Kind
         /// Size in bytes.
-        public var size: Int64
+        package var size: Int64
         /// Last modification, in seconds since 1970.
-        public var modified: Int64
+        package var modified: Int64
         /// Device and inode, to tell whether two names are one file.
-        public var identity: FileIdentity
+        package var identity: FileIdentity
 
         init(_ info: stat) {
             switch info.st_mode & S_IFMT {
@@ -265,17 +265,17 @@ extension Directory {
     }
 
     /// A file's device and inode.
-    public struct FileIdentity: Sendable, Hashable {
+    package struct FileIdentity: Sendable, Hashable {
         /// The device.
-        public var device: UInt64
+        package var device: UInt64
         /// The inode.
-        public var inode: UInt64
+        package var inode: UInt64
     }
 }
 
 extension OpenFile {
     /// The device and inode of the open file.
-    public func identity() throws -> Directory.FileIdentity {
+    package func identity() throws -> Directory.FileIdentity {
         var info = stat()
         guard fstat(descriptor.rawValue, &info) == 0 else {
             throw HaulError.fileSystem("stat", path: path, Errno(rawValue: errno))

@@ -1,5 +1,5 @@
-public import Foundation
-public import SystemPackage
+package import Foundation
+package import SystemPackage
 
 #if canImport(Glibc)
     import Glibc
@@ -8,48 +8,48 @@ public import SystemPackage
 #endif
 
 /// Small file-system operations the store and publisher need, each throwing ``HaulError``.
-public enum FileSystem {
+package enum FileSystem {
     /// Creates `path` and its parents (mode 0755); succeeds if it already is a folder.
-    public static func createDirectory(_ path: String) throws {
+    package static func createDirectory(_ path: String) throws {
         do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
             throw HaulError.fileSystem("create folder", path: path, error)
         }
     }
 
     /// Whether something (not following a final symlink) exists at `path`.
-    public static func exists(_ path: String) -> Bool {
+    package static func exists(_ path: String) -> Bool {
         var info = stat()
         return lstat(path, &info) == 0
     }
 
     /// Whether `path` is a regular file (not a symlink).
-    public static func isRegularFile(_ path: String) -> Bool {
+    package static func isRegularFile(_ path: String) -> Bool {
         var info = stat()
         return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     }
 
     /// Whether `path` is a folder (not a symlink).
-    public static func isDirectory(_ path: String) -> Bool {
+    package static func isDirectory(_ path: String) -> Bool {
         var info = stat()
         return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
     /// Whether `path` names the same inode as the open `file`.
-    public static func refersTo(_ path: String, _ file: OpenFile) -> Bool {
+    package static func refersTo(_ path: String, _ file: OpenFile) -> Bool {
         var a = stat(), b = stat()
         return lstat(path, &a) == 0 && fstat(file.descriptor.rawValue, &b) == 0 && a.st_ino == b.st_ino
             && a.st_dev == b.st_dev
     }
 
     /// Size of the regular file at `path`, or nil.
-    public static func fileSize(_ path: String) -> Int64? {
+    package static func fileSize(_ path: String) -> Int64? {
         var info = stat()
         guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
         return Int64(info.st_size)
     }
 
     /// Removes a file or folder tree; missing is not an error.
-    public static func remove(_ path: String) throws {
+    package static func remove(_ path: String) throws {
         guard exists(path) else { return }
         do { try FileManager.default.removeItem(atPath: path) } catch {
             if !exists(path) { return }
@@ -58,19 +58,19 @@ public enum FileSystem {
     }
 
     /// Atomically renames `from` to `to`, replacing a file at `to`.
-    public static func rename(_ from: String, to: String) throws {
+    package static func rename(_ from: String, to: String) throws {
         if Foundation.rename(from, to) != 0 {
             throw HaulError.fileSystem("rename to \(to)", path: from, Errno(rawValue: errno))
         }
     }
 
     /// Flushes a folder's entries (after a rename into it).
-    public static func syncDirectory(_ path: String) throws {
+    package static func syncDirectory(_ path: String) throws {
         try OpenFile.with(path, .readOnly, options: [.directory]) { try $0.sync() }
     }
 
     /// Hard-links `source` at `destination`; copies the bytes where links are impossible (other volume).
-    public static func linkOrCopy(_ source: String, to destination: String) throws {
+    package static func linkOrCopy(_ source: String, to destination: String) throws {
         if link(source, destination) == 0 { return }
         let code = errno
         guard code == EXDEV || code == EPERM || code == EMLINK || code == ENOTSUP else {
@@ -82,7 +82,7 @@ public enum FileSystem {
     }
 
     /// Writes `data` to `path` atomically: temp file beside it, fsync, rename, fsync the folder.
-    public static func writeAtomically(
+    package static func writeAtomically(
         _ data: Data, to path: String, permissions: FilePermissions = [.ownerReadWrite, .groupRead, .otherRead]
     ) throws {
         let temp = "\(path).tmp-\(UUID().uuidString)"
@@ -101,7 +101,7 @@ public enum FileSystem {
     }
 
     /// Reads a whole small file, refusing more than `limit` bytes.
-    public static func read(_ path: String, limit: Int) throws -> Data {
+    package static func read(_ path: String, limit: Int) throws -> Data {
         try OpenFile.with(path, .readOnly) { file in
             let size = try file.size()
             guard size <= Int64(limit) else {
@@ -116,7 +116,7 @@ public enum FileSystem {
     }
 
     /// Bytes available to this user on the volume holding `path`.
-    public static func availableSpace(at path: String) throws -> Int64 {
+    package static func availableSpace(at path: String) throws -> Int64 {
         var info = statvfs()
         guard statvfs(path, &info) == 0 else {
             throw HaulError.fileSystem("measure free space", path: path, Errno(rawValue: errno))
@@ -125,7 +125,7 @@ public enum FileSystem {
     }
 
     /// Names in a folder (not recursive); empty if it does not exist or cannot be read.
-    public static func contents(of path: String) -> [String] {
+    package static func contents(of path: String) -> [String] {
         guard isDirectory(path) else { return [] }
         do { return try FileManager.default.contentsOfDirectory(atPath: path) } catch { return [] }
     }

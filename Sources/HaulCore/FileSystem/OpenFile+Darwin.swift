@@ -4,7 +4,7 @@
 
     extension OpenFile {
         /// Flushes the file's data and metadata to stable storage (F_FULLFSYNC where supported).
-        public func sync() throws {
+        package func sync() throws {
             if fcntl(descriptor.rawValue, F_FULLFSYNC) == 0 { return }
             if fsync(descriptor.rawValue) != 0 {
                 throw HaulError.fileSystem("fsync", path: path, Errno(rawValue: errno))
@@ -13,10 +13,10 @@
 
         /// Starts writing the file's dirty pages to disk without waiting; on Apple platforms the system schedules
         /// writeback itself, so this does nothing.
-        public func startWriteback() {}
+        package func startWriteback() {}
 
         /// Reserves `size` bytes on disk so a full disk is found now rather than mid-transfer.
-        public func preallocate(_ size: Int64) throws {
+        package func preallocate(_ size: Int64) throws {
             guard size > 0 else { return }
             var store = fstore_t(
                 fst_flags: UInt32(F_ALLOCATEALL), fst_posmode: F_PEOFPOSMODE, fst_offset: 0, fst_length: off_t(size),
@@ -28,10 +28,10 @@
         }
 
         /// Darwin cannot link by descriptor; the caller falls back to rename.
-        public func link(into directory: Directory, as name: String) throws -> Bool { false }
+        package func link(into directory: Directory, as name: String) throws -> Bool { false }
 
         /// Takes an advisory lock (exclusive, or `shared`); returns false at once if another holder prevents it.
-        public func tryLock(shared: Bool = false) throws -> Bool {
+        package func tryLock(shared: Bool = false) throws -> Bool {
             if flock(descriptor.rawValue, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0 { return true }
             if errno == EWOULDBLOCK { return false }
             throw HaulError.fileSystem("lock", path: path, Errno(rawValue: errno))

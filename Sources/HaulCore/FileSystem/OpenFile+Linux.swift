@@ -5,7 +5,7 @@
 
     extension OpenFile {
         /// Flushes the file's data and metadata to stable storage.
-        public func sync() throws {
+        package func sync() throws {
             if fsync(descriptor.rawValue) != 0 {
                 throw HaulError.fileSystem("fsync", path: path, Errno(rawValue: errno))
             }
@@ -14,13 +14,13 @@
         /// Starts writing the file's dirty pages to disk without waiting, so that a later ``sync()`` has little
         /// left to do, while the pages stay cached for whoever reads the file next. A hint: a failure is ignored,
         /// since the later ``sync()`` reports real I/O errors.
-        public func startWriteback() {
+        package func startWriteback() {
             _ = chaul_start_writeback(descriptor.rawValue)
         }
 
         /// Reserves `size` bytes on disk so a full disk is found now rather than mid-transfer.
         /// Falls back to a plain resize on file systems without fallocate.
-        public func preallocate(_ size: Int64) throws {
+        package func preallocate(_ size: Int64) throws {
             guard size > 0 else { return }
             let code = posix_fallocate(descriptor.rawValue, 0, off_t(size))
             if code == 0 { return }
@@ -32,7 +32,7 @@
         /// Gives this open file (its inode, whatever its path is now) the name `name` in `directory`, failing if the
         /// name exists.
         /// - Returns: false where the platform cannot link by descriptor (no `/proc`); the caller falls back to rename.
-        public func link(into directory: Directory, as name: String) throws -> Bool {
+        package func link(into directory: Directory, as name: String) throws -> Bool {
             if linkat(AT_FDCWD, "/proc/self/fd/\(descriptor.rawValue)", directory.descriptor.rawValue, name, AT_SYMLINK_FOLLOW)
                 == 0
             {
@@ -44,7 +44,7 @@
         }
 
         /// Takes an advisory lock (exclusive, or `shared`); returns false at once if another holder prevents it.
-        public func tryLock(shared: Bool = false) throws -> Bool {
+        package func tryLock(shared: Bool = false) throws -> Bool {
             if flock(descriptor.rawValue, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0 { return true }
             if errno == EWOULDBLOCK { return false }
             throw HaulError.fileSystem("lock", path: path, Errno(rawValue: errno))

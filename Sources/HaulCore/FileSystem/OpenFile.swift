@@ -1,18 +1,18 @@
-public import SystemPackage
+package import SystemPackage
 
 /// An open file with positional reads and writes, owned by one scope.
 ///
 /// Thin over swift-system's `FileDescriptor`; the few calls it lacks (fsync, fallocate, flock) live in
 /// `OpenFile+Linux.swift` / `OpenFile+Darwin.swift`.
-public struct OpenFile: Sendable {
+package struct OpenFile: Sendable {
     /// The descriptor.
-    public let descriptor: FileDescriptor
+    package let descriptor: FileDescriptor
     /// The path it was opened at, for error messages.
-    public let path: String
+    package let path: String
 
     /// Opens `path`. A file it creates gets `permissions`, by default `rw-r--r--`.
     /// - Throws: ``HaulError`` `.fileSystem` naming the path and the system error.
-    public static func open(
+    package static func open(
         _ path: String,
         _ mode: FileDescriptor.AccessMode,
         options: FileDescriptor.OpenOptions = [],
@@ -30,7 +30,7 @@ public struct OpenFile: Sendable {
     }
 
     /// Opens `path`, runs `body`, closes the file whatever happens.
-    public static func with<R>(
+    package static func with<R>(
         _ path: String,
         _ mode: FileDescriptor.AccessMode,
         options: FileDescriptor.OpenOptions = [],
@@ -43,19 +43,19 @@ public struct OpenFile: Sendable {
     }
 
     /// Closes the file.
-    public func close() throws {
+    package func close() throws {
         do { try descriptor.close() } catch { throw HaulError.fileSystem("close", path: path, error) }
     }
 
     /// Reads up to `buffer.count` bytes at `offset`; returns how many were read (0 at end of file).
-    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
+    package func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
         do { return try descriptor.read(fromAbsoluteOffset: offset, into: buffer, retryOnInterrupt: true) } catch {
             throw HaulError.fileSystem("read", path: path, error)
         }
     }
 
     /// Reads until `buffer` is full or the file ends; returns the count read.
-    public func readFully(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
+    package func readFully(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
         var done = 0
         while done < buffer.count {
             let n = try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[done...]), at: offset + Int64(done))
@@ -66,7 +66,7 @@ public struct OpenFile: Sendable {
     }
 
     /// Writes all of `bytes` at `offset`.
-    public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws {
+    package func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws {
         var done = 0
         while done < bytes.count {
             do {
@@ -80,14 +80,14 @@ public struct OpenFile: Sendable {
     }
 
     /// The file's size.
-    public func size() throws -> Int64 {
+    package func size() throws -> Int64 {
         do { return try descriptor.seek(offset: 0, from: .end) } catch {
             throw HaulError.fileSystem("stat", path: path, error)
         }
     }
 
     /// Sets the file's size (truncating or extending with a hole).
-    public func resize(to size: Int64) throws {
+    package func resize(to size: Int64) throws {
         do { try descriptor.resize(to: size, retryOnInterrupt: true) } catch {
             throw HaulError.fileSystem("resize", path: path, error)
         }
@@ -96,7 +96,7 @@ public struct OpenFile: Sendable {
 
 extension HaulError {
     /// A file-system failure of `operation` on `path`.
-    public static func fileSystem(_ operation: String, path: String, _ error: any Error) -> HaulError {
+    package static func fileSystem(_ operation: String, path: String, _ error: any Error) -> HaulError {
         if let haul = error as? HaulError { return haul }
         var hint = "Check that the folder exists and is writable."
         if let errno = error as? Errno {

@@ -1,9 +1,9 @@
-public import Foundation
+package import Foundation
 
 /// The one JSON encoding Haul writes: sorted keys, no escaped slashes, so equal values give equal bytes.
-public enum CanonicalJSON {
+package enum CanonicalJSON {
     /// Encodes `value` canonically.
-    public static func encode<T: Encodable>(_ value: T, pretty: Bool = false) throws -> Data {
+    package static func encode<T: Encodable>(_ value: T, pretty: Bool = false) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting =
             pretty ? [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted] : [.sortedKeys, .withoutEscapingSlashes]
@@ -13,7 +13,7 @@ public enum CanonicalJSON {
 
     /// Decodes `type` from strict JSON (``StrictJSON``: no duplicate keys, only plain integers), turning any
     /// failure into ``HaulError`` `.invalidRepositoryData`.
-    public static func decode<T: Decodable>(_ type: T.Type, from data: Data, what: String) throws -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, from data: Data, what: String) throws -> T {
         try StrictJSON.validate(data, what: what)
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601

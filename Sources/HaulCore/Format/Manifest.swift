@@ -38,7 +38,7 @@ public struct Manifest: Codable, Hashable, Sendable {
         }
 
         /// The chunks with their offsets.
-        public var chunkSpans: [ChunkSpan] {
+        package var chunkSpans: [ChunkSpan] {
             var offset: Int64 = 0
             return chunks.enumerated().map { index, chunk in
                 defer { offset += chunk.size }
@@ -74,7 +74,7 @@ public struct Manifest: Codable, Hashable, Sendable {
 
     /// Checks every rule of the format; ``decode(_:limits:)`` calls it.
     /// - Throws: ``HaulError`` `.invalidRepositoryData` naming the first rule broken.
-    public func validate(limits: FormatLimits = .init()) throws {
+    package func validate(limits: FormatLimits = .init()) throws {
         guard schemaVersion == Self.schemaVersion else {
             throw HaulError.invalid(
                 "manifest", "has schema version \(schemaVersion); this Haul reads \(Self.schemaVersion)")
@@ -102,7 +102,7 @@ public struct Manifest: Codable, Hashable, Sendable {
 
     /// Decodes and validates a manifest.
     /// - Throws: ``HaulError`` `.invalidRepositoryData` for malformed JSON or any broken rule.
-    public static func decode(_ data: Data, limits: FormatLimits = .init()) throws -> Manifest {
+    package static func decode(_ data: Data, limits: FormatLimits = .init()) throws -> Manifest {
         guard data.count <= limits.maximumManifestBytes else {
             throw HaulError.invalid(
                 "manifest", "is \(data.count) bytes, more than the limit of \(limits.maximumManifestBytes)")
@@ -113,24 +113,24 @@ public struct Manifest: Codable, Hashable, Sendable {
     }
 
     /// The canonical encoding: the bytes whose SHA-256 names this manifest.
-    public func encoded() throws -> Data { try CanonicalJSON.encode(self) }
+    package func encoded() throws -> Data { try CanonicalJSON.encode(self) }
 }
 
 /// A chunk with its position in the file.
-public struct ChunkSpan: Hashable, Sendable {
+package struct ChunkSpan: Hashable, Sendable {
     /// Index in the file's chunk table.
-    public var index: Int
+    package var index: Int
     /// Offset of the first byte in the file.
-    public var offset: Int64
+    package var offset: Int64
     /// Length in bytes.
-    public var size: Int64
+    package var size: Int64
     /// Expected SHA-256.
-    public var sha256: SHA256Digest
+    package var sha256: SHA256Digest
     /// One past the last byte.
-    public var end: Int64 { offset + size }
+    package var end: Int64 { offset + size }
 
     /// Creates a span.
-    public init(index: Int, offset: Int64, size: Int64, sha256: SHA256Digest) {
+    package init(index: Int, offset: Int64, size: Int64, sha256: SHA256Digest) {
         self.index = index
         self.offset = offset
         self.size = size
@@ -168,5 +168,5 @@ extension Manifest.File {
 
 extension SHA256Digest {
     /// SHA-256 of zero bytes.
-    public static let empty = SHA256Digest.of(Data())
+    package static let empty = SHA256Digest.of(Data())
 }

@@ -14,9 +14,9 @@ public struct RelativePath: Hashable, Sendable, Comparable, CustomStringConverti
     public let string: String
 
     /// Maximum length of a whole path in UTF-8 bytes.
-    public static let maximumLength = 1024
+    package static let maximumLength = 1024
     /// Maximum length of one component in UTF-8 bytes.
-    public static let maximumComponentLength = 255
+    package static let maximumComponentLength = 255
 
     private static let reservedNames: Set<String> = {
         var names: Set<String> = ["con", "prn", "aux", "nul", "conin$", "conout$"]
@@ -79,7 +79,7 @@ public struct RelativePath: Hashable, Sendable, Comparable, CustomStringConverti
     public var components: [String] { string.split(separator: "/").map(String.init) }
 
     /// A key that is equal for paths that would collide on a case-insensitive, normalizing file system.
-    public var collisionKey: String { Self.collisionKey(for: string) }
+    package var collisionKey: String { Self.collisionKey(for: string) }
 
     /// The collision key of any slash-separated text (a path or one of its folder prefixes).
     static func collisionKey(for text: String) -> String {

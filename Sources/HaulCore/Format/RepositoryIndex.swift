@@ -21,7 +21,7 @@ public struct RepositoryIndex: Codable, Hashable, Sendable {
     public var models: [String: Model]
     /// Keys clients should trust from now on (key rotation). Honoured only when this index is itself signed by the
     /// threshold of the keys the client trusts today. Absent: no change.
-    public var trust: TrustPolicy?
+    package var trust: TrustPolicy?
 
     /// One model in the index.
     public struct Model: Codable, Hashable, Sendable {
@@ -66,7 +66,7 @@ public struct RepositoryIndex: Codable, Hashable, Sendable {
 
     /// Checks schema, names, versions, digests and sizes.
     /// - Throws: ``HaulError`` `.invalidRepositoryData` naming the first rule broken.
-    public func validate(limits: FormatLimits = .init()) throws {
+    package func validate(limits: FormatLimits = .init()) throws {
         guard schemaVersion == Self.schemaVersion else {
             throw HaulError.invalid(
                 "index", "has schema version \(schemaVersion); this Haul reads \(Self.schemaVersion)")
@@ -104,7 +104,7 @@ public struct RepositoryIndex: Codable, Hashable, Sendable {
 
     /// Looks up a model and version (latest when nil).
     /// - Throws: ``HaulError`` `.unknownModel` or `.unknownVersion`, listing what exists.
-    public func entry(for name: ModelName, version: ModelVersion?) throws -> (ModelVersion, VersionEntry) {
+    package func entry(for name: ModelName, version: ModelVersion?) throws -> (ModelVersion, VersionEntry) {
         guard let model = models[name.string] else {
             let known = models.keys.sorted().prefix(20).joined(separator: ", ")
             throw HaulError(

@@ -1,33 +1,33 @@
-public import Foundation
+package import Foundation
 
 /// A DSSE-style envelope: the exact payload bytes (base64), their type, and signatures over them.
 ///
 /// `index.json` is an envelope around a ``RepositoryIndex``. Signatures are computed over the DSSE
 /// pre-authentication encoding of (`payloadType`, payload) so a signature can never be moved to another type.
-public struct SignedEnvelope: Codable, Hashable, Sendable {
+package struct SignedEnvelope: Codable, Hashable, Sendable {
     /// Media type of the payload, e.g. ``RepositoryIndex/payloadType``.
-    public var payloadType: String
+    package var payloadType: String
     /// Base64 of the payload bytes.
-    public var payload: String
+    package var payload: String
     /// Signatures over ``preAuthenticationEncoding``.
-    public var signatures: [Signature]
+    package var signatures: [Signature]
 
     /// One signature.
-    public struct Signature: Codable, Hashable, Sendable {
+    package struct Signature: Codable, Hashable, Sendable {
         /// Identifies the key (hex SHA-256 of the raw public key).
-        public var keyid: String
+        package var keyid: String
         /// Base64 signature bytes.
-        public var sig: String
+        package var sig: String
 
         /// Creates a signature entry.
-        public init(keyid: String, sig: String) {
+        package init(keyid: String, sig: String) {
             self.keyid = keyid
             self.sig = sig
         }
     }
 
     /// Wraps `payload` without signatures.
-    public init(payloadType: String, payload: Data) {
+    package init(payloadType: String, payload: Data) {
         self.payloadType = payloadType
         self.payload = payload.base64EncodedString()
         self.signatures = []
@@ -35,7 +35,7 @@ public struct SignedEnvelope: Codable, Hashable, Sendable {
 
     /// The payload bytes.
     /// - Throws: ``HaulError`` `.invalidRepositoryData` when the payload is not base64.
-    public func payloadBytes() throws -> Data {
+    package func payloadBytes() throws -> Data {
         guard let data = Data(base64Encoded: payload) else {
             throw HaulError.invalid("envelope", "has a payload that is not base64")
         }
@@ -43,7 +43,7 @@ public struct SignedEnvelope: Codable, Hashable, Sendable {
     }
 
     /// DSSE PAE: `"DSSEv1" SP len(type) SP type SP len(body) SP body`; the bytes a signature covers.
-    public func preAuthenticationEncoding() throws -> Data {
+    package func preAuthenticationEncoding() throws -> Data {
         let body = try payloadBytes()
         var out = Data("DSSEv1 \(payloadType.utf8.count) \(payloadType) \(body.count) ".utf8)
         out.append(body)
@@ -51,13 +51,13 @@ public struct SignedEnvelope: Codable, Hashable, Sendable {
     }
 
     /// Encodes and validates an index into an unsigned envelope.
-    public static func wrapping(_ index: RepositoryIndex) throws -> SignedEnvelope {
+    package static func wrapping(_ index: RepositoryIndex) throws -> SignedEnvelope {
         SignedEnvelope(payloadType: RepositoryIndex.payloadType, payload: try CanonicalJSON.encode(index))
     }
 
     /// Decodes `index.json` and its payload, validating both.
     /// - Throws: ``HaulError`` `.invalidRepositoryData` for an oversized, malformed or mistyped envelope or index.
-    public static func decodeIndex(_ data: Data, limits: FormatLimits = .init()) throws -> (
+    package static func decodeIndex(_ data: Data, limits: FormatLimits = .init()) throws -> (
         SignedEnvelope, RepositoryIndex
     ) {
         guard data.count <= limits.maximumIndexBytes else {

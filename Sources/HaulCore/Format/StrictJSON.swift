@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 
 /// A strict RFC 8259 check run before `JSONDecoder` on everything Haul signs or pins (envelopes, index payloads,
 /// manifests, receipts, repository state).
@@ -13,22 +13,22 @@ public import Foundation
 /// - invalid UTF-8, a lone surrogate escape, a raw control character in a string, a byte-order mark, trailing
 ///   bytes after the value;
 /// - nesting deeper than ``maximumDepth`` or a document larger than the caller's limit.
-public enum StrictJSON {
+package enum StrictJSON {
     /// Deepest nesting of objects and arrays accepted. Haul's formats need 6.
-    public static let maximumDepth = 32
+    package static let maximumDepth = 32
 
     /// Why a document was refused, and where.
-    public struct Violation: Error, Hashable, Sendable, CustomStringConvertible {
+    package struct Violation: Error, Hashable, Sendable, CustomStringConvertible {
         /// Byte offset of the problem.
-        public var offset: Int
+        package var offset: Int
         /// What is wrong, for a person.
-        public var reason: String
+        package var reason: String
 
-        public var description: String { "\(reason) at byte \(offset)" }
+        package var description: String { "\(reason) at byte \(offset)" }
     }
 
     /// Checks `data`; nil when it is strict JSON.
-    public static func violation(in data: Data, maximumBytes: Int = 64 << 20) -> Violation? {
+    package static func violation(in data: Data, maximumBytes: Int = 64 << 20) -> Violation? {
         guard data.count <= maximumBytes else {
             return Violation(offset: 0, reason: "document of \(data.count) bytes exceeds the limit of \(maximumBytes)")
         }
@@ -49,7 +49,7 @@ public enum StrictJSON {
     }
 
     /// Checks `data`, throwing ``HaulError`` `.invalidRepositoryData` naming `what` and the violation.
-    public static func validate(_ data: Data, what: String, maximumBytes: Int = 64 << 20) throws {
+    package static func validate(_ data: Data, what: String, maximumBytes: Int = 64 << 20) throws {
         if let violation = violation(in: data, maximumBytes: maximumBytes) {
             throw HaulError.invalid(what, "is not strict JSON: \(violation)")
         }

@@ -1,5 +1,5 @@
 /// How a server should answer a `Range` header for a resource of a known size (RFC 9110 §14).
-public enum RangeDecision: Hashable, Sendable {
+package enum RangeDecision: Hashable, Sendable {
     /// Send the whole resource with 200 (no `Range`, an unparsable one, another unit, or several ranges).
     case full
     /// Send these bytes with 206 and `Content-Range: bytes first-last/size`.
@@ -9,11 +9,11 @@ public enum RangeDecision: Hashable, Sendable {
 }
 
 /// Pure parsing of HTTP byte ranges, shared by the server (`Range`) and the client (`Content-Range`).
-public enum ByteRange {
+package enum ByteRange {
     /// Decides how to answer `header` (the `Range` value, nil when absent) for a resource of `size` bytes.
     ///
     /// Only single ranges are served partially; a multi-range request is answered in full, which RFC 9110 allows.
-    public static func decide(header: String?, size: Int64) -> RangeDecision {
+    package static func decide(header: String?, size: Int64) -> RangeDecision {
         guard let header else { return .full }
         let trimmed = header.trimmingSpaces
         guard let equals = trimmed.firstIndex(of: "="), trimmed[..<equals].trimmingSpaces.lowercased() == "bytes" else {
@@ -41,31 +41,31 @@ public enum ByteRange {
     }
 
     /// The `Range` header value requesting `range`.
-    public static func header(for range: ClosedRange<Int64>) -> String {
+    package static func header(for range: ClosedRange<Int64>) -> String {
         "bytes=\(range.lowerBound)-\(range.upperBound)"
     }
 
     /// The `Content-Range` header value for a 206 answer.
-    public static func contentRange(_ range: ClosedRange<Int64>, size: Int64) -> String {
+    package static func contentRange(_ range: ClosedRange<Int64>, size: Int64) -> String {
         "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
     }
 
     /// A parsed `Content-Range` value.
-    public struct ContentRange: Hashable, Sendable {
+    package struct ContentRange: Hashable, Sendable {
         /// The bytes sent, or nil for `bytes */size` (the 416 form).
-        public var range: ClosedRange<Int64>?
+        package var range: ClosedRange<Int64>?
         /// The complete size, or nil when the server wrote `*`.
-        public var size: Int64?
+        package var size: Int64?
 
         /// Creates a value.
-        public init(range: ClosedRange<Int64>?, size: Int64?) {
+        package init(range: ClosedRange<Int64>?, size: Int64?) {
             self.range = range
             self.size = size
         }
     }
 
     /// Parses `bytes first-last/size`, `bytes first-last/*` or `bytes */size`; nil when malformed.
-    public static func parseContentRange(_ value: String) -> ContentRange? {
+    package static func parseContentRange(_ value: String) -> ContentRange? {
         let text = value.trimmingSpaces
         guard text.lowercased().hasPrefix("bytes ") else { return nil }
         let rest = text.dropFirst(6).trimmingSpaces

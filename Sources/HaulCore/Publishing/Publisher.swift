@@ -19,7 +19,7 @@ public struct Publisher: Sendable {
         /// Keys that sign the index. Default: none (an unsigned index, accepted only by clients told to).
         public var signingKeys: [SigningKey] = []
         /// Keys to name in the index for clients to trust from now on (key rotation). Default: nil (no change).
-        public var trust: TrustPolicy? = nil
+        package var trust: TrustPolicy? = nil
         /// Longest wait for another publisher of the same repository to release the publish lock (it is held only
         /// while the manifest and index are written, normally milliseconds). Default: 2 minutes.
         public var lockTimeout: Duration = .seconds(120)
@@ -45,7 +45,7 @@ public struct Publisher: Sendable {
     }
 
     /// The repository folder.
-    public let repository: RepositoryLayout
+    package let repository: RepositoryLayout
     /// Options.
     public let configuration: Configuration
     private let logger: Logger

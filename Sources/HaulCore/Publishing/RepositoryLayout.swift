@@ -10,31 +10,31 @@ import Foundation
 ///   .staging/lock                 the publish lock (see PublishLock; do not upload .staging/)
 ///   .staging/<uuid>/              one publisher's temp files, while it runs
 /// ```
-public struct RepositoryLayout: Sendable {
+package struct RepositoryLayout: Sendable {
     /// The repository folder.
-    public let root: String
+    package let root: String
 
     /// A layout rooted at `root`.
-    public init(root: String) { self.root = (root as NSString).standardizingPath }
+    package init(root: String) { self.root = (root as NSString).standardizingPath }
 
     /// URL path of the index relative to the repository base.
-    public static let indexPath = "index.json"
+    package static let indexPath = "index.json"
     /// URL path of a manifest relative to the repository base.
-    public static func manifestPath(_ digest: SHA256Digest) -> String { "manifests/sha256/\(digest.hex).json" }
+    package static func manifestPath(_ digest: SHA256Digest) -> String { "manifests/sha256/\(digest.hex).json" }
     /// URL path of a blob relative to the repository base.
-    public static func blobPath(_ digest: SHA256Digest) -> String { "blobs/sha256/\(digest.hex)" }
+    package static func blobPath(_ digest: SHA256Digest) -> String { "blobs/sha256/\(digest.hex)" }
 
     /// `index.json` on disk.
-    public var indexPath: String { "\(root)/\(Self.indexPath)" }
+    package var indexPath: String { "\(root)/\(Self.indexPath)" }
     /// A manifest on disk.
-    public func manifestPath(_ digest: SHA256Digest) -> String { "\(root)/\(Self.manifestPath(digest))" }
+    package func manifestPath(_ digest: SHA256Digest) -> String { "\(root)/\(Self.manifestPath(digest))" }
     /// A blob on disk.
-    public func blobPath(_ digest: SHA256Digest) -> String { "\(root)/\(Self.blobPath(digest))" }
+    package func blobPath(_ digest: SHA256Digest) -> String { "\(root)/\(Self.blobPath(digest))" }
     /// Holds the publish lock and each publisher's staging folder.
-    public var stagingPath: String { "\(root)/.staging" }
+    package var stagingPath: String { "\(root)/.staging" }
 
     /// Creates the repository's folders.
-    public func createFolders() throws {
+    package func createFolders() throws {
         for folder in ["manifests/sha256", "blobs/sha256", ".staging"] {
             try FileSystem.createDirectory("\(root)/\(folder)")
         }
@@ -42,13 +42,13 @@ public struct RepositoryLayout: Sendable {
 
     /// The current index, or nil for a new repository.
     /// - Throws: ``HaulError`` `.invalidRepositoryData` for a malformed index.
-    public func loadIndex() throws -> RepositoryIndex? {
+    package func loadIndex() throws -> RepositoryIndex? {
         guard FileSystem.exists(indexPath) else { return nil }
         return try SignedEnvelope.decodeIndex(try FileSystem.read(indexPath, limit: FormatLimits().maximumIndexBytes)).1
     }
 
     /// Replaces `index.json` atomically.
-    public func writeIndex(_ envelope: SignedEnvelope) throws {
+    package func writeIndex(_ envelope: SignedEnvelope) throws {
         try FileSystem.writeAtomically(try CanonicalJSON.encode(envelope, pretty: true), to: indexPath)
     }
 }

@@ -24,25 +24,25 @@ public struct TrustConfiguration: Sendable, Hashable {
 }
 
 /// What a client remembers about a repository between runs (rollback protection, rotated keys, cache).
-public struct RepositoryState: Codable, Hashable, Sendable {
+package struct RepositoryState: Codable, Hashable, Sendable {
     /// The highest index version accepted.
-    public var highestVersion: Int64
+    package var highestVersion: Int64
     /// Digest of that index's payload (the same version must always carry the same payload).
-    public var payloadDigest: SHA256Digest
+    package var payloadDigest: SHA256Digest
     /// Keys named by an accepted, signed index (rotation); replaces the configured keys when present.
-    public var rotatedTrust: TrustPolicy?
+    package var rotatedTrust: TrustPolicy?
     /// The origin's ETag of the accepted `index.json`, for conditional update checks.
-    public var etag: String?
+    package var etag: String?
     /// The accepted `index.json` bytes, base64 (answers a 304 and offline listing).
-    public var envelope: String?
+    package var envelope: String?
     /// The repository name of the accepted index: every later index at this identity must carry it. Nil only in
     /// state written before names were pinned (the next accepted index pins it).
-    public var name: String?
+    package var name: String?
     /// The normalized base URL this state belongs to (``RepositoryIdentity/string``), for people reading it.
-    public var identity: String?
+    package var identity: String?
 
     /// Creates a state.
-    public init(
+    package init(
         highestVersion: Int64, payloadDigest: SHA256Digest, rotatedTrust: TrustPolicy? = nil, etag: String? = nil,
         envelope: String? = nil, name: String? = nil, identity: String? = nil
     ) {
@@ -57,13 +57,13 @@ public struct RepositoryState: Codable, Hashable, Sendable {
 }
 
 /// Decides whether an index may be used: signatures, rollback, freeze and key rotation, as a pure function.
-public enum IndexVerifier {
+package enum IndexVerifier {
     /// The verdict on an acceptable index.
-    public struct Acceptance: Sendable {
+    package struct Acceptance: Sendable {
         /// The state to remember from now on.
-        public var state: RepositoryState
+        package var state: RepositoryState
         /// True when the index met the signature threshold; false when accepted unsigned by configuration.
-        public var signed: Bool
+        package var signed: Bool
     }
 
     /// Accepts `index` (decoded from `envelope`) or throws why not.
@@ -74,7 +74,7 @@ public enum IndexVerifier {
     /// - Throws: ``HaulError`` `.untrusted` for missing or insufficient signatures, an index of another repository
     ///   (its `repository` name differs from the configured or pinned one), a version older than one already
     ///   accepted (rollback), the same version with other content, or an expired index (freeze).
-    public static func accept(
+    package static func accept(
         _ envelope: SignedEnvelope, index: RepositoryIndex, configuration: TrustConfiguration,
         previous: RepositoryState?, now: Date
     ) throws -> Acceptance {

@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 
 /// A repository as trust state knows it: its primary base URL, normalized so that every spelling of one location
 /// is one identity (and so one rollback floor, one pinned name, one set of rotated keys).
@@ -11,22 +11,22 @@ public import Foundation
 /// The signed repository name is *not* part of the key: the name is what the index claims, known only after
 /// fetching, and two unrelated repositories may share a name. Instead the state keyed by this identity pins the name
 /// (``RepositoryState/name``).
-public struct RepositoryIdentity: Hashable, Sendable, CustomStringConvertible {
+package struct RepositoryIdentity: Hashable, Sendable, CustomStringConvertible {
     /// The normalized URL, e.g. `https://models.example.com/repo`.
-    public let string: String
+    package let string: String
 
     /// The identity of the repository whose primary base URL is `url`.
-    public init(_ url: URL) {
+    package init(_ url: URL) {
         string = Self.normalize(url.absoluteString) ?? url.absoluteString
     }
 
     /// The file name (without extension) of this identity's state: hex SHA-256 of ``string``.
-    public var stateKey: String { SHA256Digest.of(Data(string.utf8)).hex }
+    package var stateKey: String { SHA256Digest.of(Data(string.utf8)).hex }
 
-    public var description: String { string }
+    package var description: String { string }
 
     /// The normalized form of an http(s) URL, or nil when `text` is not one.
-    public static func normalize(_ text: String) -> String? {
+    package static func normalize(_ text: String) -> String? {
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
             scheme == "http" || scheme == "https", var host = components.percentEncodedHost?.lowercased(),
             !host.isEmpty

@@ -92,7 +92,7 @@ public struct SigningKey: Sendable {
     }
 
     /// Signs `envelope`'s pre-authentication encoding, appending the signature.
-    public func sign(_ envelope: inout SignedEnvelope) throws {
+    package func sign(_ envelope: inout SignedEnvelope) throws {
         let key = try Curve25519.Signing.PrivateKey(rawRepresentation: seed)
         let signature = try key.signature(for: envelope.preAuthenticationEncoding())
         envelope.signatures.removeAll { $0.keyid == publicKey.keyID }

@@ -1,14 +1,14 @@
 import Foundation
 
 /// Which keys a client trusts for a repository, and how many must sign an index.
-public struct TrustPolicy: Hashable, Sendable, Codable {
+package struct TrustPolicy: Hashable, Sendable, Codable {
     /// The trusted public keys.
-    public var keys: [TrustedKey]
+    package var keys: [TrustedKey]
     /// Distinct trusted keys whose valid signatures an index needs. Default: 1.
-    public var threshold: Int
+    package var threshold: Int
 
     /// Creates a policy.
-    public init(keys: [TrustedKey], threshold: Int = 1) {
+    package init(keys: [TrustedKey], threshold: Int = 1) {
         self.keys = keys
         self.threshold = threshold
     }
@@ -16,7 +16,7 @@ public struct TrustPolicy: Hashable, Sendable, Codable {
     /// Checks that the envelope carries valid signatures from at least ``threshold`` distinct trusted keys.
     /// Each key counts once however many signatures name it; unknown keys and bad signatures count for nothing.
     /// - Throws: ``HaulError`` `.untrusted` naming how many valid signatures were found.
-    public func verify(_ envelope: SignedEnvelope) throws {
+    package func verify(_ envelope: SignedEnvelope) throws {
         guard threshold >= 1, !keys.isEmpty, threshold <= Set(keys).count else {
             throw HaulError(
                 .untrusted,

@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 import SystemPackage
 
 /// Where a client remembers what it accepted from each repository: the rollback floor, the pinned repository name,
@@ -8,18 +8,18 @@ import SystemPackage
 /// This folder must outlive caches: losing it silently re-opens rollback and forgets key rotation and the pinned
 /// name. `ModelConfig.resolvedStatePath` picks it (the platform state folder for the default store).
 /// Forget one repository with ``forget(_:legacyPaths:)`` (`haul trust reset <url>`), never by deleting files.
-public struct TrustStateStore: Sendable {
+package struct TrustStateStore: Sendable {
     /// The state folder.
-    public let root: String
+    package let root: String
 
     /// Largest state file read (it caches one index, itself at most 8 MiB, as base64).
     static let maximumBytes = 32 << 20
 
     /// A store rooted at `root` (created on first save).
-    public init(root: String) { self.root = (root as NSString).standardizingPath }
+    package init(root: String) { self.root = (root as NSString).standardizingPath }
 
     /// The state file of `identity`.
-    public func path(for identity: RepositoryIdentity) -> String {
+    package func path(for identity: RepositoryIdentity) -> String {
         "\(root)/repositories/\(identity.stateKey).json"
     }
 
@@ -29,7 +29,7 @@ public struct TrustStateStore: Sendable {
     /// by the URL's spelling, inside the store) holds a state, it is moved here first (migration) and the legacy
     /// file removed, so it cannot come back after a reset.
     /// - Throws: ``HaulError`` `.fileSystem` or `.invalidRepositoryData` when a state file is unreadable.
-    public func load(_ identity: RepositoryIdentity, legacyPaths: [String] = []) throws -> RepositoryState? {
+    package func load(_ identity: RepositoryIdentity, legacyPaths: [String] = []) throws -> RepositoryState? {
         let name = "\(identity.stateKey).json"
         if let folder = try? repositories(create: false), folder.status(name)?.kind == .file {
             return try read(name, in: folder)
@@ -49,7 +49,7 @@ public struct TrustStateStore: Sendable {
 
     /// Remembers `state`, never lowering a version already remembered (another process may have moved it on).
     /// Read, compare and write happen under an advisory lock of the identity, so two processes cannot interleave.
-    public func save(_ state: RepositoryState, for identity: RepositoryIdentity) throws {
+    package func save(_ state: RepositoryState, for identity: RepositoryIdentity) throws {
         try locked(identity) { folder in
             let name = "\(identity.stateKey).json"
             if folder.status(name)?.kind == .file, try read(name, in: folder).highestVersion > state.highestVersion {
@@ -65,7 +65,7 @@ public struct TrustStateStore: Sendable {
     /// again, as for a new repository.
     /// - Returns: the state forgotten, nil when there was none.
     @discardableResult
-    public func forget(_ identity: RepositoryIdentity, legacyPaths: [String] = []) throws -> RepositoryState? {
+    package func forget(_ identity: RepositoryIdentity, legacyPaths: [String] = []) throws -> RepositoryState? {
         try locked(identity) { folder in
             let forgotten = try load(identity, legacyPaths: legacyPaths)
             try folder.remove("\(identity.stateKey).json")

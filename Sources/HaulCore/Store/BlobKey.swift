@@ -12,7 +12,7 @@ extension Manifest.File {
     /// resume can only ever continue under the very table it started with.
     ///
     /// The hashed text is `haul-blob-key 1\n<size>\n` then `<chunk sha256 hex> <chunk size>\n` per chunk.
-    public var blobKey: SHA256Digest {
+    package var blobKey: SHA256Digest {
         var hasher = SHA256()
         hasher.update(data: Array("haul-blob-key 1\n\(size)\n".utf8))
         for chunk in chunks {

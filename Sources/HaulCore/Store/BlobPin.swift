@@ -4,7 +4,7 @@ import Synchronization
 /// A running pull's claim on the blobs and manifest it relies on: garbage collection keeps what a live pin names
 /// (see ``ContentStore/collectGarbage()`` for the store's locks). Release it when the pull ends; a pin whose
 /// process died is recognised as stale and removed by the next collection.
-public final class BlobPin: Sendable {
+package final class BlobPin: Sendable {
     private let file: OpenFile
     private let name: String
     private let folder: Directory
@@ -17,7 +17,7 @@ public final class BlobPin: Sendable {
     }
 
     /// Drops the pin (removes its file, then lets go of its lock). Later calls do nothing.
-    public func release() {
+    package func release() {
         let first = released.withLock { done -> Bool in
             defer { done = true }
             return !done
@@ -32,7 +32,7 @@ extension ContentStore {
     /// Registers a pin on `blobs` and `manifest` for a running pull, under the store lock (shared).
     /// - Returns: nil when a garbage collection holds the store lock right now: try again shortly.
     /// - Throws: ``HaulError`` `.fileSystem` when the pin cannot be written.
-    public func tryPin(blobs: some Sequence<SHA256Digest>, manifest: SHA256Digest?) throws -> BlobPin? {
+    package func tryPin(blobs: some Sequence<SHA256Digest>, manifest: SHA256Digest?) throws -> BlobPin? {
         let storeLock = try folder(.locks).openFile("store.lock", .readWrite, options: [.create])
         defer { try? storeLock.close() }
         guard try storeLock.tryLock(shared: true) else { return nil }

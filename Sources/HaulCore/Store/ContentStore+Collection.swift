@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 
 #if canImport(Glibc)
     import Glibc
@@ -20,7 +20,7 @@ public import Foundation
 extension ContentStore {
     /// The longest a collection waits for pulls registering pins to let go of the store lock. Registering takes
     /// milliseconds, so running into this means a process is stuck holding it.
-    public static let collectionLockTimeout: Duration = .seconds(30)
+    package static let collectionLockTimeout: Duration = .seconds(30)
 
     /// Removes blobs and manifests that no installed version and no running pull uses, and stale staging folders.
     ///
@@ -30,7 +30,7 @@ extension ContentStore {
     ///   ``collectionLockTimeout``; `.fileSystem` on I/O errors. Keeping every blob because an installed manifest
     ///   cannot be read is not an error.
     @discardableResult
-    public func collectGarbage() throws -> Int64 {
+    package func collectGarbage() throws -> Int64 {
         try withExclusiveStoreLock(purpose: "collecting garbage") {
             var (liveBlobs, liveManifests) = try pinned()
             var everyManifestRead = true

@@ -1,8 +1,8 @@
-public import Foundation
+package import Foundation
 
 extension ContentStore {
     /// The longest an install waits for another process installing the same model. Default: 5 minutes.
-    public static let installLockTimeout: Duration = .seconds(300)
+    package static let installLockTimeout: Duration = .seconds(300)
 
     /// Assembles an installed model folder from verified blobs, then records the receipt.
     ///
@@ -17,7 +17,7 @@ extension ContentStore {
     ///   ``installLockTimeout``; `.fileSystem` on I/O failure (or a symlink in the way). The store is left without a
     ///   partial install. The same manifest already installed is not an error: its receipt is returned.
     @discardableResult
-    public func install(
+    package func install(
         _ manifest: Manifest, manifestData: Data, manifestDigest: SHA256Digest, repository: String,
         reinstall: Bool = false, now: Date = Date()
     ) throws -> InstallReceipt {
@@ -85,7 +85,7 @@ extension ContentStore {
 
     /// The receipt of an installed version, or nil if it is not (completely) installed.
     /// - Throws: ``HaulError`` when the receipt exists but cannot be read or decoded.
-    public func receipt(_ name: ModelName, _ version: ModelVersion) throws -> InstallReceipt? {
+    package func receipt(_ name: ModelName, _ version: ModelVersion) throws -> InstallReceipt? {
         guard let receipts = try? folder(.receipts).folder(name.string),
             receipts.status("\(version).json")?.kind == .file,
             (try? folder(.models).folder(name.string))?.status(version.string)?.kind == .folder
@@ -97,7 +97,7 @@ extension ContentStore {
     }
 
     /// Every completely installed model version, sorted by name then version.
-    public func installedModels() throws -> [InstallReceipt] {
+    package func installedModels() throws -> [InstallReceipt] {
         var receipts: [InstallReceipt] = []
         let folder = try folder(.receipts)
         for nameText in folder.entries().sorted() {
@@ -114,7 +114,7 @@ extension ContentStore {
     /// - Returns: bytes of blobs freed.
     /// - Throws: ``HaulError`` `.notInstalled` when the version is not installed.
     @discardableResult
-    public func uninstall(_ name: ModelName, _ version: ModelVersion) throws -> Int64 {
+    package func uninstall(_ name: ModelName, _ version: ModelVersion) throws -> Int64 {
         let receipts = try? folder(.receipts).folder(name.string)
         let versions = try? folder(.models).folder(name.string)
         guard receipts?.status("\(version).json") != nil || versions?.status(version.string) != nil else {
@@ -132,7 +132,7 @@ extension ContentStore {
     /// Uninstalls every installed version of `name` (or only `version`) and collects what nothing else uses.
     /// - Returns: the versions removed and the bytes of blobs freed.
     /// - Throws: ``HaulError`` `.notInstalled` when nothing matches, naming how to see what is installed.
-    public func uninstall(_ name: ModelName, version: ModelVersion?) throws -> (removed: [InstallReceipt], freed: Int64)
+    package func uninstall(_ name: ModelName, version: ModelVersion?) throws -> (removed: [InstallReceipt], freed: Int64)
     {
         let versions = try installedModels().filter { $0.name == name && (version == nil || $0.version == version) }
         guard !versions.isEmpty else {

@@ -1,49 +1,7 @@
 import Crypto
-public import Foundation
+package import Foundation
 
 extension ContentStore {
-    /// What ``verify(models:)`` found.
-    public struct VerifyReport: Sendable {
-        /// Installed files checked (a file shared by several versions counts once).
-        public var checkedFiles: Int = 0
-        /// Bytes re-hashed.
-        public var checkedBytes: Int64 = 0
-        /// Installed files whose bytes no longer match their manifest, with the chunks that differ.
-        public var damaged: [DamagedFile] = []
-        /// Installed versions whose manifest is missing or was modified: which files they should have is unknown
-        /// until the manifest is fetched again.
-        public var unreadableManifests: [ModelReference] = []
-
-        /// Installed versions with a damaged file or an unreadable manifest.
-        public var brokenInstalls: [ModelReference] {
-            var seen = Set<String>()
-            return (damaged.map(\.model) + unreadableManifests).filter { seen.insert($0.description).inserted }
-        }
-
-        /// Whether everything checked is intact.
-        public var isIntact: Bool { damaged.isEmpty && unreadableManifests.isEmpty }
-    }
-
-    /// An installed file that does not match its manifest.
-    public struct DamagedFile: Sendable, Hashable {
-        /// The installed version it belongs to.
-        public var model: ModelReference
-        /// Its path in the model folder.
-        public var path: RelativePath
-        /// Its manifest entry (size, digest, chunk table).
-        public var file: Manifest.File
-        /// Indices of the chunks whose bytes differ; every chunk when the file is missing or has another size.
-        public var badChunks: [Int]
-        /// Whether the file is missing, not a regular file, or of the wrong size (rather than only some chunks bad).
-        public var missing: Bool
-
-        /// Bytes of the bad chunks: what a repair fetches again.
-        public var badBytes: Int64 {
-            let spans = file.chunkSpans
-            return badChunks.reduce(0) { $0 + spans[$1].size }
-        }
-    }
-
     /// Re-hashes the installed files of every installed model (or those named) chunk by chunk, and reports which
     /// chunks differ. Changes nothing: ``LocalModelManager``'s `repair` fixes what this finds.
     ///
@@ -51,8 +9,8 @@ extension ContentStore {
     /// (one inode) is hashed once.
     /// - Throws: ``HaulError`` `.fileSystem` when the store cannot be read at all. Damage is a finding, not an
     ///   error.
-    public func verify(models names: Set<ModelName>? = nil) throws -> VerifyReport {
-        var report = VerifyReport()
+    package func verify(models names: Set<ModelName>? = nil) throws -> VerificationReport {
+        var report = VerificationReport()
         var checked: [Directory.FileIdentity: [Int]] = [:]
         for receipt in try installedModels() where names?.contains(receipt.name) ?? true {
             let reference = ModelReference(name: receipt.name, version: receipt.version)
@@ -72,7 +30,7 @@ extension ContentStore {
     /// Checks one installed file; nil when intact.
     private func inspect(
         _ file: Manifest.File, in root: Directory?, checked: inout [Directory.FileIdentity: [Int]],
-        report: inout VerifyReport
+        report: inout VerificationReport
     ) throws -> (chunks: [Int], missing: Bool)? {
         let everyChunk = Array(file.chunks.indices)
         var components = file.path.string.split(separator: "/").map(String.init)
@@ -109,7 +67,7 @@ extension ContentStore {
     }
 
     /// SHA-256 of a file, streamed in 4 MiB reads.
-    public static func digestOfFile(at path: String) throws -> SHA256Digest {
+    package static func digestOfFile(at path: String) throws -> SHA256Digest {
         try OpenFile.with(path, .readOnly) { file in
             var hasher = SHA256()
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4 << 20, alignment: 64)

@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 import SystemPackage
 
 /// The local, content-addressed store of downloaded models.
@@ -23,9 +23,9 @@ import SystemPackage
 /// Only `root` itself is reached by path. Everything below it is opened relative to folder descriptors without
 /// following symlinks (``Directory``), so a link planted anywhere inside the store can neither be written through
 /// nor make Haul read, rename or delete anything outside it.
-public struct ContentStore: Sendable {
+package struct ContentStore: Sendable {
     /// The store's root folder.
-    public let root: String
+    package let root: String
     /// The root folder, open: every path below it is reached from this descriptor.
     package let directory: Directory
 
@@ -40,7 +40,7 @@ public struct ContentStore: Sendable {
 
     /// Opens (and creates if needed) a store at `root`.
     /// - Throws: ``HaulError`` `.fileSystem` when the folders cannot be created, or one of them is a symlink.
-    public init(root: String) throws {
+    package init(root: String) throws {
         self.root = (root as NSString).standardizingPath
         self.directory = try Directory.open(self.root, create: true)
         for folder in Folder.allCases { _ = try directory.folder(folder.rawValue, create: true) }
@@ -50,19 +50,19 @@ public struct ContentStore: Sendable {
     package func folder(_ folder: Folder) throws -> Directory { try directory.folder(folder.rawValue, create: true) }
 
     /// Where the verified blob with `key` lives (for people and tests; the store itself never opens it by path).
-    public func blobPath(_ key: SHA256Digest) -> String { "\(root)/\(Folder.blobs.rawValue)/\(key.hex)" }
+    package func blobPath(_ key: SHA256Digest) -> String { "\(root)/\(Folder.blobs.rawValue)/\(key.hex)" }
     /// The folder holding every verified blob.
-    public var blobFolderPath: String { "\(root)/\(Folder.blobs.rawValue)" }
+    package var blobFolderPath: String { "\(root)/\(Folder.blobs.rawValue)" }
     /// Where an installed manifest lives.
-    public func manifestPath(_ digest: SHA256Digest) -> String { "\(root)/manifests/sha256/\(digest.hex).json" }
+    package func manifestPath(_ digest: SHA256Digest) -> String { "\(root)/manifests/sha256/\(digest.hex).json" }
     /// The partial file of a blob being downloaded.
-    public func partialPath(_ key: SHA256Digest) -> String { "\(root)/partial/\(Self.partialName(key))" }
+    package func partialPath(_ key: SHA256Digest) -> String { "\(root)/partial/\(Self.partialName(key))" }
     /// The resume journal beside a partial file.
-    public func journalPath(_ key: SHA256Digest) -> String { "\(root)/partial/\(Self.journalName(key))" }
+    package func journalPath(_ key: SHA256Digest) -> String { "\(root)/partial/\(Self.journalName(key))" }
     /// The folder holding an installed model version's files.
-    public func modelPath(_ name: ModelName, _ version: ModelVersion) -> String { "\(root)/models/\(name)/\(version)" }
+    package func modelPath(_ name: ModelName, _ version: ModelVersion) -> String { "\(root)/models/\(name)/\(version)" }
     /// The receipt of an installed model version.
-    public func receiptPath(_ name: ModelName, _ version: ModelVersion) -> String {
+    package func receiptPath(_ name: ModelName, _ version: ModelVersion) -> String {
         "\(root)/receipts/\(name)/\(version).json"
     }
 
@@ -74,10 +74,10 @@ public struct ContentStore: Sendable {
     package static func lockName(_ key: SHA256Digest) -> String { "\(key.hex).lock" }
 
     /// Whether the verified blob of `file` is present.
-    public func hasBlob(_ file: Manifest.File) -> Bool { hasBlob(file.blobKey, size: file.size) }
+    package func hasBlob(_ file: Manifest.File) -> Bool { hasBlob(file.blobKey, size: file.size) }
 
     /// Whether a verified blob named `key` of `size` bytes is present (a regular file, not a link).
-    public func hasBlob(_ key: SHA256Digest, size: Int64) -> Bool {
+    package func hasBlob(_ key: SHA256Digest, size: Int64) -> Bool {
         (try? folder(.blobs).fileSize(key.hex)) == size
     }
 
@@ -90,7 +90,7 @@ public struct ContentStore: Sendable {
     /// under the blob's name (a link, a file of another size) is removed first. With `replacing` (a repair), the
     /// new blob atomically replaces whatever has the name, so a damaged blob of the right size is not kept.
     /// - Throws: ``HaulError`` `.fileSystem` when it cannot be committed.
-    public func commitBlob(_ file: OpenFile, key: SHA256Digest, replacing: Bool = false) throws {
+    package func commitBlob(_ file: OpenFile, key: SHA256Digest, replacing: Bool = false) throws {
         try file.sync()
         if fchmod(file.descriptor.rawValue, 0o444) != 0 {
             throw HaulError.fileSystem("chmod", path: file.path, Errno(rawValue: errno))
@@ -133,14 +133,14 @@ public struct ContentStore: Sendable {
 
     /// Commits the fully verified partial file `partial/<key>.partial` as the blob `key` (see
     /// ``commitBlob(_:key:replacing:)``).
-    public func commitBlob(partialOf key: SHA256Digest) throws {
+    package func commitBlob(partialOf key: SHA256Digest) throws {
         let file = try folder(.partial).openFile(Self.partialName(key), .readWrite)
         defer { try? file.close() }
         try commitBlob(file, key: key)
     }
 
     /// Stores a manifest's exact bytes under its digest.
-    public func storeManifest(_ data: Data, digest: SHA256Digest) throws {
+    package func storeManifest(_ data: Data, digest: SHA256Digest) throws {
         let manifests = try folder(.manifests)
         if manifests.fileSize("\(digest.hex).json") == Int64(data.count) { return }
         try manifests.writeAtomically(data, to: "\(digest.hex).json")
@@ -148,7 +148,7 @@ public struct ContentStore: Sendable {
 
     /// Reads and validates an installed manifest.
     /// - Throws: ``HaulError`` `.notInstalled` if absent, `.digestMismatch` if the bytes changed on disk.
-    public func loadManifest(_ digest: SHA256Digest) throws -> Manifest {
+    package func loadManifest(_ digest: SHA256Digest) throws -> Manifest {
         let manifests = try folder(.manifests)
         let name = "\(digest.hex).json"
         guard manifests.status(name)?.kind == .file else {

@@ -1,22 +1,22 @@
-public import Foundation
+package import Foundation
 
 /// Proof that a model version is completely installed: written last, removed first.
-public struct InstallReceipt: Codable, Hashable, Sendable {
+package struct InstallReceipt: Codable, Hashable, Sendable {
     /// The model's name.
-    public var name: ModelName
+    package var name: ModelName
     /// The installed version.
-    public var version: ModelVersion
+    package var version: ModelVersion
     /// Digest of the manifest it was installed from.
-    public var manifest: SHA256Digest
+    package var manifest: SHA256Digest
     /// Total bytes of the model's files.
-    public var size: Int64
+    package var size: Int64
     /// The repository it came from (base URL or path).
-    public var repository: String
+    package var repository: String
     /// When the install completed.
-    public var installedAt: Date
+    package var installedAt: Date
 
     /// Creates a receipt.
-    public init(
+    package init(
         name: ModelName, version: ModelVersion, manifest: SHA256Digest, size: Int64, repository: String,
         installedAt: Date
     ) {

@@ -1,8 +1,8 @@
-public import HaulCore
+package import HaulCore
 import Synchronization
 
 /// A test origin's mutable fault state and request log, shared by all connections.
-public final class FaultInjector: Sendable {
+package final class FaultInjector: Sendable {
     private struct State {
         var plan: FaultPlan
         var fired: [Int: Int] = [:]
@@ -17,27 +17,27 @@ public final class FaultInjector: Sendable {
     private let state: Mutex<State>
 
     /// One served request, for tests to assert on.
-    public struct RequestRecord: Sendable, Hashable {
+    package struct RequestRecord: Sendable, Hashable {
         /// `GET` or `HEAD`.
-        public var method: String
+        package var method: String
         /// The URL path.
-        public var path: String
+        package var path: String
         /// The `Range` header sent by the client.
-        public var range: String?
+        package var range: String?
         /// The status answered.
-        public var status: Int
+        package var status: Int
         /// Body bytes the server planned to send.
-        public var plannedBytes: Int64
+        package var plannedBytes: Int64
         /// Whether a rule of the plan fired for this request (the log is in answer order, which under load need
         /// not be the order in which rules fired: find a faulted request by this, not by its position).
-        public var faulted: Bool = false
+        package var faulted: Bool = false
     }
 
     /// Creates an injector with `plan`.
-    public init(plan: FaultPlan = FaultPlan()) { state = Mutex(State(plan: plan)) }
+    package init(plan: FaultPlan = FaultPlan()) { state = Mutex(State(plan: plan)) }
 
     /// Replaces the plan and clears the fired counters.
-    public func replacePlan(_ plan: FaultPlan) {
+    package func replacePlan(_ plan: FaultPlan) {
         state.withLock {
             $0.plan = plan
             $0.fired = [:]
@@ -64,10 +64,10 @@ public final class FaultInjector: Sendable {
     func record(_ record: RequestRecord) { state.withLock { $0.log.append(record) } }
 
     /// Every request served so far.
-    public var requests: [RequestRecord] { state.withLock { $0.log } }
+    package var requests: [RequestRecord] { state.withLock { $0.log } }
 
     /// Forgets the request log and the byte counts.
-    public func clearLog() {
+    package func clearLog() {
         state.withLock {
             $0.log.removeAll()
             $0.sent.removeAll()
@@ -94,7 +94,7 @@ public final class FaultInjector: Sendable {
     /// The most response bodies that kept going out at the same time for at least `duration` (since the start or the
     /// last ``clearLog()``). Brief overlaps, such as a body the client has just cancelled while its replacement
     /// starts, do not count.
-    public func sustainedConcurrentBodies(for duration: Duration) -> Int {
+    package func sustainedConcurrentBodies(for duration: Duration) -> Int {
         let now = ContinuousClock.now
         return state.withLock { s in
             let levels = Set(s.levelLongest.keys).union(s.levelSince.keys)
@@ -108,7 +108,7 @@ public final class FaultInjector: Sendable {
 
     /// The byte ranges GET requests for paths containing `pathContains` asked for, in a file of `size` bytes (the whole
     /// file for a request without `Range`).
-    public func requestedRanges(pathContains: String, size: Int64) -> [ClosedRange<Int64>] {
+    package func requestedRanges(pathContains: String, size: Int64) -> [ClosedRange<Int64>] {
         requests.filter { $0.method == "GET" && $0.path.contains(pathContains) }.compactMap { request in
             switch ByteRange.decide(header: request.range, size: size) {
             case .partial(let range): range
@@ -120,7 +120,7 @@ public final class FaultInjector: Sendable {
 
     /// The byte ranges GET requests for paths containing `pathContains` asked for, in a file of `size` bytes, that
     /// cover any byte of `spans` (for example, chunks a resumed download should not fetch again).
-    public func requestedRanges(pathContains: String, size: Int64, overlapping spans: [ChunkSpan])
+    package func requestedRanges(pathContains: String, size: Int64, overlapping spans: [ChunkSpan])
         -> [ClosedRange<Int64>]
     {
         requestedRanges(pathContains: pathContains, size: size).filter { range in
@@ -130,7 +130,7 @@ public final class FaultInjector: Sendable {
 
     /// Body bytes actually written to sockets for paths containing `pathContains` (a cancelled request counts only
     /// what went out before it stopped).
-    public func bytesSent(pathContains: String = "") -> Int64 {
+    package func bytesSent(pathContains: String = "") -> Int64 {
         state.withLock { $0.sent.filter { pathContains.isEmpty || $0.key.contains(pathContains) }.values.reduce(0, +) }
     }
 }

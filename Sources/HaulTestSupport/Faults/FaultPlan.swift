@@ -5,9 +5,9 @@
 /// (``Fault/status(_:retryAfter:)``, ``Fault/redirect(to:)``, ``Fault/redirectLoop``, ``Fault/endlessBody(status:bytesPerSecond:)``)
 /// take the first that fired. Faults apply only to requests for files the server would serve (a missing file stays
 /// 404).
-public struct FaultPlan: Sendable {
+package struct FaultPlan: Sendable {
     /// One fault.
-    public enum Fault: Sendable, Hashable {
+    package enum Fault: Sendable, Hashable {
         /// Answer with this status and no body (e.g. 404, 503); `retryAfter` sets `Retry-After` in seconds.
         case status(Int, retryAfter: Int? = nil)
         /// Flip the byte at this absolute file offset in whatever part of the body covers it.
@@ -44,16 +44,16 @@ public struct FaultPlan: Sendable {
     }
 
     /// A fault with the requests it applies to.
-    public struct Rule: Sendable {
+    package struct Rule: Sendable {
         /// The request path must contain this text (empty: every request).
-        public var pathContains: String
+        package var pathContains: String
         /// The fault.
-        public var fault: Fault
+        package var fault: Fault
         /// How many matching requests fire it; nil: all of them.
-        public var times: Int?
+        package var times: Int?
 
         /// Creates a rule.
-        public init(pathContains: String = "", _ fault: Fault, times: Int? = nil) {
+        package init(pathContains: String = "", _ fault: Fault, times: Int? = nil) {
             self.pathContains = pathContains
             self.fault = fault
             self.times = times
@@ -61,8 +61,8 @@ public struct FaultPlan: Sendable {
     }
 
     /// The rules, in order.
-    public var rules: [Rule]
+    package var rules: [Rule]
 
     /// A plan with these rules.
-    public init(_ rules: [Rule] = []) { self.rules = rules }
+    package init(_ rules: [Rule] = []) { self.rules = rules }
 }

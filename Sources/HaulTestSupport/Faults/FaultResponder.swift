@@ -1,28 +1,28 @@
 import HaulCore
 import HaulServer
-public import Hummingbird
+package import Hummingbird
 import NIOCore
 
 /// A decorator around `haul serve`'s ``FileResponder`` that injects the faults of a ``FaultPlan`` and logs every
 /// request in a ``FaultInjector``. The shipping server knows nothing of it: tests install it with
 /// `RepositoryServer.withRunning(wrapping:_:)` (see ``withTestOrigin(root:faults:configure:_:)``).
-public struct FaultResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context == BasicRequestContext {
+package struct FaultResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context == BasicRequestContext {
     /// Hummingbird's basic request context.
-    public typealias Context = BasicRequestContext
+    package typealias Context = BasicRequestContext
 
     /// The responder decorated.
-    public let inner: Inner
+    package let inner: Inner
     /// The fault state and request log.
-    public let injector: FaultInjector
+    package let injector: FaultInjector
 
     /// Wraps `inner`, injecting `injector`'s faults.
-    public init(_ inner: Inner, injector: FaultInjector) {
+    package init(_ inner: Inner, injector: FaultInjector) {
         self.inner = inner
         self.injector = injector
     }
 
     /// Answers through `inner`, then applies the faults that fire for this request.
-    public func respond(to request: Request, context: Context) async throws -> Response {
+    package func respond(to request: Request, context: Context) async throws -> Response {
         let path = request.uri.path
         var response = try await inner.respond(to: request, context: context)
         guard response.status != .notFound, response.status != .methodNotAllowed else {

@@ -41,7 +41,7 @@ func fuzzValues(_ text: String) {
     for now: Int64 in [0, 1_796_299_200, 253_402_300_799] {
         if let delay = RetryAfter.delay(text, now: now, ceiling: ceiling) { check(delay >= .zero && delay <= ceiling) }
     }
-    _ = RetryAfter.httpDate(Array(text.utf8))
+    _ = HTTPDate.parse(Array(text.utf8))
     if let length = HeaderValue.contentLength(text) { check(length >= 0) }
     _ = HeaderValue.entityTag(text)
     if let rate = CommandLineValue.rate(text) { check(rate >= 1 && rate <= CommandLineValue.maximumRate) }

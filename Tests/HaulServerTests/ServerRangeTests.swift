@@ -135,4 +135,53 @@ struct ServerRangeTests {
         #expect(plan.status == status)
         #expect(plan.range.map { "\($0.lowerBound)-\($0.upperBound)" } ?? "" == bytes)
     }
+
+    static let modified: Int64 = 1_700_000_000  // Tue, 14 Nov 2023 22:13:20 GMT
+
+    @Test(
+        "If-Modified-Since answers 304 for a file not modified since, only without If-None-Match (RFC 9110 §13.1.3)",
+        arguments: [
+            ("Tue, 14 Nov 2023 22:13:20 GMT", nil, 304),
+            ("Wed, 15 Nov 2023 00:00:00 GMT", nil, 304),
+            ("Tuesday, 14-Nov-23 22:13:20 GMT", nil, 304),
+            ("Tue Nov 14 22:13:20 2023", nil, 304),
+            ("Tue, 14 Nov 2023 22:13:19 GMT", nil, 200),
+            ("Thu, 01 Jan 1970 00:00:00 GMT", nil, 200),
+            ("yesterday", nil, 200),
+            ("Tue, 14 Nov 2023 22:13:20 GMT\u{0}", nil, 200),
+            ("Tue, 14 Nov 99999 22:13:20 GMT", nil, 200),
+            (String(repeating: "9", count: 10_000), nil, 200),
+            ("Wed, 15 Nov 2023 00:00:00 GMT", "\"other\"", 200),
+            ("Tue, 14 Nov 2023 22:13:19 GMT", "\"e\"", 304),
+        ] as [(String, String?, Int)])
+    func ifModifiedSince(_ since: String, _ ifNoneMatch: String?, _ status: Int) {
+        let plan = ResponsePlan.decide(
+            size: 100, etag: "\"e\"", rangeHeader: nil, ifRange: nil, ifNoneMatch: ifNoneMatch,
+            ifModifiedSince: since, modified: Self.modified)
+        #expect(plan.status == status)
+    }
+
+    @Test("a real server answers If-Modified-Since with its Last-Modified date, and the connection stays usable")
+    func notModifiedOnTheWire() async throws {
+        try await Self.withRepository { url, path, bytes in
+            let first = try await Self.request(url, "/index.json")
+            let lastModified = try #require(first.headers.first(name: "Last-Modified"))
+            let etag = try #require(first.headers.first(name: "ETag"))
+            let port = try #require(url.port)
+            let connection = try RawConnection(port: port)
+            let conditional = "GET /index.json HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: \(lastModified)\r\n\r\n"
+            try connection.send(conditional)
+            let head = try await connection.receive(within: .seconds(20)) { RawConnection.headEnd($0) != nil }
+            #expect(head.text.hasPrefix("HTTP/1.1 304"), "\(head.text)")
+            #expect(head.text.contains("ETag: \(etag)") || head.text.lowercased().contains("etag: \(etag.lowercased())"))
+            #expect(RawConnection.headEnd(head.bytes) == head.bytes.count, "no body after a 304")
+            // The same connection serves the next request exactly: no stray body bytes sit in front of it.
+            let target = path.hasPrefix("/") ? path : "/" + path
+            let next = try await connection.exchange("GET \(target) HTTP/1.1\r\nHost: x\r\nRange: bytes=0-9\r\n\r\n")
+            #expect(next.status == 206 && next.body == Array(bytes[0..<10]), "\(next.head)")
+            let older = try await Self.request(
+                url, "/index.json", headers: [("If-Modified-Since", "Thu, 01 Jan 1970 00:00:00 GMT")])
+            #expect(older.status == 200 && older.body == first.body)
+        }
+    }
 }

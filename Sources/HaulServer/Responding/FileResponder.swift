@@ -30,14 +30,16 @@ public struct FileResponder: HTTPResponder {
         guard let file = open(request.uri.path) else { return Response(status: .notFound) }
         let plan = ResponsePlan.decide(
             size: file.size, etag: file.etag, rangeHeader: request.headers[.range],
-            ifRange: request.headers[.ifRange], ifNoneMatch: request.headers[.ifNoneMatch])
+            ifRange: request.headers[.ifRange], ifNoneMatch: request.headers[.ifNoneMatch],
+            ifModifiedSince: request.headers[.ifModifiedSince], modified: file.file.modifiedSeconds)
         var headers: HTTPFields = [
             .acceptRanges: "bytes", .eTag: file.etag, .cacheControl: file.cacheControl,
             .contentType: file.contentType, .lastModified: file.lastModified,
         ]
         if let contentRange = plan.contentRange { headers[.contentRange] = contentRange }
         let count = plan.range.map { $0.upperBound - $0.lowerBound + 1 } ?? 0
-        headers[.contentLength] = String(plan.status == 304 ? 0 : count)
+        // A 304 may carry Content-Length only as the size a 200 would send (RFC 9110 §8.6); it has no body either way.
+        headers[.contentLength] = String(plan.status == 304 ? file.size : count)
         let status = HTTPResponse.Status(code: plan.status)
         guard request.method == .get, let range = plan.range, plan.status != 304 else {
             return Response(status: status, headers: headers, body: .init())

@@ -18,10 +18,18 @@ public struct ResponsePlan: Hashable, Sendable {
     ///   - rangeHeader: the `Range` header.
     ///   - ifRange: the `If-Range` header; a range is honoured only when it equals `etag` (strong comparison).
     ///   - ifNoneMatch: the `If-None-Match` header; a match gives 304.
-    public static func decide(size: Int64, etag: String, rangeHeader: String?, ifRange: String?, ifNoneMatch: String?)
-        -> ResponsePlan
-    {
-        if let ifNoneMatch, matches(ifNoneMatch, etag: etag) {
+    ///   - ifModifiedSince: the `If-Modified-Since` header, evaluated only without `If-None-Match` (RFC 9110
+    ///     §13.2.2); a file not modified after that date gives 304; a malformed date is ignored.
+    ///   - modified: the file's modification time (seconds since 1970), as its `Last-Modified` header says.
+    public static func decide(
+        size: Int64, etag: String, rangeHeader: String?, ifRange: String?, ifNoneMatch: String?,
+        ifModifiedSince: String? = nil, modified: Int64 = 0
+    ) -> ResponsePlan {
+        if let ifNoneMatch {
+            if matches(ifNoneMatch, etag: etag) { return ResponsePlan(status: 304, range: nil, contentRange: nil) }
+        } else if let ifModifiedSince, ifModifiedSince.utf8.count <= 64,
+            let since = HTTPDate.parse(Array(ifModifiedSince.utf8)), modified <= since
+        {
             return ResponsePlan(status: 304, range: nil, contentRange: nil)
         }
         let whole: ClosedRange<Int64>? = size > 0 ? 0...(size - 1) : nil

@@ -35,20 +35,3 @@ struct ServedFile: Sendable {
         lastModified = HTTPDate.format(secondsSince1970: file.modifiedSeconds)
     }
 }
-
-/// RFC 9110 IMF-fixdate, without a formatter object per request.
-package enum HTTPDate {
-    static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
-    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-
-    /// `secondsSince1970` as `Sun, 06 Nov 1994 08:49:37 GMT` (clamped to years 1970…9999).
-    package static func format(secondsSince1970 seconds: Int64) -> String {
-        var time = time_t(min(max(seconds, 0), 253_402_300_799))
-        var parts = tm()
-        guard gmtime_r(&time, &parts) != nil else { return "Thu, 01 Jan 1970 00:00:00 GMT" }
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        let day = days[Int(parts.tm_wday) % 7], month = months[Int(parts.tm_mon) % 12]
-        return "\(day), \(two(parts.tm_mday)) \(month) \(parts.tm_year + 1900) "
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
-    }
-}

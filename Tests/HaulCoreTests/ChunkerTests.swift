@@ -59,4 +59,49 @@ struct ChunkerTests {
         let cuts = Self.cuts([UInt8](repeating: 0, count: 9 << 20), bufferSize: 1 << 20)
         #expect(cuts == [4 << 20, 4 << 20, 1 << 20])
     }
+
+    /// The chunker as first written (byte by byte, one mask decision per byte): the reference every faster version
+    /// must match exactly, since cut points are part of every published chunk table.
+    static func referenceCuts(_ data: [UInt8], _ parameters: ChunkerParameters = .standard) -> [Int64] {
+        let bits = UInt64(parameters.averageSize.trailingZeroBitCount)
+        let small = ~(UInt64.max >> (bits + 2)), large = ~(UInt64.max >> (bits - 2))
+        let gear = ContentChunker.gear
+        var cuts: [Int64] = [], hash: UInt64 = 0, length: Int64 = 0
+        for byte in data {
+            hash = (hash << 1) &+ gear[Int(byte)]
+            length += 1
+            let mask = length < parameters.averageSize ? small : large
+            if (length >= parameters.minimumSize && hash & mask == 0) || length >= parameters.maximumSize {
+                cuts.append(length)
+                hash = 0
+                length = 0
+            }
+        }
+        if length > 0 { cuts.append(length) }
+        return cuts
+    }
+
+    static let shapes: [(String, [UInt8])] = [
+        ("random", Fixtures.randomBytes(8 << 20, seed: 3)),
+        ("zeros", [UInt8](repeating: 0, count: 5 << 20)),
+        ("a short repeating pattern", (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 % 251) }),
+        ("random then zeros", Fixtures.randomBytes(3 << 20, seed: 4) + [UInt8](repeating: 0, count: 3 << 20)),
+        ("shorter than the minimum", Fixtures.randomBytes(100_000, seed: 5)),
+    ]
+
+    @Test("cut points equal the byte-by-byte reference for every shape and read size", arguments: shapes)
+    func matchesReference(_ shape: (String, [UInt8])) {
+        let expected = Self.referenceCuts(shape.1)
+        for bufferSize in [1, 4095, 1 << 20] where bufferSize > 1 || shape.1.count < 200_000 {
+            #expect(Self.cuts(shape.1, bufferSize: bufferSize) == expected, "\(shape.0), reads of \(bufferSize)")
+        }
+    }
+
+    @Test("the reference would differ if the larger mask started one byte early (the test can fail)")
+    func referenceIsSensitive() {
+        let data = Fixtures.randomBytes(12 << 20, seed: 3)
+        var shifted = ChunkerParameters.standard
+        shifted.averageSize = 512 << 10
+        #expect(Self.referenceCuts(data, shifted) != Self.referenceCuts(data))
+    }
 }

@@ -46,7 +46,13 @@ package struct ContentChunker: Sendable {
     /// Consumes `bytes` and returns the lengths of chunks that ended inside them, in order.
     package mutating func cutPoints(in bytes: UnsafeRawBufferPointer) -> [Int64] {
         var cuts: [Int64] = []
-        let gear = gearTable
+        cutPoints(in: bytes, into: &cuts)
+        return cuts
+    }
+
+    /// Consumes `bytes` and appends to `cuts` the lengths of chunks that ended inside them, in order (no allocation
+    /// when `cuts` has room).
+    package mutating func cutPoints(in bytes: UnsafeRawBufferPointer, into cuts: inout [Int64]) {
         let minimum = parameters.minimumSize
         let average = parameters.averageSize
         let maximum = parameters.maximumSize
@@ -54,28 +60,42 @@ package struct ContentChunker: Sendable {
         var length = self.length
         var index = 0
         let count = bytes.count
-        while index < count {
-            // Skip hashing below the minimum: the hash only depends on the last 64 bytes anyway.
-            if length < minimum - 64 {
-                let skip = min(Int(minimum - 64 - length), count - index)
-                length += Int64(skip)
-                index += skip
-                continue
-            }
-            let byte = bytes[index]
-            hash = (hash << 1) &+ gear[Int(byte)]
-            length += 1
-            index += 1
-            let mask = length < average ? smallMask : largeMask
-            if (length >= minimum && hash & mask == 0) || length >= maximum {
-                cuts.append(length)
-                hash = 0
-                length = 0
+        Self.gear.withUnsafeBufferPointer { gear in
+            while index < count {
+                // Skip hashing below the minimum: the hash only depends on the last 64 bytes anyway.
+                if length < minimum - 64 {
+                    let skip = min(Int(minimum - 64 - length), count - index)
+                    length += Int64(skip)
+                    index += skip
+                    continue
+                }
+                // A run of bytes under one mask: the smaller mask while the chunk (counting the byte just hashed)
+                // stays below the average, the larger one up to the maximum, where the chunk must end.
+                let small = length + 1 < average
+                let mask = small ? smallMask : largeMask
+                let run = min(Int(small ? average - 1 - length : maximum - length), count - index)
+                var cut = -1
+                var position = index
+                let end = index + run
+                while position < end {
+                    hash = (hash << 1) &+ gear[Int(bytes[position])]
+                    position += 1
+                    if hash & mask == 0, length + Int64(position - index) >= minimum {
+                        cut = position
+                        break
+                    }
+                }
+                length += Int64(position - index)
+                index = position
+                if cut >= 0 || length >= maximum {
+                    cuts.append(length)
+                    hash = 0
+                    length = 0
+                }
             }
         }
         self.hash = hash
         self.length = length
-        return cuts
     }
 
     /// Ends the input; returns the length of the last chunk, or nil if it is empty.
@@ -88,13 +108,16 @@ package struct ContentChunker: Sendable {
     }
 }
 
-let gearTable: [UInt64] = {
-    var state: UInt64 = 0x4841_554C
-    return (0..<256).map { _ in
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}()
+extension ContentChunker {
+    /// The gear table (fixed forever).
+    package static let gear: [UInt64] = {
+        var state: UInt64 = 0x4841_554C
+        return (0..<256).map { _ in
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }()
+}

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import SystemPackage
 
@@ -40,54 +39,28 @@ extension Publisher {
         return found.sorted { $0.0 < $1.0 }
     }
 
-    /// Hashes, chunks and copies one file in a single pass; returns its manifest entry and whether its blob is new.
-    /// Its temp file lives in `staging`, this publisher's own folder.
+    /// Hashes, chunks and copies one file in a single read (``FileDigester``: the whole-file hash and the chunk
+    /// hashes on threads of their own); returns its manifest entry and whether its blob is new. Its temp file lives
+    /// in `staging`, this publisher's own folder.
     func publishFile(at absolute: String, as path: RelativePath, staging: String) throws -> (Manifest.File, Bool) {
         let temp = "\(staging)/\(UUID().uuidString)"
         defer { try? FileSystem.remove(temp) }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: configuration.bufferSize, alignment: 64)
-        defer { buffer.deallocate() }
-        var whole = SHA256()
-        var chunkHasher = SHA256()
-        var chunker = ContentChunker()
-        var chunks: [Manifest.Chunk] = []
-        var pendingChunk: Int64 = 0
-        var offset: Int64 = 0
-        try OpenFile.with(absolute, .readOnly) { input in
+        var digesting = FileDigester.Configuration()
+        digesting.bufferSize = configuration.bufferSize
+        let digester = FileDigester(configuration: digesting)
+        let result = try OpenFile.with(absolute, .readOnly) { input in
             try OpenFile.with(
                 temp, .writeOnly, options: [.create, .exclusiveCreate],
                 permissions: [.ownerRead, .groupRead, .otherRead]
             ) { output in
-                while true {
-                    let n = try input.read(into: buffer, at: offset)
-                    if n == 0 { break }
-                    let bytes = UnsafeRawBufferPointer(rebasing: buffer[..<n])
-                    whole.update(bufferPointer: bytes)
-                    var start = 0
-                    for cut in chunker.cutPoints(in: bytes) {
-                        let length = Int(cut - pendingChunk)
-                        chunkHasher.update(
-                            bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[start..<(start + length)]))
-                        chunks.append(Manifest.Chunk(size: cut, sha256: SHA256Digest(chunkHasher.finalize())))
-                        chunkHasher = SHA256()
-                        start += length
-                        pendingChunk = 0
-                    }
-                    chunkHasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[start...]))
-                    pendingChunk += Int64(n - start)
-                    try output.write(bytes, at: offset)
-                    offset += Int64(n)
-                }
-                if let last = chunker.finish() {
-                    chunks.append(Manifest.Chunk(size: last, sha256: SHA256Digest(chunkHasher.finalize())))
-                }
+                let result = try digester.digest(input, copyingTo: output)
                 try output.sync()
+                return result
             }
         }
-        let digest = SHA256Digest(whole.finalize())
-        let file = Manifest.File(path: path, size: offset, sha256: digest, chunks: chunks)
-        let blob = repository.blobPath(digest)
-        if FileSystem.fileSize(blob) == offset { return (file, false) }
+        let file = Manifest.File(path: path, size: result.size, sha256: result.sha256, chunks: result.chunks)
+        let blob = repository.blobPath(result.sha256)
+        if FileSystem.fileSize(blob) == result.size { return (file, false) }
         try FileSystem.rename(temp, to: blob)
         return (file, true)
     }

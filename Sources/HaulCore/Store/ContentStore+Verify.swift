@@ -61,7 +61,7 @@ extension ContentStore {
                 continue
             }
             let root = try? folder(.models).folder(receipt.name.string).folder(receipt.version.string)
-            for file in manifest.files {
+            for file in manifest.files where receipt.installs(file.path) {
                 let damage = try inspect(file, in: root, checked: &checked, report: &report)
                 if let damage { report.damaged.append(DamagedFile(model: reference, path: file.path, file: file, badChunks: damage.chunks, missing: damage.missing)) }
             }

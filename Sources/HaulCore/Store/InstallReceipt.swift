@@ -14,11 +14,18 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
     public var repository: String
     /// When the install completed.
     public var installedAt: Date
+    /// The files installed when only some of the manifest's were (`--include`/`--exclude`), sorted; nil: every file
+    /// of the manifest. Files not listed are simply not installed: `haul verify` does not look for them, and a
+    /// later pull of the same version adds them.
+    public var files: [RelativePath]? = nil
+
+    /// Whether `path` is installed by this receipt (every manifest path is, unless ``files`` lists some).
+    public func installs(_ path: RelativePath) -> Bool { files.map { $0.contains(path) } ?? true }
 
     /// Creates a receipt.
     public init(
         name: ModelName, version: ModelVersion, manifest: SHA256Digest, size: Int64, repository: String,
-        installedAt: Date
+        installedAt: Date, files: [RelativePath]? = nil
     ) {
         self.name = name
         self.version = version
@@ -26,5 +33,6 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
         self.size = size
         self.repository = repository
         self.installedAt = installedAt
+        self.files = files
     }
 }

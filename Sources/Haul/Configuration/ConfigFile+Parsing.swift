@@ -12,7 +12,9 @@ extension ConfigFile {
     public static func parse(_ data: Data, path: String) throws -> ConfigFile {
         let raw: Raw
         do {
-            try StrictJSON.validate(data, what: path, maximumBytes: maximumBytes)
+            if let violation = StrictJSON.violation(in: data, maximumBytes: maximumBytes) {
+                throw invalid(path, "the file", "is not strict JSON: \(violation)")
+            }
             let decoder = JSONDecoder()
             raw = try decoder.decode(Raw.self, from: data)
         } catch let error as ConfigFieldError {
@@ -30,7 +32,7 @@ extension ConfigFile {
         } catch let DecodingError.dataCorrupted(context) {
             throw invalid(path, fieldPath(context.codingPath), "is not valid: \(context.debugDescription)")
         } catch {
-            throw invalid(path, "(file)", "could not be read: \(error)")
+            throw invalid(path, "the file", "could not be read: \(error)")
         }
         return try validated(raw, path: path)
     }

@@ -171,11 +171,14 @@ extension LocalModelManager {
     }
 
     /// Whether an install of the same manifest already holds every file `selection` picks.
+    /// A selection of no file is not covered: the pull goes on to refuse it, as for a model not installed.
     private func covers(_ receipt: InstallReceipt, _ selection: FileSelection) -> Bool {
-        guard let installed = receipt.files else { return true }
-        guard !selection.isEverything, let manifest = try? store.loadManifest(receipt.manifest) else { return false }
-        let have = Set(installed)
-        return manifest.files.allSatisfy { !selection.contains($0.path) || have.contains($0.path) }
+        guard !selection.isEverything else { return receipt.files == nil }
+        guard let manifest = try? store.loadManifest(receipt.manifest) else { return false }
+        let chosen = manifest.files.filter { selection.contains($0.path) }
+        guard !chosen.isEmpty else { return false }
+        guard let installed = receipt.files.map(Set.init) else { return true }
+        return chosen.allSatisfy { installed.contains($0.path) }
     }
 
     /// The error for a selection that matches no file of the version.

@@ -76,7 +76,9 @@ struct ExampleTests {
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
         try process.run()
         let read = { (path: String) in (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
-        try await waitUntil("the example to finish", timeout: .seconds(60), detail: { read(err) }) { !process.isRunning }
+        try await waitUntil("the example to finish", timeout: .seconds(60), detail: { read(err) }) {
+            !process.isRunning
+        }
         return (process.terminationStatus, read(out), read(err))
     }
 }

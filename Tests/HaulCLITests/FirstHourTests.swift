@@ -55,7 +55,8 @@ struct FirstHourTests {
 
                 #expect(try await haul("trust", "add", key.publicKey.description).status == 0)
                 let list = try await haul("remote", "list")
-                #expect(list.stdout.contains("origin (default)") && list.stdout.contains("1 trusted key"), "\(list.stdout)")
+                #expect(
+                    list.stdout.contains("origin (default)") && list.stdout.contains("1 trusted key"), "\(list.stdout)")
 
                 let pull = try await haul("pull", "m")
                 #expect(pull.status == 0, "\(pull.stderr)")
@@ -97,7 +98,9 @@ struct FirstHourTests {
             env["HAUL_CONFIG"] = "\(dir)/config.json"
             try Data(#"{"version":1,"remotes":{"origin":{"url":"https://a.example","trustedKeys":["nope"]}}}"#.utf8)
                 .write(to: URL(fileURLWithPath: "\(dir)/config.json"))
-            for arguments in [["remote", "list"], ["pull", "m"], ["trust", "add", SigningKey().publicKey.description]] {
+            for arguments in [
+                ["remote", "list"], ["pull", "m"], ["trust", "add", SigningKey().publicKey.description],
+            ] {
                 let result = try await HaulProcess.run(arguments, environment: env, logFolder: dir)
                 #expect(result.status == 2, "\(arguments): \(result.stderr)")
                 #expect(result.stderr.contains("\(dir)/config.json") && result.stderr.contains("trustedKeys[0]"))
@@ -110,7 +113,10 @@ struct FirstHourTests {
         try await withTemporaryDirectory { dir in
             try Fixtures.publish(
                 repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1",
-                files: [("config.json", 100), ("tokenizer/vocab.json", 300), ("model.bin", 500_000), ("model.onnx", 200_000)])
+                files: [
+                    ("config.json", 100), ("tokenizer/vocab.json", 300), ("model.bin", 500_000),
+                    ("model.onnx", 200_000),
+                ])
             try await withTestOrigin(root: "\(dir)/repo") { _, url in
                 var env = Self.freshHome(dir)
                 env["HAUL_STORE"] = "\(dir)/store"
@@ -121,7 +127,9 @@ struct FirstHourTests {
                 }
                 let some = try await haul("pull", "m", "--include", "*.json", "--local-dir", "\(dir)/local")
                 #expect(some.status == 0, "\(some.stderr)")
-                #expect(some.stdout.contains("(2 selected files)") && some.stdout.contains("Placed its files in \(dir)/local"))
+                #expect(
+                    some.stdout.contains("(2 selected files)")
+                        && some.stdout.contains("Placed its files in \(dir)/local"))
                 #expect(try Set(filesUnder("\(dir)/local").keys) == ["config.json", "tokenizer/vocab.json"])
                 #expect(try Set(filesUnder("\(dir)/store/models/m/1").keys) == ["config.json", "tokenizer/vocab.json"])
                 let verify = try await haul("verify")
@@ -129,11 +137,14 @@ struct FirstHourTests {
 
                 try Data("mine".utf8).write(to: URL(fileURLWithPath: "\(dir)/local/model.bin"))
                 let blocked = try await haul("pull", "m", "--exclude", "*.onnx", "--local-dir", "\(dir)/local")
-                #expect(blocked.status == 6 && blocked.stderr.contains("model.bin") && blocked.stderr.contains("--force"))
+                #expect(
+                    blocked.status == 6 && blocked.stderr.contains("model.bin") && blocked.stderr.contains("--force"))
                 #expect(try String(contentsOfFile: "\(dir)/local/model.bin", encoding: .utf8) == "mine")
-                let forced = try await haul("pull", "-q", "m", "--exclude", "*.onnx", "--local-dir", "\(dir)/local", "--force")
+                let forced = try await haul(
+                    "pull", "-q", "m", "--exclude", "*.onnx", "--local-dir", "\(dir)/local", "--force")
                 #expect(forced.status == 0 && forced.stdout == "\(dir)/local\n", "\(forced.stderr)")
-                #expect(try Set(filesUnder("\(dir)/local").keys) == ["config.json", "tokenizer/vocab.json", "model.bin"])
+                #expect(
+                    try Set(filesUnder("\(dir)/local").keys) == ["config.json", "tokenizer/vocab.json", "model.bin"])
 
                 let bad = try await haul("pull", "m", "--include", "[abc")
                 #expect(bad.status == 2 && bad.stderr.contains("*.safetensors"))
@@ -154,7 +165,9 @@ struct FirstHourTests {
                 let args = ["pull", "m", "--repo", url.absoluteString, "--store", "\(dir)/store", "--allow-unsigned"]
                 let (process, _, err) = try HaulProcess.start(args, environment: Self.freshHome(dir), logFolder: dir)
                 let log = { (try? String(contentsOfFile: err, encoding: .utf8)) ?? "" }
-                try await waitUntil("verified chunks on disk", detail: log) { (FileSystem.fileSize(journal) ?? 0) >= 100 }
+                try await waitUntil("verified chunks on disk", detail: log) {
+                    (FileSystem.fileSize(journal) ?? 0) >= 100
+                }
                 kill(process.processIdentifier, SIGINT)
                 try await waitUntil("the pull to stop", timeout: .seconds(10), detail: log) { !process.isRunning }
                 #expect(process.terminationStatus == 130, "\(log())")

@@ -54,7 +54,9 @@ struct PathPatternTests {
         #expect(pattern.matches(try RelativePath(validating: row.1)) == row.2, "\(row.0) vs \(row.1)")
     }
 
-    static let malformed = ["", "/", "//", "[abc", "a\\", "a\u{0}b", "tab\there", "esc\u{1B}", String(repeating: "a", count: 1025)]
+    static let malformed = [
+        "", "/", "//", "[abc", "a\\", "a\u{0}b", "tab\there", "esc\u{1B}", String(repeating: "a", count: 1025),
+    ]
 
     @Test("malformed patterns are refused with a message that shows the syntax", arguments: malformed)
     func refuses(_ text: String) {
@@ -90,7 +92,9 @@ struct PathPatternTests {
         return Manifest(
             name: try ModelName("m"), version: try ModelVersion("1"),
             files: try paths.map {
-                .init(path: try RelativePath(validating: $0), size: 1, sha256: digest, chunks: [.init(size: 1, sha256: digest)])
+                .init(
+                    path: try RelativePath(validating: $0), size: 1, sha256: digest,
+                    chunks: [.init(size: 1, sha256: digest)])
             })
     }
 

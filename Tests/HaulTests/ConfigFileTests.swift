@@ -30,7 +30,8 @@ struct ConfigFileTests {
             try file.save(to: path)
             #expect(try ConfigFile.load(path: path) == file)
             let fileMode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
-            let folderMode = try FileManager.default.attributesOfItem(atPath: "\(dir)/fresh/haul")[.posixPermissions] as? Int
+            let folderMode =
+                try FileManager.default.attributesOfItem(atPath: "\(dir)/fresh/haul")[.posixPermissions] as? Int
             #expect(fileMode == 0o600 && folderMode == 0o700)
             #expect(try ConfigFile.load(path: "\(dir)/missing/config.json") == ConfigFile())
         }
@@ -53,7 +54,10 @@ struct ConfigFileTests {
         ("bad key", text(#""url":"https://a.example","trustedKeys":["ed25519:AAAA"]"#), "trustedKeys[0]"),
         ("key twice", text(#""url":"https://a.example","trustedKeys":["\#(keyA)","\#(keyA)"]"#), "twice"),
         ("threshold 0", text(#""url":"https://a.example","trustedKeys":["\#(keyA)"],"threshold":0"#), "threshold"),
-        ("threshold above keys", text(#""url":"https://a.example","trustedKeys":["\#(keyA)"],"threshold":2"#), "threshold"),
+        (
+            "threshold above keys", text(#""url":"https://a.example","trustedKeys":["\#(keyA)"],"threshold":2"#),
+            "threshold"
+        ),
         ("huge threshold", text(#""url":"https://a.example","threshold":99999999999999999999"#), "not strict JSON"),
         ("bad remote name", #"{"version":1,"remotes":{"../x":{"url":"https://a.example"}}}"#, "remote name"),
         ("default names nothing", #"{"version":1,"defaultRemote":"nope"}"#, "defaultRemote"),
@@ -75,7 +79,8 @@ struct ConfigFileTests {
     func symlink() async throws {
         try await withTemporaryDirectory { dir in
             try Data(Self.text(#""url":"https://a.example""#).utf8).write(to: URL(fileURLWithPath: "\(dir)/real.json"))
-            try FileManager.default.createSymbolicLink(atPath: "\(dir)/config.json", withDestinationPath: "\(dir)/real.json")
+            try FileManager.default.createSymbolicLink(
+                atPath: "\(dir)/config.json", withDestinationPath: "\(dir)/real.json")
             #expect(throws: HaulError.self) { try ConfigFile.load(path: "\(dir)/config.json") }
             #expect(throws: HaulError.self) { try ConfigFile().save(to: "\(dir)/config.json") }
             #expect(try String(contentsOfFile: "\(dir)/real.json", encoding: .utf8).contains("a.example"))
@@ -86,9 +91,11 @@ struct ConfigFileTests {
         defaultRemote: "origin",
         remotes: [
             "origin": .init(
-                url: URL(string: "https://origin.example/repo")!, mirrors: [URL(string: "https://mirror.example/repo")!],
+                url: URL(string: "https://origin.example/repo")!,
+                mirrors: [URL(string: "https://mirror.example/repo")!],
                 trustedKeys: [try! TrustedKey(parsing: keyA)], repositoryName: "origin-models"),
-            "other": .init(url: URL(string: "https://other.example/repo")!, trustedKeys: [try! TrustedKey(parsing: keyB)]),
+            "other": .init(
+                url: URL(string: "https://other.example/repo")!, trustedKeys: [try! TrustedKey(parsing: keyB)]),
         ])
 
     struct Case: Sendable, CustomTestStringConvertible {
@@ -104,27 +111,43 @@ struct ConfigFileTests {
     }
 
     static let precedence: [Case] = [
-        Case(what: "nothing given: the default remote, with its mirrors and keys",
-            urls: ["https://origin.example/repo", "https://mirror.example/repo"], keys: [keyA], repositoryName: "origin-models"),
+        Case(
+            what: "nothing given: the default remote, with its mirrors and keys",
+            urls: ["https://origin.example/repo", "https://mirror.example/repo"], keys: [keyA],
+            repositoryName: "origin-models"),
         Case(what: "a remote by name", remote: "other", urls: ["https://other.example/repo"], keys: [keyB]),
-        Case(what: "HAUL_REPOSITORY over the default remote", environment: ["HAUL_REPOSITORY": "https://env.example/r"],
+        Case(
+            what: "HAUL_REPOSITORY over the default remote", environment: ["HAUL_REPOSITORY": "https://env.example/r"],
             urls: ["https://env.example/r"], keys: []),
-        Case(what: "an explicit repository over HAUL_REPOSITORY", repository: "https://explicit.example/r",
+        Case(
+            what: "an explicit repository over HAUL_REPOSITORY", repository: "https://explicit.example/r",
             environment: ["HAUL_REPOSITORY": "https://env.example/r"], urls: ["https://explicit.example/r"], keys: []),
-        Case(what: "a remote by name over HAUL_REPOSITORY", remote: "other",
-            environment: ["HAUL_REPOSITORY": "https://env.example/r"], urls: ["https://other.example/repo"], keys: [keyB]),
-        Case(what: "a configured URL gets that remote's keys and mirrors", repository: "HTTPS://Other.example:443/repo/",
+        Case(
+            what: "a remote by name over HAUL_REPOSITORY", remote: "other",
+            environment: ["HAUL_REPOSITORY": "https://env.example/r"], urls: ["https://other.example/repo"],
+            keys: [keyB]),
+        Case(
+            what: "a configured URL gets that remote's keys and mirrors", repository: "HTTPS://Other.example:443/repo/",
             urls: ["HTTPS://Other.example:443/repo/"], keys: [keyB]),
-        Case(what: "an installed model's repository over the default remote", installedFrom: "https://other.example/repo",
+        Case(
+            what: "an installed model's repository over the default remote",
+            installedFrom: "https://other.example/repo",
             urls: ["https://other.example/repo"], keys: [keyB]),
-        Case(what: "HAUL_REPOSITORY over an installed model's repository", installedFrom: "https://other.example/repo",
+        Case(
+            what: "HAUL_REPOSITORY over an installed model's repository", installedFrom: "https://other.example/repo",
             environment: ["HAUL_REPOSITORY": "https://env.example/r"], urls: ["https://env.example/r"], keys: []),
-        Case(what: "HAUL_TRUSTED_KEYS over the file's keys", environment: ["HAUL_TRUSTED_KEYS": keyB],
-            urls: ["https://origin.example/repo", "https://mirror.example/repo"], keys: [keyB], repositoryName: "origin-models"),
-        Case(what: "HAUL_REPOSITORY_NAME over the file's name", environment: ["HAUL_REPOSITORY_NAME": "env-name"],
-            urls: ["https://origin.example/repo", "https://mirror.example/repo"], keys: [keyA], repositoryName: "env-name"),
-        Case(what: "an empty HAUL_REPOSITORY is unset", environment: ["HAUL_REPOSITORY": ""],
-            urls: ["https://origin.example/repo", "https://mirror.example/repo"], keys: [keyA], repositoryName: "origin-models"),
+        Case(
+            what: "HAUL_TRUSTED_KEYS over the file's keys", environment: ["HAUL_TRUSTED_KEYS": keyB],
+            urls: ["https://origin.example/repo", "https://mirror.example/repo"], keys: [keyB],
+            repositoryName: "origin-models"),
+        Case(
+            what: "HAUL_REPOSITORY_NAME over the file's name", environment: ["HAUL_REPOSITORY_NAME": "env-name"],
+            urls: ["https://origin.example/repo", "https://mirror.example/repo"], keys: [keyA],
+            repositoryName: "env-name"),
+        Case(
+            what: "an empty HAUL_REPOSITORY is unset", environment: ["HAUL_REPOSITORY": ""],
+            urls: ["https://origin.example/repo", "https://mirror.example/repo"], keys: [keyA],
+            repositoryName: "origin-models"),
     ]
 
     @Test("precedence: explicit > environment > installed model's repository > default remote", arguments: precedence)
@@ -158,7 +181,8 @@ struct ConfigFileTests {
     func badSelection() {
         #expect(throws: HaulError.self) { try ModelConfig.resolve(file: Self.file, remote: "nope", environment: [:]) }
         #expect(throws: HaulError.self) {
-            try ModelConfig.resolve(file: Self.file, repository: "https://a.example", remote: "origin", environment: [:])
+            try ModelConfig.resolve(
+                file: Self.file, repository: "https://a.example", remote: "origin", environment: [:])
         }
     }
 }

@@ -7,7 +7,10 @@ import Testing
 /// `--include`/`--exclude` and `--local-dir` through the library, against a real `haul serve` on 127.0.0.1.
 @Suite("Some files of a model, placed where the user wants them", .timeLimit(.minutes(2)))
 struct PartialInstallTests {
-    static let files = [("config.json", 300), ("tokenizer.json", 2_000), ("weights/model.bin", 3 << 20), ("weights/model.onnx", 1 << 20)]
+    static let files = [
+        ("config.json", 300), ("tokenizer.json", 2_000), ("weights/model.bin", 3 << 20),
+        ("weights/model.onnx", 1 << 20),
+    ]
 
     @Test("a selection installs only its files, the receipt says so, verify ignores the rest, a full pull adds them")
     func selection() async throws {
@@ -29,7 +32,9 @@ struct PartialInstallTests {
                     server.injector.clearLog()
                     let again = try await manager.downloadModel("m", files: jsonOnly)
                     // Receipts keep whole seconds.
-                    #expect(again.installedAt == Date(timeIntervalSince1970: partial.installedAt.timeIntervalSince1970.rounded(.down)))
+                    #expect(
+                        again.installedAt
+                            == Date(timeIntervalSince1970: partial.installedAt.timeIntervalSince1970.rounded(.down)))
                     #expect(server.injector.requests.map(\.path) == ["/index.json"])
 
                     // More files, then every file: added to the same install, never refused as other content.
@@ -72,7 +77,8 @@ struct PartialInstallTests {
         }
     }
 
-    @Test("placing files links them from the store, leaves equal files, refuses others unless told, never follows links")
+    @Test(
+        "placing files links them from the store, leaves equal files, refuses others unless told, never follows links")
     func placeFiles() async throws {
         try await withTemporaryDirectory { dir in
             try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: Self.files)
@@ -86,7 +92,8 @@ struct PartialInstallTests {
                     let inode = { (path: String) in
                         try FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? UInt64
                     }
-                    #expect(try inode("\(local.path)/weights/model.bin") == inode("\(model.url.path)/weights/model.bin"))
+                    #expect(
+                        try inode("\(local.path)/weights/model.bin") == inode("\(model.url.path)/weights/model.bin"))
 
                     // Again: everything is already there.
                     #expect(try manager.placeFiles(of: model, in: local).unchanged == 4)
@@ -105,7 +112,8 @@ struct PartialInstallTests {
                         return message.contains("config.json") && message.contains("tokenizer.json")
                             && message.contains("--force")
                     }
-                    #expect(try String(contentsOf: local.appendingPathComponent("config.json"), encoding: .utf8) == "mine")
+                    #expect(
+                        try String(contentsOf: local.appendingPathComponent("config.json"), encoding: .utf8) == "mine")
 
                     // With overwrite: both replaced; the link is replaced, its target untouched.
                     let forced = try manager.placeFiles(of: model, in: local, overwrite: true)
@@ -115,7 +123,8 @@ struct PartialInstallTests {
 
                     // A link where a folder goes is refused, never written through.
                     try FileManager.default.removeItem(atPath: "\(local.path)/weights")
-                    try FileManager.default.createDirectory(atPath: "\(dir)/elsewhere", withIntermediateDirectories: true)
+                    try FileManager.default.createDirectory(
+                        atPath: "\(dir)/elsewhere", withIntermediateDirectories: true)
                     try FileManager.default.createSymbolicLink(
                         atPath: "\(local.path)/weights", withDestinationPath: "\(dir)/elsewhere")
                     #expect(throws: HaulError.self) { try manager.placeFiles(of: model, in: local) }

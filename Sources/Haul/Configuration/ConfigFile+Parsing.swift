@@ -61,7 +61,9 @@ extension ConfigFile {
                     }
                 }
             }
-            guard Set(keys).count == keys.count else { throw invalid(path, "\(field).trustedKeys", "lists a key twice") }
+            guard Set(keys).count == keys.count else {
+                throw invalid(path, "\(field).trustedKeys", "lists a key twice")
+            }
             if let threshold = remote.threshold, !(1...max(1, keys.count)).contains(threshold) {
                 throw invalid(
                     path, "\(field).threshold",

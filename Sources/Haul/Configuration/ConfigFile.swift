@@ -171,7 +171,8 @@ extension ConfigFile {
         guard let status = directory.status(name) else { return ConfigFile() }
         guard status.kind == .file else {
             throw HaulError(
-                .fileSystem, "\(path) is not a regular file (a symbolic link or folder); Haul reads its configuration only from a regular file.",
+                .fileSystem,
+                "\(path) is not a regular file (a symbolic link or folder); Haul reads its configuration only from a regular file.",
                 context: ["path": path])
         }
         return try parse(Data(try directory.read(name, limit: maximumBytes)), path: path)
@@ -191,7 +192,8 @@ extension ConfigFile {
         let directory = try Directory.open(folder, create: false)
         if let status = directory.status(name), status.kind != .file {
             throw HaulError(
-                .fileSystem, "\(path) is not a regular file (a symbolic link or folder); Haul does not write through it.",
+                .fileSystem,
+                "\(path) is not a regular file (a symbolic link or folder); Haul does not write through it.",
                 context: ["path": path])
         }
         try directory.writeAtomically(try encoded(), to: name, permissions: [.ownerReadWrite])

@@ -61,7 +61,9 @@ extension ModelConfig {
         config.trust.repositoryName = chosen.remote?.repositoryName
         // The environment over the file: the same variables ``fromEnvironment`` reads, set only when present.
         let fromVariables = try fromEnvironment(environment: environment)
-        if environment["HAUL_TRUSTED_KEYS"].map({ !$0.isEmpty }) ?? false { config.trust.keys = fromVariables.trust.keys }
+        if environment["HAUL_TRUSTED_KEYS"].map({ !$0.isEmpty }) ?? false {
+            config.trust.keys = fromVariables.trust.keys
+        }
         if environment["HAUL_TRUST_THRESHOLD"] != nil { config.trust.threshold = fromVariables.trust.threshold }
         if let name = fromVariables.trust.repositoryName { config.trust.repositoryName = name }
         return config

@@ -37,8 +37,10 @@ extension LocalModelManager {
         }
         do {
             let model = try await withThrowingTaskGroup(of: InstalledModel?.self) { group in
-                group.addTask { try await self.perform(
-                        reference, meter: meter, discardPartial: discardPartial, files: files) }
+                group.addTask {
+                    try await self.perform(
+                        reference, meter: meter, discardPartial: discardPartial, files: files)
+                }
                 group.addTask {
                     for await _ in cancelSignal {
                         throw HaulError(.cancelled, "The download of \(name) was cancelled.")

@@ -70,7 +70,9 @@ struct Pull: AsyncParsableCommand {
             config.transfer.rateLimit = limitRate.flatMap(RateText.parse)
             let bar = ProgressBar(label: reference.description, quiet: global.quiet)
             try await LocalModelManager.withManager(config: config, logger: logger) { manager in
-                let installed = try await CancelOnInterrupt.run(cancel: { manager.cancelDownload(reference.name.string) }) {
+                let installed = try await CancelOnInterrupt.run(cancel: {
+                    manager.cancelDownload(reference.name.string)
+                }) {
                     defer { bar.finish() }
                     do {
                         return try await manager.downloadModel(

@@ -81,14 +81,16 @@ struct RemoteAdd: AsyncParsableCommand {
             if let trustThreshold, !(1...max(1, remote.trustedKeys.count)).contains(trustThreshold) {
                 throw HaulError(
                     .invalidArgument,
-                    "--trust-threshold must be between 1 and the number of --trusted-key options (\(remote.trustedKeys.count)).")
+                    "--trust-threshold must be between 1 and the number of --trusted-key options (\(remote.trustedKeys.count))."
+                )
             }
             try ConfigEditing.edit(
                 { file in
                     let replaced = file.remotes[name] != nil
                     file.remotes[name] = remote
                     if `default` || file.defaultRemote == nil { file.defaultRemote = name }
-                    let keys = remote.trustedKeys.isEmpty
+                    let keys =
+                        remote.trustedKeys.isEmpty
                         ? " It has no trusted keys yet: add the publisher's with `haul trust add ed25519:… --remote \(name)`."
                         : ""
                     return
@@ -132,7 +134,9 @@ struct RemoteList: AsyncParsableCommand {
             let file = try ConfigFile.load(path: ConfigEditing.path)
             guard !file.remotes.isEmpty else {
                 if !global.quiet {
-                    print("No remotes are configured (\(ConfigEditing.path)). Add one: `haul remote add origin URL --trusted-key ed25519:…`.")
+                    print(
+                        "No remotes are configured (\(ConfigEditing.path)). Add one: `haul remote add origin URL --trusted-key ed25519:…`."
+                    )
                 }
                 return
             }
@@ -142,7 +146,9 @@ struct RemoteList: AsyncParsableCommand {
                 var line =
                     "\(name)\(file.defaultRemote == name ? " (default)" : "")\t\(remote.url.absoluteString)\t\(keys) trusted key\(keys == 1 ? "" : "s")"
                 if let threshold = remote.threshold, threshold > 1 { line += ", \(threshold) must sign" }
-                if !remote.mirrors.isEmpty { line += "\tmirrors: " + remote.mirrors.map(\.absoluteString).joined(separator: ", ") }
+                if !remote.mirrors.isEmpty {
+                    line += "\tmirrors: " + remote.mirrors.map(\.absoluteString).joined(separator: ", ")
+                }
                 print(line)
             }
         }

@@ -97,13 +97,15 @@ struct TrustRemove: AsyncParsableCommand {
                     var entry = file.remotes[name]!
                     guard entry.trustedKeys.contains(trusted) else {
                         throw HaulError(
-                            .invalidArgument, "Remote \(name) does not trust \(trusted); `haul remote list` shows its keys.")
+                            .invalidArgument,
+                            "Remote \(name) does not trust \(trusted); `haul remote list` shows its keys.")
                     }
                     entry.trustedKeys.removeAll { $0 == trusted }
                     if let threshold = entry.threshold, threshold > max(1, entry.trustedKeys.count) {
                         throw HaulError(
                             .invalidArgument,
-                            "Remote \(name) needs \(threshold) signatures; removing this key would leave \(entry.trustedKeys.count). Lower the threshold first (`haul remote add` with --trust-threshold).")
+                            "Remote \(name) needs \(threshold) signatures; removing this key would leave \(entry.trustedKeys.count). Lower the threshold first (`haul remote add` with --trust-threshold)."
+                        )
                     }
                     file.remotes[name] = entry
                     return "Remote \(name) no longer trusts \(trusted) (\(entry.trustedKeys.count) key(s) left)."

@@ -36,7 +36,8 @@ struct PlacementOptions: ParsableArguments {
             let report = try store.export(installed.name, installed.version, to: localDir, overwrite: force)
             folder = URL(fileURLWithPath: localDir).standardizedFileURL.path
             let parts = [
-                report.linked > 0 ? "\(report.linked) linked" : nil, report.copied > 0 ? "\(report.copied) copied" : nil,
+                report.linked > 0 ? "\(report.linked) linked" : nil,
+                report.copied > 0 ? "\(report.copied) copied" : nil,
                 report.unchanged > 0 ? "\(report.unchanged) already there" : nil,
                 report.replaced > 0 ? "\(report.replaced) replaced" : nil,
             ].compactMap { $0 }

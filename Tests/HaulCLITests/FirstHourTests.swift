@@ -91,6 +91,21 @@ struct FirstHourTests {
         }
     }
 
+    @Test("edits by processes at once all land: six concurrent `haul remote add`")
+    func concurrentEdits() async throws {
+        try await withTemporaryDirectory { dir in
+            let env = Self.freshHome(dir)
+            let processes = try (1...6).map { n in
+                try HaulProcess.start(
+                    ["remote", "add", "r\(n)", "https://r\(n).example/repo"], environment: env, logFolder: dir)
+            }
+            try await waitUntil("every remote add to finish") { processes.allSatisfy { !$0.0.isRunning } }
+            #expect(processes.allSatisfy { $0.0.terminationStatus == 0 })
+            let file = try ConfigFile.load(path: "\(dir)/home/.config/haul/config.json")
+            #expect(file.remotes.keys.sorted() == (1...6).map { "r\($0)" })
+        }
+    }
+
     @Test("a broken configuration file exits 2 naming the file and the field")
     func brokenFile() async throws {
         try await withTemporaryDirectory { dir in

@@ -183,12 +183,7 @@ extension ConfigFile {
     /// - Throws: ``HaulError`` `.fileSystem` when the folder cannot be made or written, or `path` is a link.
     public func save(to path: String) throws {
         let (folder, name) = Self.split(path)
-        if !FileSystem.isDirectory(folder) {
-            try FileSystem.createDirectory((folder as NSString).deletingLastPathComponent)
-            if mkdir(folder, 0o700) != 0, errno != EEXIST {
-                throw HaulError.fileSystem("create folder", path: folder, Errno(rawValue: errno))
-            }
-        }
+        try Self.makeFolder(folder)
         let directory = try Directory.open(folder, create: false)
         if let status = directory.status(name), status.kind != .file {
             throw HaulError(
@@ -199,11 +194,46 @@ extension ConfigFile {
         try directory.writeAtomically(try encoded(), to: name, permissions: [.ownerReadWrite])
     }
 
+    /// Reads the file at `path`, lets `change` edit it and writes it back (``save(to:)``), holding an exclusive lock
+    /// on `.<name>.lock` beside it meanwhile, so two edits at once (two `haul trust add`) both land.
+    /// - Returns: what `change` returned.
+    /// - Throws: what ``load(path:)``, `change` and ``save(to:)`` throw; ``HaulError`` `.timeout` when another edit
+    ///   holds the lock for 10 seconds.
+    public static func edit<R>(path: String, _ change: (inout ConfigFile) throws -> R) throws -> R {
+        let (folder, name) = split(path)
+        try makeFolder(folder)
+        let lock = try Directory.open(folder, create: false).openFile(
+            ".\(name).lock", .readWrite, options: [.create], permissions: [.ownerReadWrite])
+        defer { try? lock.close() }
+        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+        while try !lock.tryLock() {
+            guard ContinuousClock.now < deadline else {
+                throw HaulError(
+                    .timeout, "Another haul process has been editing \(path) for 10 seconds; retry when it is done.",
+                    context: ["path": path])
+            }
+            usleep(10_000)
+        }
+        var file = try load(path: path)
+        let result = try change(&file)
+        try file.save(to: path)
+        return result
+    }
+
     /// The file's bytes: canonical JSON (sorted keys), pretty-printed for people, with a final newline.
     public func encoded() throws -> Data {
         var data = try CanonicalJSON.encode(Raw(self), pretty: true)
         data.append(0x0A)
         return data
+    }
+
+    /// Creates the configuration's folder with mode 0700 (its parents as usual) when it is missing.
+    private static func makeFolder(_ folder: String) throws {
+        guard !FileSystem.isDirectory(folder) else { return }
+        try FileSystem.createDirectory((folder as NSString).deletingLastPathComponent)
+        if mkdir(folder, 0o700) != 0, errno != EEXIST {
+            throw HaulError.fileSystem("create folder", path: folder, Errno(rawValue: errno))
+        }
     }
 
     private static func split(_ path: String) -> (folder: String, name: String) {

@@ -18,9 +18,7 @@ enum ConfigEditing {
     static var path: String { ConfigFile.defaultPath() }
 
     static func edit(_ change: (inout ConfigFile) throws -> String, quiet: Bool) throws {
-        var file = try ConfigFile.load(path: path)
-        let message = try change(&file)
-        try file.save(to: path)
+        let message = try ConfigFile.edit(path: path, change)
         if !quiet { print(message) }
     }
 

@@ -19,7 +19,7 @@ struct TrustReset: AsyncParsableCommand {
             Spellings of the same URL (trailing slash, case of the host, default port) name the same repository.
             """)
 
-    @Argument(help: "The repository base URL, as given to --repo.")
+    @Argument(help: "The repository base URL, as given to --repo, or a configured remote's name.")
     var url: String
 
     @OptionGroup var global: GlobalOptions
@@ -27,7 +27,8 @@ struct TrustReset: AsyncParsableCommand {
     func run() async throws {
         let logger = global.makeLogger()
         try await Failure.guarding {
-            var config = try ModelConfig.fromEnvironment(repository: url)
+            let remote = try ConfigFile.load(path: ConfigEditing.path).remotes[url]
+            var config = try ModelConfig.fromEnvironment(repository: remote?.url.absoluteString ?? url)
             if let store = global.store { config.storePath = store }
             let identity = RepositoryIdentity(config.repositoryURLs[0])
             let forgotten = try await LocalModelManager.withManager(config: config, logger: logger) {

@@ -106,6 +106,24 @@ struct FirstHourTests {
         }
     }
 
+    static let missingArguments: [[String]] = [
+        ["remote", "add", "origin"], ["remote", "add"], ["remote", "remove"], ["trust", "add"], ["trust", "remove"],
+        ["path"], ["remote", "add", "../x", "https://a.example"], ["remote", "add", "o", "ftp://a.example"],
+        ["remote", "add", "o", "https://a.example", "--trusted-key", "nope"], ["remote", "remove", "nope"],
+        ["pull", "m", "--include", "[a"], ["pull", "m", "--remote", "nope"],
+        ["pull", "m", "--repo", "https://a.example", "--remote", "origin"],
+    ]
+
+    @Test("missing or bad arguments exit 2 and change nothing", arguments: missingArguments)
+    func usage(_ arguments: [String]) async throws {
+        try await withTemporaryDirectory { dir in
+            let result = try await HaulProcess.run(arguments, environment: Self.freshHome(dir), logFolder: dir)
+            #expect(result.status == 2, "\(arguments): \(result.stderr)")
+            #expect(!result.stderr.isEmpty)
+            #expect(!FileSystem.exists("\(dir)/home/.config/haul/config.json"), "a refused edit writes no file")
+        }
+    }
+
     @Test("a broken configuration file exits 2 naming the file and the field")
     func brokenFile() async throws {
         try await withTemporaryDirectory { dir in

@@ -177,6 +177,26 @@ struct ConfigFileTests {
         }
     }
 
+    @Test("a repository without trusted keys is refused with an error naming config.trust.keys, not a CLI flag")
+    func noKeysError() async throws {
+        try await withTemporaryDirectory { dir in
+            try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("a", 10)])
+            try await withTestOrigin(root: "\(dir)/repo") { _, url in
+                try await withTestManager(
+                    repository: [url], store: "\(dir)/store", configure: { $0.trust.allowUnsigned = false }
+                ) { manager in
+                    await #expect {
+                        try await manager.downloadModel("m")
+                    } throws: { error in
+                        let message = (error as? HaulError)?.message ?? ""
+                        return message.contains("config.trust.keys") && !message.contains("--trusted-key")
+                            && !message.contains("--allow-unsigned")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("an unknown remote name, or both a URL and a remote, are refused")
     func badSelection() {
         #expect(throws: HaulError.self) { try ModelConfig.resolve(file: Self.file, remote: "nope", environment: [:]) }

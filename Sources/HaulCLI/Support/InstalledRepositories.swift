@@ -19,10 +19,12 @@ extension RepositoryOptions {
         for receipt in installed where newest[receipt.name].map({ $0.version < receipt.version }) ?? true {
             newest[receipt.name] = receipt
         }
-        var groups: [String: (repository: String, names: [String])] = [:]
+        // Keyed by the normalized URL; a receipt whose repository is not an http(s) URL (receipts are files anyone
+        // may edit) falls back to the default configuration, keyed "".
+        var groups: [String: (repository: String?, names: [String])] = [:]
         for receipt in newest.values.sorted(by: { $0.name < $1.name }) {
-            let key = RepositoryIdentity.normalize(receipt.repository) ?? receipt.repository
-            groups[key, default: (receipt.repository, [])].names.append(receipt.name.string)
+            let key = RepositoryIdentity.normalize(receipt.repository)
+            groups[key ?? "", default: (key == nil ? nil : receipt.repository, [])].names.append(receipt.name.string)
         }
         guard !groups.isEmpty else { return [(try config(global: global), names)] }
         return try groups.keys.sorted().map { key in

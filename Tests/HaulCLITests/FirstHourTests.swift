@@ -53,6 +53,8 @@ struct FirstHourTests {
                 #expect(untrusted.status == 4, "\(untrusted.stderr)")
                 #expect(untrusted.stderr.contains("haul trust add") && !untrusted.stderr.contains("config.trust.keys"))
 
+                let twice = try await haul("remote", "add", "origin", url.absoluteString)
+                #expect(twice.status == 2 && twice.stderr.contains("--replace"), "\(twice.stderr)")
                 #expect(try await haul("trust", "add", key.publicKey.description).status == 0)
                 let list = try await haul("remote", "list")
                 #expect(

@@ -42,7 +42,7 @@ enum ConfigEditing {
 
 struct RemoteAdd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "add", abstract: "Add (or replace) a named repository.")
+        commandName: "add", abstract: "Add a named repository (--replace: replace one).")
 
     @Argument(help: "The remote's name, e.g. origin.")
     var name: String
@@ -65,6 +65,9 @@ struct RemoteAdd: AsyncParsableCommand {
     @Flag(name: .long, help: "Make it the default remote (the first remote added always is).")
     var `default` = false
 
+    @Flag(name: .long, help: "Replace a remote of this name (its URL, mirrors, keys and threshold).")
+    var replace = false
+
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -85,6 +88,12 @@ struct RemoteAdd: AsyncParsableCommand {
             try ConfigEditing.edit(
                 { file in
                     let replaced = file.remotes[name] != nil
+                    if replaced, !replace {
+                        throw HaulError(
+                            .invalidArgument,
+                            "A remote named \(name) already exists (\(file.remotes[name]!.url.absoluteString)). Pass --replace to replace it, or choose another name."
+                        )
+                    }
                     file.remotes[name] = remote
                     if `default` || file.defaultRemote == nil { file.defaultRemote = name }
                     let keys =

@@ -38,7 +38,8 @@ extension ContentStore {
         let manifest = try loadManifest(receipt.manifest)
         let source = try folder(.models).folder(name.string).folder(version.string)
         let target = try Directory.open(destination, create: true)
-        let files = manifest.files.filter { receipt.installs($0.path) }
+        let installed = receipt.files.map(Set.init)
+        let files = manifest.files.filter { installed?.contains($0.path) ?? true }
         var plan: [(file: Manifest.File, state: ExportState)] = []
         for file in files { plan.append((file, try exportState(of: file, from: source, in: target))) }
         let blocked = plan.filter { $0.state == .conflict }.map(\.file.path.string)

@@ -19,9 +19,6 @@ public struct InstallReceipt: Codable, Hashable, Sendable {
     /// later pull of the same version adds them.
     public var files: [RelativePath]? = nil
 
-    /// Whether `path` is installed by this receipt (every manifest path is, unless ``files`` lists some).
-    public func installs(_ path: RelativePath) -> Bool { files.map { $0.contains(path) } ?? true }
-
     /// Creates a receipt.
     public init(
         name: ModelName, version: ModelVersion, manifest: SHA256Digest, size: Int64, repository: String,

@@ -145,8 +145,10 @@ extension LocalModelManager {
         let transfer = ModelTransfer(
             store: store, transport: transport, mirrors: mirrors, configuration: config.transfer, meter: meter,
             clock: clock, logger: logger)
-        // From here until the receipt is written, garbage collection in any process keeps these blobs.
-        let pin = try await transfer.makeLocks().pin(blobs: unique.keys.sorted(), manifest: entry.manifest, in: store)
+        // From here until the receipt is written, garbage collection in any process keeps these blobs: every blob
+        // of the manifest, since adding files to a partial install re-assembles the files installed before too.
+        let pinned = Set(manifest.files.map(\.blobKey)).sorted()
+        let pin = try await transfer.makeLocks().pin(blobs: pinned, manifest: entry.manifest, in: store)
         defer { pin.release() }
         // One look at the store decides what is present: a blob committed meanwhile is found by the transfer.
         let absent = unique.filter { !store.hasBlob($0.key, size: $0.value.size) }

@@ -6,8 +6,9 @@ import Testing
 
 @Suite("The configuration file and how ModelConfig.load merges it")
 struct ConfigFileTests {
-    static let keyA = SigningKey().publicKey.description
-    static let keyB = SigningKey().publicKey.description
+    static let signerA = SigningKey(), signerB = SigningKey()
+    static let keyA = signerA.publicKey.description
+    static let keyB = signerB.publicKey.description
 
     static func text(_ remote: String, extra: String = "") -> String {
         #"{"version":1,"defaultRemote":"origin","remotes":{"origin":{\#(remote)}}\#(extra)}"#
@@ -93,9 +94,9 @@ struct ConfigFileTests {
             "origin": .init(
                 url: URL(string: "https://origin.example/repo")!,
                 mirrors: [URL(string: "https://mirror.example/repo")!],
-                trustedKeys: [try! TrustedKey(parsing: keyA)], repositoryName: "origin-models"),
+                trustedKeys: [signerA.publicKey], repositoryName: "origin-models"),
             "other": .init(
-                url: URL(string: "https://other.example/repo")!, trustedKeys: [try! TrustedKey(parsing: keyB)]),
+                url: URL(string: "https://other.example/repo")!, trustedKeys: [signerB.publicKey]),
         ])
 
     struct Case: Sendable, CustomTestStringConvertible {

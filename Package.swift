@@ -77,6 +77,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The README's library example, compiled and run by `ExampleTests` so it cannot rot.
+        .executableTarget(
+            name: "QuickStart", dependencies: ["Haul"], path: "Examples/QuickStart", swiftSettings: swiftSettings),
         // Shared by the test targets: temp directories, fixtures, nginx and origin launchers, server-side faults.
         .target(
             name: "HaulTestSupport",

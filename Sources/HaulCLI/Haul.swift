@@ -15,6 +15,7 @@ struct HaulCommand: AsyncParsableCommand {
         subcommands: [
             Publish.self, Serve.self, Pull.self, List.self, Info.self, Remove.self, Verify.self, Outdated.self,
             Update.self, Keygen.self, Renew.self, Trust.self, Demo.self,
+            Remote.self, Path.self,
         ]
     )
 

@@ -35,6 +35,9 @@ package struct HaulProcess {
         var env = ProcessInfo.processInfo.environment
         env["HAUL_REPOSITORY"] = nil
         env["HAUL_OFFLINE"] = nil
+        // The developer's own configuration file (remotes, keys) never reaches a test; a test that wants one sets
+        // HAUL_CONFIG (or HOME with HAUL_CONFIG "").
+        env["HAUL_CONFIG"] = "\(logFolder)/.haul-test-no-config/config.json"
         for (key, value) in environment { env[key] = value }
         process.environment = env
         let id = UUID().uuidString

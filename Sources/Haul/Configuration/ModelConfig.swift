@@ -2,6 +2,10 @@ public import Foundation
 
 /// Where models come from and where they go: the seed's `ModelConfig`, for any repository.
 ///
+/// Start from ``load(repository:remote:installedFrom:environment:)``, which reads the configuration file
+/// (``ConfigFile``: named remotes with their trusted keys, `$HAUL_CONFIG` or the platform's config folder) and then
+/// the environment over it; ``fromEnvironment(repository:mirrors:environment:)`` reads the environment alone.
+///
 /// Environment overrides (read by ``fromEnvironment(repository:)``): `HAUL_REPOSITORY` (base URL; several
 /// separated by commas, the first is primary and the rest are mirrors), `HAUL_STORE` (store folder),
 /// `HAUL_OFFLINE=1` (no network), `HAUL_TRUSTED_KEYS` (comma-separated `ed25519:…` keys),

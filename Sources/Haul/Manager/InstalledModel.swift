@@ -8,7 +8,7 @@ public struct InstalledModel: Sendable, Hashable {
     public var version: ModelVersion
     /// The folder holding its files at their relative paths.
     public var url: URL
-    /// Total bytes of its files.
+    /// Total bytes of its installed files.
     public var size: Int64
     /// Digest of the manifest it was installed from.
     public var manifest: SHA256Digest
@@ -16,6 +16,8 @@ public struct InstalledModel: Sendable, Hashable {
     public var repository: String
     /// When it was installed.
     public var installedAt: Date
+    /// The files installed when only some were (``FileSelection``), sorted; nil: every file of the version.
+    public var files: [RelativePath]?
 
     init(_ receipt: InstallReceipt, store: ContentStore) {
         name = receipt.name
@@ -25,5 +27,6 @@ public struct InstalledModel: Sendable, Hashable {
         manifest = receipt.manifest
         repository = receipt.repository
         installedAt = receipt.installedAt
+        files = receipt.files
     }
 }

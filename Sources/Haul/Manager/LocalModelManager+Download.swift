@@ -8,21 +8,25 @@ extension LocalModelManager {
     /// versions) are not fetched again; an interrupted earlier download resumes from its verified chunks.
     /// - Parameters:
     ///   - discardPartial: start over instead of resuming a partial download.
+    ///   - files: which files of the version to install (``FileSelection``: include and exclude glob patterns);
+    ///     the others are not downloaded, and the receipt lists what was installed. A later call with more files
+    ///     adds them to the same install. Default: every file.
     ///   - onProgress: called with a snapshot about five times a second, and once at the end.
     /// - Returns: the installed model.
     /// - Throws: ``HaulError``: `.offline`, `.unreachable`, `.timeout`, `.httpStatus`, `.unknownModel`,
     ///   `.unknownVersion`, `.invalidRepositoryData`, `.digestMismatch`, `.sizeMismatch`, `.insufficientSpace`,
-    ///   `.cancelled` (after ``cancelDownload(_:)`` or task cancellation). A model that is already installed is not
-    ///   an error: it is returned.
+    ///   `.cancelled` (after ``cancelDownload(_:)`` or task cancellation), `.invalidArgument` when `files` selects no
+    ///   file of the version. A model that is already installed (with every selected file) is not an error: it is
+    ///   returned, and its ``InstalledModel/installedAt`` is earlier than the call.
     @discardableResult
     public func downloadModel(
-        _ name: String, version: String? = nil, discardPartial: Bool = false,
+        _ name: String, version: String? = nil, discardPartial: Bool = false, files: FileSelection = .everything,
         onProgress: @escaping @Sendable (DownloadProgress) -> Void = { _ in }
     ) async throws -> InstalledModel {
         let reference = ModelReference(name: try ModelName(name), version: try version.map(ModelVersion.init))
         if config.offline { return try offlineInstall(reference) }
         guard !config.repositoryURLs.isEmpty else {
-            throw HaulError(.invalidArgument, "No repository is configured. Pass --repo URL or set HAUL_REPOSITORY.")
+            throw HaulError.noRepository()
         }
         let meter = ProgressMeter(clock: clock)
         let id = UUID()
@@ -33,7 +37,10 @@ extension LocalModelManager {
         }
         do {
             let model = try await withThrowingTaskGroup(of: InstalledModel?.self) { group in
-                group.addTask { try await self.perform(reference, meter: meter, discardPartial: discardPartial) }
+                group.addTask {
+                    try await self.perform(
+                        reference, meter: meter, discardPartial: discardPartial, files: files)
+                }
                 group.addTask {
                     for await _ in cancelSignal {
                         throw HaulError(.cancelled, "The download of \(name) was cancelled.")
@@ -100,16 +107,18 @@ extension LocalModelManager {
 
     // MARK: - The pipeline
 
-    private func perform(_ reference: ModelReference, meter: ProgressMeter, discardPartial: Bool) async throws
-        -> InstalledModel
-    {
+    private func perform(
+        _ reference: ModelReference, meter: ProgressMeter, discardPartial: Bool, files selection: FileSelection
+    ) async throws -> InstalledModel {
         let mirrors = MirrorSet(urls: config.repositoryURLs, logger: logger)
         let repository = RepositoryClient(
             transport: transport, mirrors: mirrors, limits: FormatLimits(), logger: logger)
         meter.setPhase(.resolving)
         let (index, _) = try await trustedIndex(repository)
         let (version, entry) = try index.entry(for: reference.name, version: reference.version)
-        if let receipt = try store.receipt(reference.name, version), receipt.manifest == entry.manifest {
+        if let receipt = try store.receipt(reference.name, version), receipt.manifest == entry.manifest,
+            covers(receipt, selection)
+        {
             logger.debug("already installed", metadata: ["haul.model": "\(reference.name)@\(version)"])
             meter.total.store(receipt.size, ordering: .relaxed)
             meter.verified.store(receipt.size, ordering: .relaxed)
@@ -123,9 +132,11 @@ extension LocalModelManager {
                 "The manifest for \(reference.name)@\(version) describes \(manifest.name)@\(manifest.version); the repository is inconsistent."
             )
         }
+        let selected = manifest.files.filter { selection.contains($0.path) }
+        guard !selected.isEmpty else { throw Self.nothingSelected(reference.name, version, selection) }
         // One transfer per distinct content: the store names blobs by their chunk table (``Manifest/File/blobKey``).
         var unique: [SHA256Digest: Manifest.File] = [:]
-        for file in manifest.files {
+        for file in selected {
             let key = file.blobKey
             if unique[key] == nil { unique[key] = file }
         }
@@ -134,8 +145,10 @@ extension LocalModelManager {
         let transfer = ModelTransfer(
             store: store, transport: transport, mirrors: mirrors, configuration: config.transfer, meter: meter,
             clock: clock, logger: logger)
-        // From here until the receipt is written, garbage collection in any process keeps these blobs.
-        let pin = try await transfer.makeLocks().pin(blobs: unique.keys.sorted(), manifest: entry.manifest, in: store)
+        // From here until the receipt is written, garbage collection in any process keeps these blobs: every blob
+        // of the manifest, since adding files to a partial install re-assembles the files installed before too.
+        let pinned = Set(manifest.files.map(\.blobKey)).sorted()
+        let pin = try await transfer.makeLocks().pin(blobs: pinned, manifest: entry.manifest, in: store)
         defer { pin.release() }
         // One look at the store decides what is present: a blob committed meanwhile is found by the transfer.
         let absent = unique.filter { !store.hasBlob($0.key, size: $0.value.size) }
@@ -150,7 +163,8 @@ extension LocalModelManager {
         meter.setPhase(.installing)
         let receipt = try store.install(
             manifest, manifestData: manifestData, manifestDigest: entry.manifest,
-            repository: config.repositoryURLs[0].absoluteString)
+            repository: config.repositoryURLs[0].absoluteString,
+            files: selection.isEverything ? nil : Set(selected.map(\.path)))
         logger.debug(
             "installed",
             metadata: [
@@ -158,6 +172,27 @@ extension LocalModelManager {
                 "haul.path": "\(store.modelPath(reference.name, version))",
             ])
         return InstalledModel(receipt, store: store)
+    }
+
+    /// Whether an install of the same manifest already holds every file `selection` picks.
+    /// A selection of no file is not covered: the pull goes on to refuse it, as for a model not installed.
+    private func covers(_ receipt: InstallReceipt, _ selection: FileSelection) -> Bool {
+        guard !selection.isEverything else { return receipt.files == nil }
+        guard let manifest = try? store.loadManifest(receipt.manifest) else { return false }
+        let chosen = manifest.files.filter { selection.contains($0.path) }
+        guard !chosen.isEmpty else { return false }
+        guard let installed = receipt.files.map(Set.init) else { return true }
+        return chosen.allSatisfy { installed.contains($0.path) }
+    }
+
+    /// The error for a selection that matches no file of the version.
+    static func nothingSelected(_ name: ModelName, _ version: ModelVersion, _ selection: FileSelection) -> HaulError {
+        let include = selection.include.map { "\"\($0)\"" }.joined(separator: ", ")
+        let exclude = selection.exclude.map { "\"\($0)\"" }.joined(separator: ", ")
+        return HaulError(
+            .invalidArgument,
+            "No file of \(name)@\(version) is selected (include: \(include.isEmpty ? "everything" : include); exclude: \(exclude.isEmpty ? "nothing" : exclude)), so nothing would be installed. Check the patterns against the model's files.",
+            context: ["model": "\(name)@\(version)"])
     }
 
     /// Fails early when the disk cannot hold what is still missing (partial files already reserve their space).

@@ -57,7 +57,7 @@ extension LocalModelManager {
     private func restore(_ receipt: InstallReceipt, damaged: [DamagedFile]) async throws -> (Int64, Int64) {
         let urls = config.repositoryURLs.isEmpty ? [URL(string: receipt.repository)].compactMap { $0 } : config.repositoryURLs
         guard !urls.isEmpty else {
-            throw HaulError(.invalidArgument, "No repository is configured to repair \(receipt.name)@\(receipt.version) from. Pass --repo URL.")
+            throw HaulError.noRepository(for: "repair \(receipt.name)@\(receipt.version)")
         }
         let mirrors = MirrorSet(urls: urls, logger: logger)
         let (manifest, manifestData) = try await storedOrFetchedManifest(receipt, mirrors: mirrors)
@@ -74,7 +74,7 @@ extension LocalModelManager {
         try await transfer.run(unique.values.map(\.file), discardPartial: false, replacing: Set(unique.keys))
         try store.install(
             manifest, manifestData: manifestData, manifestDigest: receipt.manifest, repository: receipt.repository,
-            reinstall: true)
+            files: receipt.files.map(Set.init), reinstall: true)
         return (meter.received.load(ordering: .relaxed), reused)
     }
 
@@ -127,9 +127,7 @@ extension LocalModelManager {
             return (manifest, data)
         }
         guard !config.repositoryURLs.isEmpty else {
-            throw HaulError(
-                .invalidArgument,
-                "The manifest of \(receipt.name)@\(receipt.version) is damaged; pass --repo URL (and its trusted keys) to fetch it again.")
+            throw HaulError.noRepository(for: "fetch the damaged manifest of \(receipt.name)@\(receipt.version) again")
         }
         let repository = RepositoryClient(transport: transport, mirrors: mirrors, limits: FormatLimits(), logger: logger)
         let (index, _) = try await trustedIndex(repository)

@@ -20,7 +20,7 @@ extension LocalModelManager {
     @discardableResult
     package func resetTrust() throws -> RepositoryState? {
         guard !config.repositoryURLs.isEmpty else {
-            throw HaulError(.invalidArgument, "No repository is configured. Pass --repo URL or set HAUL_REPOSITORY.")
+            throw HaulError.noRepository()
         }
         let forgotten = try trustState.forget(repositoryIdentity, legacyPaths: legacyStatePaths)
         logger.info(

@@ -20,7 +20,7 @@ extension LocalModelManager {
     public func checkForUpdates() async throws -> [AvailableUpdate] {
         guard !config.offline else { throw HaulError(.offline, "Offline mode is on; update checks need the network.") }
         guard !config.repositoryURLs.isEmpty else {
-            throw HaulError(.invalidArgument, "No repository is configured. Pass --repo URL or set HAUL_REPOSITORY.")
+            throw HaulError.noRepository()
         }
         let mirrors = MirrorSet(urls: config.repositoryURLs, logger: logger)
         let client = RepositoryClient(transport: transport, mirrors: mirrors, limits: FormatLimits(), logger: logger)

@@ -113,7 +113,7 @@ extension LocalModelManager {
             throw HaulError(.offline, "Offline mode is on; the repository index cannot be fetched.")
         }
         guard !config.repositoryURLs.isEmpty else {
-            throw HaulError(.invalidArgument, "No repository is configured. Pass --repo URL or set HAUL_REPOSITORY.")
+            throw HaulError.noRepository()
         }
         let mirrors = MirrorSet(urls: config.repositoryURLs, logger: logger)
         return try await trustedIndex(

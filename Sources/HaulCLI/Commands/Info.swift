@@ -14,8 +14,9 @@ struct Info: AsyncParsableCommand {
     func run() async throws {
         let logger = global.makeLogger()
         try await Failure.guarding {
-            let config = try repository.config(global: global)
             let name = try ModelName(model)
+            // An installed model is looked up where it came from, unless a repository is named.
+            let config = try repository.configsForInstalled(global: global, names: [name.string])[0].config
             let index = try await LocalModelManager.withManager(config: config, logger: logger) {
                 try await $0.fetchIndex()
             }

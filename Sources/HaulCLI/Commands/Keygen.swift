@@ -22,7 +22,8 @@ struct Keygen: AsyncParsableCommand {
                     Data(
                         """
                         Wrote the private key to \(out) (keep it secret) and the public key to \(out).pub.
-                        Clients trust it with: --trusted-key \(key.publicKey)   or   HAUL_TRUSTED_KEYS=\(key.publicKey)
+                        Clients trust it with: haul trust add \(key.publicKey) [--remote NAME]
+                        (or per command: --trusted-key \(key.publicKey)   or   HAUL_TRUSTED_KEYS=\(key.publicKey))
 
                         """.utf8))
             }

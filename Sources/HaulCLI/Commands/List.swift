@@ -19,12 +19,15 @@ struct List: AsyncParsableCommand {
                 struct Row: Encodable {
                     var name: String; var version: String; var size: Int64; var path: String; var manifest: String;
                     var repository: String; var installedAt: Date
+                    /// Only these files, when a pull selected some (`--include`/`--exclude`).
+                    var selectedFiles: [String]?
                 }
                 let rows = models.map {
                     Row(
                         name: $0.name.string, version: $0.version.string, size: $0.size,
                         path: store.modelPath($0.name, $0.version), manifest: $0.manifest.hex,
-                        repository: $0.repository, installedAt: $0.installedAt)
+                        repository: $0.repository, installedAt: $0.installedAt,
+                        selectedFiles: $0.files?.map(\.string))
                 }
                 print(String(decoding: try CanonicalJSON.encode(rows, pretty: true), as: UTF8.self))
                 return
@@ -35,7 +38,7 @@ struct List: AsyncParsableCommand {
             }
             for model in models {
                 print(
-                    "\(model.name)@\(model.version)\t\(ByteFormat.string(model.size))\t\(store.modelPath(model.name, model.version))"
+                    "\(model.name)@\(model.version)\t\(ByteFormat.string(model.size))\t\(store.modelPath(model.name, model.version))\(model.files.map { "\t(\($0.count) selected files)" } ?? "")"
                 )
             }
         }

@@ -12,9 +12,11 @@ struct Outdated: AsyncParsableCommand {
     func run() async throws {
         let logger = global.makeLogger()
         try await Failure.guarding {
-            let config = try repository.config(global: global)
-            let updates = try await LocalModelManager.withManager(config: config, logger: logger) {
-                try await $0.checkForUpdates()
+            var updates: [AvailableUpdate] = []
+            for (config, _) in try repository.configsForInstalled(global: global, names: []) {
+                updates += try await LocalModelManager.withManager(config: config, logger: logger) {
+                    try await $0.checkForUpdates()
+                }
             }
             guard !updates.isEmpty else {
                 if !global.quiet { print("Everything is up to date.") }
@@ -43,11 +45,13 @@ struct Update: AsyncParsableCommand {
     func run() async throws {
         let logger = global.makeLogger()
         try await Failure.guarding {
-            let config = try repository.config(global: global)
-            let installed = try await LocalModelManager.withManager(config: config, logger: logger) { manager in
-                let bar = ProgressBar(label: model ?? "update", quiet: global.quiet)
-                defer { bar.finish() }
-                return try await manager.update(model, prune: prune) { _, progress in bar.update(progress) }
+            var installed: [InstalledModel] = []
+            for (config, _) in try repository.configsForInstalled(global: global, names: model.map { [$0] } ?? []) {
+                installed += try await LocalModelManager.withManager(config: config, logger: logger) { manager in
+                    let bar = ProgressBar(label: model ?? "update", quiet: global.quiet)
+                    defer { bar.finish() }
+                    return try await manager.update(model, prune: prune) { _, progress in bar.update(progress) }
+                }
             }
             if !global.quiet {
                 print(

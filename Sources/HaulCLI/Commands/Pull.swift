@@ -31,6 +31,8 @@ struct Pull: AsyncParsableCommand {
     @Flag(name: .long, help: "Start over instead of resuming an interrupted download.")
     var discardPartial = false
 
+    @OptionGroup var placement: PlacementOptions
+
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -52,9 +54,12 @@ struct Pull: AsyncParsableCommand {
 
     func run() async throws {
         let logger = global.makeLogger()
+        let started = Date()
         try await Failure.guarding {
             let reference = try ModelReference(parsing: model)
-            var config = try repository.config(global: global)
+            let files = try placement.selection()
+            // A model already installed is pulled from where it came from, unless a repository is named.
+            var config = try repository.configsForInstalled(global: global, names: [reference.name.string])[0].config
             if let connections {
                 config.transfer.pinConnections(to: connections)
             } else {
@@ -64,18 +69,25 @@ struct Pull: AsyncParsableCommand {
             config.transfer.stallTimeout = .seconds(stallTimeout)
             config.transfer.rateLimit = limitRate.flatMap(RateText.parse)
             let bar = ProgressBar(label: reference.description, quiet: global.quiet)
-            let installed = try await LocalModelManager.withManager(config: config, logger: logger) { manager in
-                try await CancelOnInterrupt.run(cancel: { manager.cancelDownload(reference.name.string) }) {
+            try await LocalModelManager.withManager(config: config, logger: logger) { manager in
+                let installed = try await CancelOnInterrupt.run(cancel: {
+                    manager.cancelDownload(reference.name.string)
+                }) {
                     defer { bar.finish() }
-                    return try await manager.downloadModel(
-                        reference.name.string, version: reference.version?.string, discardPartial: discardPartial,
-                        onProgress: { bar.update($0) })
+                    do {
+                        return try await manager.downloadModel(
+                            reference.name.string, version: reference.version?.string, discardPartial: discardPartial,
+                            files: files, onProgress: { bar.update($0) })
+                    } catch let error as HaulError where error.code == .cancelled {
+                        throw HaulError(
+                            .cancelled,
+                            discardPartial || !config.transfer.keepPartialOnCancel
+                                ? "Cancelled; the partial download was removed."
+                                : "Cancelled: verified data kept; run the same command to resume.",
+                            underlying: error)
+                    }
                 }
-            }
-            if !global.quiet {
-                print(
-                    "Installed \(installed.name)@\(installed.version) (\(ByteFormat.string(installed.size)), verified) at \(installed.url.path)"
-                )
+                try placement.finish(installed, store: manager.store, quiet: global.quiet, before: started)
             }
         }
     }

@@ -4,8 +4,9 @@ import Haul
 
 struct Trust: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Inspect or reset what Haul remembers of a repository (rollback floor, pinned name, rotated keys).",
-        subcommands: [TrustReset.self])
+        abstract:
+            "Choose the keys a remote trusts (add, remove) or reset what Haul remembers of a repository (reset).",
+        subcommands: [TrustAdd.self, TrustRemove.self, TrustReset.self])
 }
 
 struct TrustReset: AsyncParsableCommand {
@@ -18,7 +19,7 @@ struct TrustReset: AsyncParsableCommand {
             Spellings of the same URL (trailing slash, case of the host, default port) name the same repository.
             """)
 
-    @Argument(help: "The repository base URL, as given to --repo.")
+    @Argument(help: "The repository base URL, as given to --repo, or a configured remote's name.")
     var url: String
 
     @OptionGroup var global: GlobalOptions
@@ -26,7 +27,8 @@ struct TrustReset: AsyncParsableCommand {
     func run() async throws {
         let logger = global.makeLogger()
         try await Failure.guarding {
-            var config = try ModelConfig.fromEnvironment(repository: url)
+            let remote = try ConfigFile.load(path: ConfigEditing.path).remotes[url]
+            var config = try ModelConfig.fromEnvironment(repository: remote?.url.absoluteString ?? url)
             if let store = global.store { config.storePath = store }
             let identity = RepositoryIdentity(config.repositoryURLs[0])
             let forgotten = try await LocalModelManager.withManager(config: config, logger: logger) {
@@ -41,6 +43,74 @@ struct TrustReset: AsyncParsableCommand {
             } else {
                 print("No trust state was stored for \(identity); nothing changed.")
             }
+        }
+    }
+}
+
+struct TrustAdd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add", abstract: "Trust a publisher's public key for a remote (default: the default remote).")
+
+    @Argument(help: "The public key, ed25519:… as `haul keygen` printed it.")
+    var key: String
+
+    @Option(name: .long, help: "The remote (default: the default remote).")
+    var remote: String?
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        _ = global.makeLogger()
+        try await Failure.guarding {
+            let trusted = try TrustedKey(parsing: key)
+            try ConfigEditing.edit(
+                { file in
+                    let name = try ConfigEditing.remoteName(remote, in: file)
+                    guard !file.remotes[name]!.trustedKeys.contains(trusted) else {
+                        return "Remote \(name) already trusts \(trusted); nothing changed."
+                    }
+                    file.remotes[name]!.trustedKeys.append(trusted)
+                    return "Remote \(name) now trusts \(trusted) (\(file.remotes[name]!.trustedKeys.count) key(s))."
+                }, quiet: global.quiet)
+        }
+    }
+}
+
+struct TrustRemove: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "remove", abstract: "Stop trusting a key for a remote (default: the default remote).")
+
+    @Argument(help: "The public key, ed25519:….")
+    var key: String
+
+    @Option(name: .long, help: "The remote (default: the default remote).")
+    var remote: String?
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        _ = global.makeLogger()
+        try await Failure.guarding {
+            let trusted = try TrustedKey(parsing: key)
+            try ConfigEditing.edit(
+                { file in
+                    let name = try ConfigEditing.remoteName(remote, in: file)
+                    var entry = file.remotes[name]!
+                    guard entry.trustedKeys.contains(trusted) else {
+                        throw HaulError(
+                            .invalidArgument,
+                            "Remote \(name) does not trust \(trusted); `haul remote list` shows its keys.")
+                    }
+                    entry.trustedKeys.removeAll { $0 == trusted }
+                    if let threshold = entry.threshold, threshold > max(1, entry.trustedKeys.count) {
+                        throw HaulError(
+                            .invalidArgument,
+                            "Remote \(name) needs \(threshold) signatures; removing this key would leave \(entry.trustedKeys.count). Lower the threshold first (`haul remote add` with --trust-threshold)."
+                        )
+                    }
+                    file.remotes[name] = entry
+                    return "Remote \(name) no longer trusts \(trusted) (\(entry.trustedKeys.count) key(s) left)."
+                }, quiet: global.quiet)
         }
     }
 }

@@ -25,16 +25,23 @@ struct Verify: AsyncParsableCommand {
         let logger = global.makeLogger()
         try await Failure.guarding {
             _ = try models.map(ModelName.init)
-            let config = try repository.config(global: global)
-            try await LocalModelManager.withManager(config: config, logger: logger) { manager in
-                guard repair else { return try report(manager.verify(models)) }
-                let result = try await manager.repair(models)
-                if !result.found.isIntact { describe(result.found) }
-                say(
-                    result.repaired.isEmpty
-                        ? "Checked \(result.found.checkedFiles) files (\(ByteFormat.string(result.found.checkedBytes))). All verified."
-                        : "Repaired \(result.repaired.map(\.description).joined(separator: ", ")): fetched \(ByteFormat.string(result.fetchedBytes)), reused \(ByteFormat.string(result.reusedBytes)) from the damaged files."
-                )
+            guard repair else {
+                let config = try repository.config(global: global)
+                return try await LocalModelManager.withManager(config: config, logger: logger) {
+                    try report($0.verify(models))
+                }
+            }
+            // Each model is repaired from the repository it came from, unless one is named.
+            for (config, names) in try repository.configsForInstalled(global: global, names: models) {
+                try await LocalModelManager.withManager(config: config, logger: logger) { manager in
+                    let result = try await manager.repair(names)
+                    if !result.found.isIntact { describe(result.found) }
+                    say(
+                        result.repaired.isEmpty
+                            ? "Checked \(result.found.checkedFiles) files (\(ByteFormat.string(result.found.checkedBytes))). All verified."
+                            : "Repaired \(result.repaired.map(\.description).joined(separator: ", ")): fetched \(ByteFormat.string(result.fetchedBytes)), reused \(ByteFormat.string(result.reusedBytes)) from the damaged files."
+                    )
+                }
             }
         }
     }

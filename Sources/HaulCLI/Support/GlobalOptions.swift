@@ -35,8 +35,11 @@ struct GlobalOptions: ParsableArguments {
 
 /// Options of commands that talk to a repository.
 struct RepositoryOptions: ParsableArguments {
-    @Option(name: .long, help: "Repository base URL (default: $HAUL_REPOSITORY).")
+    @Option(name: .long, help: "Repository base URL (default: $HAUL_REPOSITORY, else the default remote).")
     var repo: String?
+
+    @Option(name: .long, help: "A configured remote by name (`haul remote list`) instead of --repo.")
+    var remote: String?
 
     @Option(name: .long, help: "A mirror of the repository (repeatable); any chunk may come from any mirror.")
     var mirror: [String] = []
@@ -59,8 +62,20 @@ struct RepositoryOptions: ParsableArguments {
     )
     var repoName: String?
 
-    func config(global: GlobalOptions) throws -> ModelConfig {
-        var config = try ModelConfig.fromEnvironment(repository: repo, mirrors: mirror)
+    /// Whether the repository was chosen on the command line or in the environment (then an installed model's own
+    /// repository does not apply).
+    var isExplicit: Bool {
+        repo != nil || remote != nil || !(ProcessInfo.processInfo.environment["HAUL_REPOSITORY"] ?? "").isEmpty
+    }
+
+    /// The configuration: these options over the environment over the configuration file (``ModelConfig/load``).
+    /// - Parameter installedFrom: the repository an installed model came from, used when neither an option nor
+    ///   `HAUL_REPOSITORY` names one.
+    func config(global: GlobalOptions, installedFrom: String? = nil) throws -> ModelConfig {
+        let environment = ProcessInfo.processInfo.environment
+        var config = try ModelConfig.resolve(
+            file: try ConfigFile.load(path: ConfigFile.defaultPath(environment: environment)), repository: repo,
+            mirrors: mirror, remote: remote, installedFrom: installedFrom, environment: environment)
         if let store = global.store { config.storePath = store }
         if !trustedKey.isEmpty { config.trust.keys = try trustedKey.map(TrustedKey.init(parsing:)) }
         if let trustThreshold { config.trust.threshold = trustThreshold }

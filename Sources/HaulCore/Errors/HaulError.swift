@@ -101,6 +101,10 @@ public struct HaulError: Error, Sendable, CustomStringConvertible {
 }
 
 extension HaulError {
+    /// The ``context`` key naming the configuration setting a failure is about (`config.trust.keys`,
+    /// `config.repositoryURLs`), so a front end (the CLI) can name its own way to set it instead of the library's.
+    public static let settingContextKey = "setting"
+
     static func invalid(_ what: String, _ detail: String, context: [String: String] = [:]) -> HaulError {
         HaulError(
             .invalidRepositoryData,

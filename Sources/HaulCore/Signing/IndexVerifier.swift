@@ -89,7 +89,8 @@ package enum IndexVerifier {
         } else if !configuration.allowUnsigned {
             throw HaulError(
                 .untrusted,
-                "No trusted keys are configured for this repository, so its index cannot be verified. Add the publisher's public key (--trusted-key ed25519:… or HAUL_TRUSTED_KEYS), or pass --allow-unsigned for local testing."
+                "No trusted keys are configured for this repository, so its index cannot be verified. Give the publisher's public key (ed25519:…, as `haul keygen` printed it) in `config.trust.keys`, in HAUL_TRUSTED_KEYS, or in the configuration file (`haul trust add`); `config.trust.allowUnsigned` accepts unsigned indexes for local testing.",
+                context: [HaulError.settingContextKey: "config.trust.keys"]
             )
         }
         try checkName(index.repository, configuration: configuration, previous: previous)

@@ -10,8 +10,12 @@ extension ContentStore {
     /// `models/<name>/<version>` only when complete. Every step goes through folder descriptors without following
     /// links. Installs of one model name are serialized on `locks/install-<name>.lock`, so processes finishing the
     /// same pull together do not race: the first installs, the others find its receipt and return it.
-    /// - Parameter reinstall: assemble the folder again even when this manifest is installed (a repair).
-    /// - Precondition: every blob of `manifest` is present (``hasBlob(_:)``).
+    /// - Parameters:
+    ///   - files: only these paths of the manifest (a partial install, recorded in the receipt's
+    ///     ``InstallReceipt/files``); nil: every file. When the same manifest is installed already with fewer files,
+    ///     the folder is assembled again with both sets (a later pull adds files, it never removes any).
+    ///   - reinstall: assemble the folder again even when this manifest is installed (a repair).
+    /// - Precondition: the blob of every selected file is present (``hasBlob(_:)``).
     /// - Throws: ``HaulError`` `.untrusted` when the version is already installed from another manifest (versions
     ///   are immutable: it is never replaced silently); `.timeout` when another install holds the model for
     ///   ``installLockTimeout``; `.fileSystem` on I/O failure (or a symlink in the way). The store is left without a
@@ -19,42 +23,56 @@ extension ContentStore {
     @discardableResult
     package func install(
         _ manifest: Manifest, manifestData: Data, manifestDigest: SHA256Digest, repository: String,
-        reinstall: Bool = false, now: Date = Date()
+        files: Set<RelativePath>? = nil, reinstall: Bool = false, now: Date = Date()
     ) throws -> InstallReceipt {
         try withExclusiveLock(
             "install-\(manifest.name).lock", purpose: "installing \(manifest.name)@\(manifest.version)",
             timeout: Self.installLockTimeout
         ) {
-            if let existing = try receipt(manifest.name, manifest.version) {
+            let existing = try receipt(manifest.name, manifest.version)
+            if let existing {
                 guard existing.manifest == manifestDigest else {
                     throw HaulError(
                         .untrusted,
                         "\(manifest.name)@\(manifest.version) is already installed with other content (manifest \(existing.manifest.hex.prefix(16))…, from \(existing.repository)). Versions are immutable, so Haul does not replace it silently; remove it first (`haul rm \(manifest.name)@\(manifest.version)`) if you trust the new content.",
                         context: ["model": "\(manifest.name)@\(manifest.version)", "installed": existing.manifest.hex])
                 }
-                if !reinstall { return existing }
             }
+            let installed = Self.installedPaths(existing == nil ? [] : existing?.files, adding: files, of: manifest)
+            if let existing, !reinstall, existing.files.map(Set.init) == installed { return existing }
+            let chosen = manifest.files.filter { installed?.contains($0.path) ?? true }
             try storeManifest(manifestData, digest: manifestDigest)
-            try placeFolder(manifest)
+            try placeFolder(manifest, files: chosen)
             // Blobs are linked without a folder fsync each (a lost link only costs a download); make them durable
             // before the receipt vouches for the install.
             try folder(.blobs).sync()
             let receipt = InstallReceipt(
-                name: manifest.name, version: manifest.version, manifest: manifestDigest, size: manifest.totalSize,
-                repository: repository, installedAt: now)
+                name: manifest.name, version: manifest.version, manifest: manifestDigest,
+                size: chosen.reduce(0) { $0 + $1.size }, repository: existing?.repository ?? repository,
+                installedAt: now, files: installed.map { $0.sorted() })
             try folder(.receipts).folder(manifest.name.string, create: true).writeAtomically(
                 try CanonicalJSON.encode(receipt, pretty: true), to: "\(manifest.version).json")
             return receipt
         }
     }
 
+    /// The paths a partial install holds after adding `requested` to what `installed` held (nil: every file);
+    /// nil once that is every file of the manifest. A pure decision, table-tested.
+    package static func installedPaths(
+        _ installed: [RelativePath]?, adding requested: Set<RelativePath>?, of manifest: Manifest
+    ) -> Set<RelativePath>? {
+        guard let installed, let requested else { return nil }
+        let union = Set(installed).union(requested)
+        return manifest.files.allSatisfy { union.contains($0.path) } ? nil : union
+    }
+
     /// Assembles the model folder in `staging/` and renames it over `models/<name>/<version>` (removing the receipt
     /// and any earlier folder first).
-    private func placeFolder(_ manifest: Manifest) throws {
+    private func placeFolder(_ manifest: Manifest, files: [Manifest.File]) throws {
         let stagingRoot = try folder(.staging)
         let stagingName = UUID().uuidString
         do {
-            try assemble(manifest, in: stagingRoot.folder(stagingName, create: true))
+            try assemble(files, in: stagingRoot.folder(stagingName, create: true))
             let versions = try folder(.models).folder(manifest.name.string, create: true)
             try folder(.receipts).folder(manifest.name.string, create: true).remove("\(manifest.version).json")
             try versions.remove(manifest.version.string)
@@ -66,10 +84,10 @@ extension ContentStore {
         }
     }
 
-    /// Links (or copies, across volumes) every file of `manifest` from its blob into `staging`.
-    private func assemble(_ manifest: Manifest, in staging: Directory) throws {
+    /// Links (or copies, across volumes) every file of `files` from its blob into `staging`.
+    private func assemble(_ files: [Manifest.File], in staging: Directory) throws {
         let blobs = try folder(.blobs)
-        for file in manifest.files {
+        for file in files {
             let key = file.blobKey
             guard blobs.fileSize(key.hex) == file.size else {
                 throw HaulError(

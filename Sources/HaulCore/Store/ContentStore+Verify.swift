@@ -19,7 +19,8 @@ extension ContentStore {
                 continue
             }
             let root = try? folder(.models).folder(receipt.name.string).folder(receipt.version.string)
-            for file in manifest.files {
+            let installed = receipt.files.map(Set.init)
+            for file in manifest.files where installed?.contains(file.path) ?? true {
                 let damage = try inspect(file, in: root, checked: &checked, report: &report)
                 if let damage { report.damaged.append(DamagedFile(model: reference, path: file.path, file: file, badChunks: damage.chunks, missing: damage.missing)) }
             }

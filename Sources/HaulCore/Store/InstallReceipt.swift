@@ -14,11 +14,15 @@ package struct InstallReceipt: Codable, Hashable, Sendable {
     package var repository: String
     /// When the install completed.
     package var installedAt: Date
+    /// The files installed when only some of the manifest's were (`--include`/`--exclude`), sorted; nil: every file
+    /// of the manifest. Files not listed are simply not installed: `haul verify` does not look for them, and a
+    /// later pull of the same version adds them.
+    package var files: [RelativePath]? = nil
 
     /// Creates a receipt.
     package init(
         name: ModelName, version: ModelVersion, manifest: SHA256Digest, size: Int64, repository: String,
-        installedAt: Date
+        installedAt: Date, files: [RelativePath]? = nil
     ) {
         self.name = name
         self.version = version
@@ -26,5 +30,6 @@ package struct InstallReceipt: Codable, Hashable, Sendable {
         self.size = size
         self.repository = repository
         self.installedAt = installedAt
+        self.files = files
     }
 }

@@ -21,7 +21,11 @@ struct TrustStateTests {
     static func spellings(_ url: URL) -> [String] {
         let base = url.absoluteString  // http://127.0.0.1:PORT/
         let bare = String(base.dropLast())
+        let port = url.port ?? 80
+        // Numeric spellings of 127.0.0.1 that connect to the same origin (inet_aton and URL parsers accept them).
+        let numeric = ["127.1", "0x7f000001", "2130706433", "0177.0.0.1"].map { "http://\($0):\(port)" }
         return [bare, base, "\(bare)/./", "\(bare)/x/../", bare.replacingOccurrences(of: "http:", with: "HTTP:")]
+            + numeric
     }
 
     @Test("a replayed older index is refused under every spelling of the repository URL")

@@ -3,7 +3,9 @@ package import Foundation
 /// A repository as trust state knows it: its primary base URL, normalized so that every spelling of one location
 /// is one identity (and so one rollback floor, one pinned name, one set of rotated keys).
 ///
-/// Normalization (``normalize(_:)``): scheme and host lowercased; the scheme's default port dropped; user info,
+/// Normalization (``normalize(_:)``): scheme and host lowercased, the host in its canonical spelling
+/// (``HostAddress``: `127.1`, `0x7f000001` and `2130706433` are `127.0.0.1`; IPv6 in RFC 5952 form; a name's
+/// trailing root dot dropped); the scheme's default port dropped; user info,
 /// query and fragment dropped (they never reach the files Haul fetches); percent-escapes of unreserved characters
 /// decoded and other escapes upper-cased; `.` and `..` segments resolved; empty segments (`//`) and the trailing
 /// slash removed. `HTTP://Example.com:80/a/./b//` and `http://example.com/a/b` are one identity.
@@ -28,11 +30,9 @@ package struct RepositoryIdentity: Hashable, Sendable, CustomStringConvertible {
     /// The normalized form of an http(s) URL, or nil when `text` is not one.
     package static func normalize(_ text: String) -> String? {
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
-            scheme == "http" || scheme == "https", var host = components.percentEncodedHost?.lowercased(),
-            !host.isEmpty
+            scheme == "http" || scheme == "https", let host = components.percentEncodedHost, !host.isEmpty
         else { return nil }
-        if host.contains(":"), !host.hasPrefix("[") { host = "[\(host)]" }
-        var authority = host
+        var authority = HostAddress.canonical(host)
         if let port = components.port, port != (scheme == "https" ? 443 : 80) { authority += ":\(port)" }
         let path = normalizePath(components.percentEncodedPath)
         return "\(scheme)://\(authority)\(path)"

@@ -3,7 +3,7 @@ import Foundation
 import Haul
 
 struct List: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List installed models.")
+    static let configuration = CommandConfiguration(abstract: "List installed models.", discussion: "Example: haul list --json")
 
     @Flag(name: .long, help: "Print JSON.")
     var json = false

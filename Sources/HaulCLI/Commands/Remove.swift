@@ -5,9 +5,10 @@ import Haul
 struct Remove: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rm",
-        abstract: "Remove an installed model (all versions unless name@version) and blobs nothing else uses.")
+        abstract: "Remove an installed model (all versions unless name@version) and blobs nothing else uses.",
+        discussion: "Example: haul rm whisper-small@1.0.0")
 
-    @Argument(help: "The model, as name or name@version.")
+    @Argument(help: .init("The model, as name or name@version.", valueName: "name[@version]"))
     var model: String
 
     @OptionGroup var global: GlobalOptions

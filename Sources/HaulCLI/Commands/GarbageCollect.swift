@@ -15,7 +15,7 @@ struct GarbageCollect: AsyncParsableCommand {
             """)
 
     @Option(
-        name: .long, help: .init("Days after which an unheld partial download is abandoned (default 7).", valueName: "days"))
+        name: .long, help: .init("Days after which an unheld partial download is abandoned.", valueName: "days"))
     var partialAge: Int = 7
 
     @OptionGroup var global: GlobalOptions

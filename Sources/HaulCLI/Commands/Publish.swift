@@ -36,7 +36,7 @@ struct Publish: AsyncParsableCommand {
         help: .init("Name a public key clients must trust from now on (key rotation; repeatable).", valueName: "ed25519:key"))
     var trustKey: [String] = []
 
-    @Option(name: .long, help: .init("Signature threshold to name with --trust-key (default 1).", valueName: "n"))
+    @Option(name: .long, help: .init("Signature threshold to name with --trust-key.", valueName: "n"))
     var trustThreshold: Int = 1
 
     // The form before name@version; refused with a hint (see `validate()`).
@@ -69,7 +69,7 @@ struct Publish: AsyncParsableCommand {
             guard let version = reference.version else {
                 throw HaulError(.invalidArgument, "`latest` is reserved; publish under a version label such as 1.0.0.")
             }
-            var configuration = try signing.publisherConfiguration(quiet: global.quiet)
+            var configuration = try signing.publisherConfiguration(repository: repo, quiet: global.quiet)
             configuration.latest = latest.map { $0 ? .always : .never } ?? .byVersionOrder
             if !trustKey.isEmpty {
                 configuration.trust = TrustPolicy(

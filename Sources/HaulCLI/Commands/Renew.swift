@@ -16,7 +16,7 @@ struct Renew: AsyncParsableCommand {
     func run() async throws {
         let logger = global.makeLogger()
         try await Failure.guarding {
-            let configuration = try signing.publisherConfiguration(quiet: global.quiet)
+            let configuration = try signing.publisherConfiguration(repository: repo, quiet: global.quiet)
             let index = try Publisher(repositoryPath: repo, configuration: configuration, logger: logger).renew()
             if !global.quiet { print("Renewed \(repo): index version \(index.version), expires \(index.expires).") }
         }

@@ -90,7 +90,7 @@ enum LoggingBootstrap {
 struct IndexSigningOptions: ParsableArguments {
     @Option(
         name: .long,
-        help: .init("Days until the index expires and clients refuse it for new downloads (default 7).", valueName: "days"))
+        help: .init("Days until the index expires and clients refuse it for new downloads.", valueName: "days"))
     var expires: Int = 7
 
     @Option(
@@ -118,12 +118,14 @@ struct IndexSigningOptions: ParsableArguments {
 
     /// A publisher configuration with these keys and this expiry; warns when the index will be unsigned.
     /// - Throws: ``HaulError`` `.invalidArgument` (exit 2) when a key file cannot be read or is not a key.
-    func publisherConfiguration(quiet: Bool) throws -> Publisher.Configuration {
+    func publisherConfiguration(repository: String, quiet: Bool) throws -> Publisher.Configuration {
         var configuration = Publisher.Configuration()
         configuration.expiresAfter = .seconds(expires * 86_400)
         configuration.signingKeys = try key.map(SigningKey.read(from:))
         configuration.allowDroppingSignatures = unsigned
-        if key.isEmpty, !quiet {
+        // A signed index is refused by the publisher without --unsigned: warn only when the write goes ahead.
+        let signedToday = (try? RepositoryLayout(root: repository).loadSignedIndex())??.0.signatures.isEmpty == false
+        if key.isEmpty, !quiet, unsigned || !signedToday {
             FileHandle.standardError.write(
                 Data(
                     "warning: writing an unsigned index; clients refuse it unless told --allow-unsigned. Sign with --key (see `haul keygen`).\n"

@@ -19,7 +19,7 @@ final class ProgressBar: Sendable {
 
     /// Shows `progress`; `label` (for example the model an update is installing) replaces the bar's label.
     func update(_ progress: DownloadProgress, label newLabel: String? = nil) {
-        guard !quiet, progress.bytesTotal > 0 || progress.phase != .resolving else { return }
+        guard !quiet, progress.bytesTotal > 0 else { return }
         let label = self.label.withLock { label in
             if let newLabel { label = newLabel }
             return label

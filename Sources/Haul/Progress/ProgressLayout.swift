@@ -1,28 +1,40 @@
-/// Which fields of the progress bar fit in a terminal of a given width, and the line they make (pure).
+/// Which fields of a terminal progress bar (`haul pull`) fit in a terminal of a given width, and the line they make (pure).
 ///
 /// The line is `label bar percent sizes rate ETA connections [stalled]`. It is never wider than `columns - 1`
 /// (writing the last column makes some terminals wrap, which leaves a stale line behind on every redraw). When it
 /// does not fit, fields go in this order: connections, sizes, rate, ETA; then the bar shrinks from 28 to 10
 /// cells, then it goes; then the label is shortened with `…`. `stalled` and the percentage always stay.
-struct ProgressLayout: Sendable, Hashable {
+package struct ProgressLayout: Sendable, Hashable {
     /// An optional field; higher `priority` stays longer.
-    struct Field: Sendable, Hashable {
-        var text: String
-        var priority: Int
+    package struct Field: Sendable, Hashable {
+        package var text: String
+        package var priority: Int
+
+        package init(text: String, priority: Int) {
+            self.text = text
+            self.priority = priority
+        }
     }
 
     /// The widest bar, in cells.
-    static let widestBar = 28
+    package static let widestBar = 28
     /// The narrowest bar worth drawing.
-    static let narrowestBar = 10
+    package static let narrowestBar = 10
 
-    var label: String
-    var fraction: Double
-    var percent: String
-    var fields: [Field]
+    package var label: String
+    package var fraction: Double
+    package var percent: String
+    package var fields: [Field]
+
+    package init(label: String, fraction: Double, percent: String, fields: [Field]) {
+        self.label = label
+        self.fraction = fraction
+        self.percent = percent
+        self.fields = fields
+    }
 
     /// The line for a terminal `columns` wide (at least 1 cell is left free).
-    func line(columns: Int) -> String {
+    package func line(columns: Int) -> String {
         let budget = max(columns - 1, 1)
         var kept = fields
         func width(bar: Int, label: Int) -> Int {
@@ -44,13 +56,13 @@ struct ProgressLayout: Sendable, Hashable {
     }
 
     /// `text` shortened by `cells` characters (at least), ending in `…`; empty when nothing useful is left.
-    static func shortened(_ text: String, by cells: Int) -> String {
+    package static func shortened(_ text: String, by cells: Int) -> String {
         let keep = text.count - cells - 1
         return keep >= 1 ? String(text.prefix(keep)) + "…" : ""
     }
 
     /// A bar of `width` cells, `fraction` of them filled (bounded: a fraction outside 0...1 or NaN never traps).
-    static func bar(_ fraction: Double, width: Int) -> String {
+    package static func bar(_ fraction: Double, width: Int) -> String {
         let bounded = fraction.isFinite ? min(max(fraction, 0), 1) : 0
         let filled = min(Int(bounded * Double(width)), width)
         return String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)

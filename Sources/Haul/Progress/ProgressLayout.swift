@@ -2,7 +2,7 @@
 ///
 /// The line is `label bar percent sizes rate ETA connections [stalled]`. It is never wider than `columns - 1`
 /// (writing the last column makes some terminals wrap, which leaves a stale line behind on every redraw). When it
-/// does not fit, fields go in this order: connections, sizes, rate, ETA; then the bar shrinks from 28 to 10
+/// does not fit, fields go in this order: connections, sizes, rate, ETA; then the bar shrinks from 28 to 8
 /// cells, then it goes; then the label is shortened with `…`. `stalled` and the percentage always stay.
 package struct ProgressLayout: Sendable, Hashable {
     /// An optional field; higher `priority` stays longer.
@@ -19,7 +19,7 @@ package struct ProgressLayout: Sendable, Hashable {
     /// The widest bar, in cells.
     package static let widestBar = 28
     /// The narrowest bar worth drawing.
-    package static let narrowestBar = 10
+    package static let narrowestBar = 8
 
     package var label: String
     package var fraction: Double

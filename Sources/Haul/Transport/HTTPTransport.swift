@@ -161,11 +161,14 @@ final class HTTPTransport: Sendable {
 }
 
 extension HTTPTransport {
-    /// A failed connect with its system error (or a name that did not resolve); nil for other errors.
+    /// A failed connect or connection with its system error (or a name that did not resolve); nil for other errors.
     static func connectFailure(_ error: any Error) -> TransferFailure.Transport? {
         // Only codes a connect fails with; a reset in the middle of a body is another failure.
         let connectCodes: Set<Int32> = [ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EHOSTDOWN, ENETDOWN, EADDRNOTAVAIL]
-        if let io = error as? IOError { return connectCodes.contains(io.errnoCode) ? .connectFailed(errno: io.errnoCode) : nil }
+        if let io = error as? IOError {
+            return connectCodes.contains(io.errnoCode)
+                ? .connectFailed(errno: io.errnoCode) : .connectionLost(errno: io.errnoCode)
+        }
         guard let connect = error as? NIOConnectionError else { return nil }
         if let first = connect.connectionErrors.lazy.compactMap({ $0.error as? IOError }).first {
             return .connectFailed(errno: first.errnoCode)

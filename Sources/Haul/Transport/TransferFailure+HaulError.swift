@@ -116,6 +116,11 @@ extension TransferFailure {
 
     private func transportError(_ kind: Transport, host: String, origin: String, context: [String: String]) -> HaulError {
         switch kind {
+        case .connectionLost(let errno):
+            return HaulError(
+                .unreachable,
+                "Lost the connection to \(origin) (\(String(cString: strerror(errno)))). Retrying may help; check the network.",
+                context: context, transient: true)
         case .connectFailed(let errno):
             return HaulError(
                 .unreachable, Self.connectFailure(errno: errno, origin: origin, host: host), context: context,

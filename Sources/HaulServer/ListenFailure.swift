@@ -28,10 +28,12 @@ public enum ListenFailure {
     /// The message for a bind that failed with `errno` (pure; nil for codes without one).
     static func message(errno: Int32, host: String, port: Int) -> String? {
         switch errno {
-        case EADDRINUSE: return "Port \(port) is in use on \(host); pass --port N for another one, or --port 0 for a free one."
+        case EADDRINUSE:
+            return "Port \(port) is in use on \(host); pass --port N for another one, or --port 0 for a free one."
         case EACCES: return "Port \(port) needs privileges on this system; pass --port N (1024 or above), or 0."
         case EADDRNOTAVAIL:
-            return "Cannot listen on \(host): it is not an address of this machine. Pass --host 127.0.0.1 or another local address."
+            return
+                "Cannot listen on \(host): it is not an address of this machine. Pass --host 127.0.0.1 or another local address."
         default: return nil
         }
     }

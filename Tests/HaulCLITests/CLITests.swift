@@ -110,7 +110,8 @@ struct CLITests {
                 logFolder: dir)
             #expect(result.status == 3, "\(result.stderr)")
             #expect(
-                result.stderr.contains("error: Cannot connect to http://127.0.0.1:\(port)/ (connection refused). Is the server running?"),
+                result.stderr.contains(
+                    "error: Cannot connect to http://127.0.0.1:\(port)/ (connection refused). Is the server running?"),
                 "\(result.stderr)")
         }
     }

@@ -10,7 +10,8 @@ struct DemoTests {
     @Test("the demo succeeds, prints the next commands, no path it removes, and leaves nothing behind")
     func completes() async throws {
         try await withTemporaryDirectory { dir in
-            let run = try await HaulProcess.run(["demo"], environment: ["TMPDIR": "\(dir)/tmp/"], logFolder: dir,
+            let run = try await HaulProcess.run(
+                ["demo"], environment: ["TMPDIR": "\(dir)/tmp/"], logFolder: dir,
                 timeout: .seconds(150))
             #expect(run.status == 0, "\(run.stderr)")
             #expect(run.stdout.contains("Demo complete.") && run.stdout.contains("haul publish ./my-model"))

@@ -65,7 +65,9 @@ struct FirstHourTests {
                     ["publish", "\(dir)/src-\(version)", "--repo", "\(dir)/repo", "m@\(version)", "-q"] + extra,
                     logFolder: dir)
             }
-            func latest() throws -> String? { try RepositoryLayout(root: "\(dir)/repo").loadIndex()?.models["m"]?.latest.string }
+            func latest() throws -> String? {
+                try RepositoryLayout(root: "\(dir)/repo").loadIndex()?.models["m"]?.latest.string
+            }
             for (version, extra, expected) in [
                 ("1.1.0", [], "1.1.0"), ("0.9.0", [], "1.1.0"), ("1.0.0-rc.1", ["--latest"], "1.0.0-rc.1"),
                 ("2.0.0", ["--no-latest"], "1.0.0-rc.1"), ("2.1.0", [], "2.1.0"),

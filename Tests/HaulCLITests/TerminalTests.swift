@@ -26,7 +26,8 @@ struct TerminalTests {
             (30, ["%"], ["8 conn", "MiB / ", "MiB/s", "ETA"]),
         ])
     func layout(_ row: (Int, [String], [String])) {
-        let layout = ProgressLayout(label: "whisper-small@1.0.0", fraction: 0.27, percent: " 27.0%", fields: Self.fields())
+        let layout = ProgressLayout(
+            label: "whisper-small@1.0.0", fraction: 0.27, percent: " 27.0%", fields: Self.fields())
         let line = layout.line(columns: row.0)
         #expect(line.count <= row.0 - 1, "\(line.count): \(line)")
         for kept in row.1 { #expect(line.contains(kept), "\(row.0) columns keep \(kept): \(line)") }
@@ -88,9 +89,12 @@ struct TerminalTests {
                 #expect(bars.count > 2, "the bar is redrawn: \(text)")
                 for bar in bars { #expect(bar.count <= columns - 1, "\(bar.count) columns: \(bar)") }
                 #expect(bars.last?.contains("100.0%") == true)
-                let mixed = Self.redraws(text).filter { ($0.contains("█") || $0.contains("░")) && $0.contains(" debug ") }
+                let mixed = Self.redraws(text).filter {
+                    ($0.contains("█") || $0.contains("░")) && $0.contains(" debug ")
+                }
                 #expect(mixed.isEmpty, "a log line was printed through the bar: \(mixed)")
-                #expect(text.contains(" debug "), "--verbose logged during the pull")
+                let firstBar = text.firstIndex { $0 == "█" || $0 == "░" } ?? text.endIndex
+                #expect(text[firstBar...].contains(" debug "), "--verbose logged while the bar was shown")
             }
         }
     }
@@ -99,19 +103,43 @@ struct TerminalTests {
     func resize() async throws {
         try await withTemporaryDirectory { dir in
             try Fixtures.publish(
-                repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 8 << 20)])
-            let slow = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 2 << 20))])
+                repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 5 << 20)])
+            // One connection at 1 MiB/s: about 5 s, so the resize after 1.5 s lands mid-pull.
+            let slow = FaultPlan([.init(pathContains: "/blobs/", .throttle(bytesPerSecond: 1 << 20))])
             try await withTestOrigin(root: "\(dir)/repo", faults: slow) { _, url in
                 let pull = [
                     try HaulProcess.binary(), "pull", "m", "--repo", url.absoluteString, "--store", "\(dir)/store",
-                    "--allow-unsigned",
+                    "--allow-unsigned", "--connections", "1",
                 ].map { "'\($0)'" }.joined(separator: " ")
                 let (status, text) = try await Self.inTerminal(
-                    "\(pull) & sleep 1.5; stty cols 40; kill -WINCH $!; wait $!", columns: 100)
+                    "\(pull) & until ls '\(dir)/store/partial/'*.journal >/dev/null 2>&1; do sleep 0.05; done; sleep 0.5; stty cols 40; kill -WINCH $!; wait $!", columns: 100)
                 #expect(status == 0, "\(text)")
                 let bars = Self.redraws(text).filter { $0.contains("█") || $0.contains("░") }
                 #expect(bars.contains { $0.count > 60 }, "drawn wide first: \(bars)")
                 #expect(bars.last.map { $0.count <= 39 && $0.contains("100.0%") } == true, "\(bars.last ?? "")")
+            }
+        }
+    }
+
+    @Test("update labels its bar with the model it installs")
+    func updateLabel() async throws {
+        try await withTemporaryDirectory { dir in
+            try Fixtures.publish(
+                repo: "\(dir)/repo", source: "\(dir)/v1", name: "speech-model", version: "1.0.0",
+                files: [("model.bin", 1 << 20)])
+            try await withTestOrigin(root: "\(dir)/repo") { _, url in
+                let common = ["--repo", url.absoluteString, "--store", "\(dir)/store", "--allow-unsigned"]
+                let first = try await HaulProcess.run(["pull", "speech-model"] + common, logFolder: dir)
+                #expect(first.status == 0, "\(first.stderr)")
+                try Fixtures.publish(
+                    repo: "\(dir)/repo", source: "\(dir)/v2", name: "speech-model", version: "1.1.0",
+                    files: [("model.bin", 2 << 20)], seeds: [9])
+                let command = ([try HaulProcess.binary(), "update"] + common).map { "'\($0)'" }.joined(separator: " ")
+                let (status, text) = try await Self.inTerminal(command, columns: 80)
+                #expect(status == 0, "\(text)")
+                let bars = Self.redraws(text).filter { $0.contains("█") || $0.contains("░") }
+                #expect(!bars.isEmpty && bars.allSatisfy { $0.hasPrefix("speech-model ") }, "\(bars)")
+                #expect(text.contains("Installed speech-model@1.1.0"))
             }
         }
     }

@@ -13,8 +13,14 @@ struct UsageTests {
         (["publish", "DIR/src"], "--repo"),
         (["publish", "DIR/src", "--repo", "DIR/repo"], "name@version"),
         (["publish", "DIR/src", "--repo", "DIR/repo", "m"], "Name the version"),
-        (["publish", "DIR/src", "--repo", "DIR/repo", "--name", "m", "--version", "1"], "haul publish DIR/src --repo DIR/repo m@1"),
-        (["publish", "DIR/src", "--repo", "DIR/repo", "m@1", "--expires", "0"], "--expires must be between 1 and 3650"),
+        (
+            ["publish", "DIR/src", "--repo", "DIR/repo", "--name", "m", "--version", "1"],
+            "haul publish DIR/src --repo DIR/repo m@1"
+        ),
+        (
+            ["publish", "DIR/src", "--repo", "DIR/repo", "m@1", "--expires", "0"],
+            "--expires must be between 1 and 3650"
+        ),
         (["publish", "DIR/src", "--repo", "DIR/repo", "m@latest"], "reserved"),
         (["publish", "DIR/src", "--repo", "DIR/repo", "m@1", "--key", "DIR/none.key"], "Cannot read the signing key"),
         (["publish", "DIR/src", "--repo", "DIR/repo", "m@1", "--key", "k", "--unsigned"], "contradict"),
@@ -61,9 +67,10 @@ struct UsageTests {
     func help() async throws {
         try await withTemporaryDirectory { dir in
             let root = try await HaulProcess.run(["--help"], logFolder: dir)
-            for variable in ["HAUL_REPOSITORY", "HAUL_TRUSTED_KEYS", "HAUL_STORE", "HAUL_STATE", "HAUL_OFFLINE",
-                "HAUL_LOG_LEVEL", "HAUL_ALLOW_UNSIGNED", "HAUL_TRUST_THRESHOLD", "HAUL_REPOSITORY_NAME"]
-            {
+            for variable in [
+                "HAUL_REPOSITORY", "HAUL_TRUSTED_KEYS", "HAUL_STORE", "HAUL_STATE", "HAUL_OFFLINE",
+                "HAUL_LOG_LEVEL", "HAUL_ALLOW_UNSIGNED", "HAUL_TRUST_THRESHOLD", "HAUL_REPOSITORY_NAME",
+            ] {
                 #expect(root.stdout.contains(variable), "\(variable) in haul --help")
             }
             #expect(root.stdout.contains("2 usage error"))
@@ -83,7 +90,9 @@ struct UsageTests {
             ]
             for (command, placeholders) in units {
                 let help = try await HaulProcess.run([command, "--help"], logFolder: dir)
-                for placeholder in placeholders { #expect(help.stdout.contains(placeholder), "\(command): \(placeholder)") }
+                for placeholder in placeholders {
+                    #expect(help.stdout.contains(placeholder), "\(command): \(placeholder)")
+                }
             }
             for command in ["publish", "serve", "keygen", "renew"] {
                 let help = try await HaulProcess.run([command, "--help"], logFolder: dir)

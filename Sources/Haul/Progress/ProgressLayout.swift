@@ -42,7 +42,9 @@ package struct ProgressLayout: Sendable, Hashable {
             return parts.filter { $0 > 0 }.reduce(0, +) + parts.filter { $0 > 0 }.count - 1
         }
         while width(bar: Self.narrowestBar, label: label.count) > budget,
-            let lowest = kept.indices.filter({ kept[$0].priority < Int.max }).min(by: { kept[$0].priority < kept[$1].priority })
+            let lowest = kept.indices.filter({ kept[$0].priority < Int.max }).min(by: {
+                kept[$0].priority < kept[$1].priority
+            })
         {
             kept.remove(at: lowest)
         }

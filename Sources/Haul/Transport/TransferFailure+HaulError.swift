@@ -105,16 +105,21 @@ extension TransferFailure {
         switch errno {
         case nil: return "Cannot resolve \(host) (no such host). Check the repository URL and your DNS."
         case ECONNREFUSED?: return "Cannot connect to \(origin) (connection refused). Is the server running?"
-        case ECONNRESET?: return "Cannot connect to \(origin) (the connection was reset). Retry; if it persists, check the server."
+        case ECONNRESET?:
+            return "Cannot connect to \(origin) (the connection was reset). Retry; if it persists, check the server."
         case ETIMEDOUT?: return "Cannot connect to \(origin) (timed out). Check the network and the repository URL."
         case EHOSTUNREACH?, ENETUNREACH?, EHOSTDOWN?, ENETDOWN?:
             return "Cannot connect to \(origin) (no route to the host). Check the network connection."
-        case EADDRNOTAVAIL?: return "Cannot connect to \(origin) (the address is not usable here). Check the repository URL."
-        case let code?: return "Cannot connect to \(origin) (\(String(cString: strerror(code))), errno \(code)). Check the network and the repository URL."
+        case EADDRNOTAVAIL?:
+            return "Cannot connect to \(origin) (the address is not usable here). Check the repository URL."
+        case let code?:
+            return
+                "Cannot connect to \(origin) (\(String(cString: strerror(code))), errno \(code)). Check the network and the repository URL."
         }
     }
 
-    private func transportError(_ kind: Transport, host: String, origin: String, context: [String: String]) -> HaulError {
+    private func transportError(_ kind: Transport, host: String, origin: String, context: [String: String]) -> HaulError
+    {
         switch kind {
         case .connectionLost(let errno):
             return HaulError(

@@ -16,7 +16,8 @@ struct Demo: AsyncParsableCommand {
             """)
 
     @Option(
-        name: .long, help: .init("Work folder (default: a new temporary folder, removed afterwards).", valueName: "folder"))
+        name: .long,
+        help: .init("Work folder (default: a new temporary folder, removed afterwards).", valueName: "folder"))
     var workdir: String?
 
     @Flag(name: .long, help: "Keep the work folder.")

@@ -13,7 +13,8 @@ struct Keygen: AsyncParsableCommand {
 
     @Option(
         name: .long,
-        help: .init("Where to write the private key (mode 0600); the public key goes to <file>.pub.", valueName: "file"))
+        help: .init("Where to write the private key (mode 0600); the public key goes to <file>.pub.", valueName: "file")
+    )
     var out: String
 
     @OptionGroup var global: OutputOptions

@@ -18,7 +18,9 @@ struct Publish: AsyncParsableCommand {
     @Argument(help: .init("The model file or folder to publish.", valueName: "source"))
     var source: String
 
-    @Argument(help: .init("The model and its version (versions are immutable; `latest` is reserved).", valueName: "name@version"))
+    @Argument(
+        help: .init(
+            "The model and its version (versions are immutable; `latest` is reserved).", valueName: "name@version"))
     var model: String?
 
     @Option(name: .long, help: .init("The repository folder to write (created if missing).", valueName: "folder"))
@@ -28,12 +30,15 @@ struct Publish: AsyncParsableCommand {
 
     @Flag(
         inversion: .prefixedNo,
-        help: "Make this version the latest (--latest) or keep the current latest (--no-latest); default: by version order.")
+        help:
+            "Make this version the latest (--latest) or keep the current latest (--no-latest); default: by version order."
+    )
     var latest: Bool?
 
     @Option(
         name: .long,
-        help: .init("Name a public key clients must trust from now on (key rotation; repeatable).", valueName: "ed25519:key"))
+        help: .init(
+            "Name a public key clients must trust from now on (key rotation; repeatable).", valueName: "ed25519:key"))
     var trustKey: [String] = []
 
     @Option(name: .long, help: .init("Signature threshold to name with --trust-key.", valueName: "n"))
@@ -52,7 +57,8 @@ struct Publish: AsyncParsableCommand {
             )
         }
         guard let model else {
-            throw ValidationError("Missing the model to publish, as name@version: haul publish \(source) --repo \(repo) NAME@VERSION")
+            throw ValidationError(
+                "Missing the model to publish, as name@version: haul publish \(source) --repo \(repo) NAME@VERSION")
         }
         guard model.contains("@"), !model.hasSuffix("@") else {
             throw ValidationError("Name the version to publish: \(model)@VERSION (for example \(model)@1.0.0).")

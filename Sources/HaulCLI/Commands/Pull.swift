@@ -32,11 +32,13 @@ struct Pull: AsyncParsableCommand {
     @Option(
         name: .long,
         help: .init(
-            "Bandwidth cap across all connections, e.g. 500K, 20M, 1G (bytes per second).", valueName: "bytes-per-second"))
+            "Bandwidth cap across all connections, e.g. 500K, 20M, 1G (bytes per second).",
+            valueName: "bytes-per-second"))
     var limitRate: String?
 
     @Option(
-        name: .long, help: .init("How long without data before a request is abandoned and retried.", valueName: "seconds"))
+        name: .long,
+        help: .init("How long without data before a request is abandoned and retried.", valueName: "seconds"))
     var stallTimeout: Int = 30
 
     @Flag(name: .long, help: "Start over instead of resuming an interrupted download.")

@@ -25,7 +25,8 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         name: .long,
-        help: .init("How long a request's head may take to arrive before the connection is closed.", valueName: "seconds"))
+        help: .init(
+            "How long a request's head may take to arrive before the connection is closed.", valueName: "seconds"))
     var headerTimeout: Int = 10
 
     @Option(

@@ -47,7 +47,8 @@ struct Verify: AsyncParsableCommand {
         describe(found)
         throw HaulError(
             .digestMismatch,
-            "\(found.brokenInstalls.count) installed version(s) are damaged. Run `haul verify --repair` to fetch only the damaged chunks again.")
+            "\(found.brokenInstalls.count) installed version(s) are damaged. Run `haul verify --repair` to fetch only the damaged chunks again."
+        )
     }
 
     private func describe(_ found: ContentStore.VerifyReport) {

@@ -9,7 +9,8 @@ struct GlobalOptions: ParsableArguments {
     @OptionGroup var output: OutputOptions
 
     @Option(
-        name: .long, help: .init("The local store (default: $HAUL_STORE, else the platform cache folder).", valueName: "folder"))
+        name: .long,
+        help: .init("The local store (default: $HAUL_STORE, else the platform cache folder).", valueName: "folder"))
     var store: String?
 
     /// `--quiet`.

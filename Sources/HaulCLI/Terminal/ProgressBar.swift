@@ -37,7 +37,8 @@ final class ProgressBar: Sendable {
         }
         if due {
             let p = progress
-            let line = "\(label) \(p.phase.rawValue) \(Self.percent(p)) \(Self.sizes(p)) \(Self.rate(p)) \(Self.eta(p))\n"
+            let line =
+                "\(label) \(p.phase.rawValue) \(Self.percent(p)) \(Self.sizes(p)) \(Self.rate(p)) \(Self.eta(p))\n"
             FileHandle.standardError.write(Data(line.utf8))
         }
     }

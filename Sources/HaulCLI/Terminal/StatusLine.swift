@@ -62,7 +62,8 @@ final class StatusLine: Sendable {
             state.columns = TerminalSize.columns()
             guard state.render != nil else { return }
             // A line wider than the new width was wrapped by the terminal: clear the rows it took too.
-            let rows = state.columns < old && state.drawnWidth > state.columns ? (state.drawnWidth - 1) / state.columns : 0
+            let rows =
+                state.columns < old && state.drawnWidth > state.columns ? (state.drawnWidth - 1) / state.columns : 0
             Self.draw(&state, clearing: rows)
         }
     }

@@ -30,8 +30,10 @@ extension Publisher {
         guard configuration.signingKeys.isEmpty, !configuration.allowDroppingSignatures,
             let existing, !existing.signatures.isEmpty
         else { return }
-        let keys = existing.signatures.prefix(4).map { "key id \(RelativePath.printable(String($0.keyid.prefix(16))))…" }
-            .joined(separator: ", ")
+        let keys = existing.signatures.prefix(4).map {
+            "key id \(RelativePath.printable(String($0.keyid.prefix(16))))…"
+        }
+        .joined(separator: ", ")
         throw HaulError(
             .invalidArgument,
             "\(repository.indexPath) is signed (\(keys)); writing it without a key would make every client that trusts this repository refuse it. Pass --key with the publisher's key, or --unsigned to really publish an unsigned index.",

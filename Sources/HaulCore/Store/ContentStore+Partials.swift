@@ -88,7 +88,8 @@ extension ContentStore {
             case .keep: continue
             case .removeAll:
                 report.partials += 1
-                report.partialBytes += (partial.status(names.data)?.size ?? 0) + (partial.status(names.journal)?.size ?? 0)
+                report.partialBytes +=
+                    (partial.status(names.data)?.size ?? 0) + (partial.status(names.journal)?.size ?? 0)
                 try partial.remove(names.data)
                 try partial.remove(names.journal)
                 fallthrough

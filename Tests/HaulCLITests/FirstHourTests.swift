@@ -80,6 +80,29 @@ struct FirstHourTests {
         }
     }
 
+    @Test("after 0.9.0 is published behind 1.1.0, outdated offers 1.1.0 and pull installs it")
+    func outdatedSeesHighest() async throws {
+        try await withTemporaryDirectory { dir in
+            try Fixtures.publish(
+                repo: "\(dir)/repo", source: "\(dir)/v100", name: "m", version: "1.0.0", files: [("m.bin", 1000)])
+            try await withTestOrigin(root: "\(dir)/repo") { _, url in
+                let common = ["--repo", url.absoluteString, "--store", "\(dir)/store", "--allow-unsigned"]
+                let pull = try await HaulProcess.run(["pull", "m"] + common, logFolder: dir)
+                #expect(pull.status == 0, "\(pull.stderr)")
+                for (version, seed) in [("1.1.0", UInt64(2)), ("0.9.0", 3)] {
+                    try Fixtures.writeRandomFile("\(dir)/v\(version)/m.bin", size: 1000, seed: seed)
+                    let publish = try await HaulProcess.run(
+                        ["publish", "\(dir)/v\(version)", "--repo", "\(dir)/repo", "m@\(version)"], logFolder: dir)
+                    #expect(publish.status == 0, "\(publish.stderr)")
+                }
+                let outdated = try await HaulProcess.run(["outdated"] + common, logFolder: dir)
+                #expect(outdated.status == 0 && outdated.stdout.contains("m\t1.0.0 -> 1.1.0"), "\(outdated.stdout)")
+                let latest = try await HaulProcess.run(["pull", "m@latest"] + common, logFolder: dir)
+                #expect(latest.status == 0 && latest.stdout.contains("Installed m@1.1.0"), "\(latest.stderr)")
+            }
+        }
+    }
+
     @Test("raw system errors become messages that say what to do")
     func clearErrors() async throws {
         try await withTemporaryDirectory { dir in

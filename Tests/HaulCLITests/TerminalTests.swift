@@ -112,7 +112,8 @@ struct TerminalTests {
                     "--allow-unsigned", "--connections", "1",
                 ].map { "'\($0)'" }.joined(separator: " ")
                 let (status, text) = try await Self.inTerminal(
-                    "\(pull) & until ls '\(dir)/store/partial/'*.journal >/dev/null 2>&1; do sleep 0.05; done; sleep 0.5; stty cols 40; kill -WINCH $!; wait $!", columns: 100)
+                    "\(pull) & until ls '\(dir)/store/partial/'*.journal >/dev/null 2>&1; do sleep 0.05; done; sleep 0.5; stty cols 40; kill -WINCH $!; wait $!",
+                    columns: 100)
                 #expect(status == 0, "\(text)")
                 let bars = Self.redraws(text).filter { $0.contains("█") || $0.contains("░") }
                 #expect(bars.contains { $0.count > 60 }, "drawn wide first: \(bars)")

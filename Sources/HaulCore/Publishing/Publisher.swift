@@ -96,6 +96,8 @@ public struct Publisher: Sendable {
     ///   another publisher holds the lock past the timeout; `.invalidArgument` when no signing key is configured for
     ///   a repository whose index is signed today (unless ``Configuration/allowDroppingSignatures``).
     public func publish(_ source: String, name: ModelName, version: ModelVersion, now: Date = Date()) throws -> Report {
+        // Checked again under the lock; this early look writes nothing into a repository that would refuse.
+        try checkSignatures(try repository.loadSignedIndex()?.0)
         let sources = try Self.enumerate(source)
         try repository.createFolders()
         let staging = "\(repository.stagingPath)/\(UUID().uuidString)"
@@ -118,26 +120,36 @@ public struct Publisher: Sendable {
         if FileSystem.fileSize(manifestPath) != Int64(manifestData.count) {
             try FileSystem.writeAtomically(manifestData, to: manifestPath)
         }
+        let (indexVersion, unchanged, latest) = try record(
+            name, version,
+            entry: .init(manifest: digest, manifestSize: Int64(manifestData.count), size: manifest.totalSize),
+            now: now)
+        return Report(
+            manifest: manifest, manifestDigest: digest, blobsWritten: written, blobsReused: files.count - written,
+            indexVersion: indexVersion, unchanged: unchanged, latest: latest)
+    }
+
+    /// Adds `name`@`version` to the index (holding the publish lock), choosing the latest version by
+    /// ``Configuration/latest``; an identical version whose latest does not change leaves the index as it is.
+    /// - Returns: the index version after it, whether nothing changed, and the model's latest version.
+    private func record(_ name: ModelName, _ version: ModelVersion, entry: RepositoryIndex.VersionEntry, now: Date)
+        throws -> (indexVersion: Int64, unchanged: Bool, latest: ModelVersion)
+    {
         let loaded = try repository.loadSignedIndex()
         try checkSignatures(loaded?.0)
         var index = loaded?.1 ?? RepositoryIndex(repository: repositoryName, expires: now)
-        let entry = RepositoryIndex.VersionEntry(
-            manifest: digest, manifestSize: Int64(manifestData.count), size: manifest.totalSize)
-        if let existing = index.models[name.string]?.versions[version.string] {
-            guard existing.manifest == digest else {
-                throw HaulError(
-                    .invalidArgument,
-                    "\(name)@\(version) is already published with other content. Versions are immutable: publish under a new version.",
-                    context: ["published": existing.manifest.hex, "new": digest.hex])
-            }
+        let existing = index.models[name.string]?.versions[version.string]
+        if let existing, existing.manifest != entry.manifest {
+            throw HaulError(
+                .invalidArgument,
+                "\(name)@\(version) is already published with other content. Versions are immutable: publish under a new version.",
+                context: ["published": existing.manifest.hex, "new": entry.manifest.hex])
         }
         let current = index.models[name.string]?.latest
         let latest = configuration.latest.latest(current: current, published: version)
-        if index.models[name.string]?.versions[version.string] != nil, latest == current {
+        if existing != nil, latest == current {
             logger.debug("version already published", metadata: ["haul.model": "\(name)@\(version)"])
-            return Report(
-                manifest: manifest, manifestDigest: digest, blobsWritten: written, blobsReused: files.count - written,
-                indexVersion: index.version, unchanged: true, latest: latest)
+            return (index.version, true, latest)
         }
         var model = index.models[name.string] ?? RepositoryIndex.Model(latest: version, versions: [:])
         model.versions[version.string] = entry
@@ -146,9 +158,7 @@ public struct Publisher: Sendable {
         try issue(&index, now: now)
         logger.debug(
             "published", metadata: ["haul.model": "\(name)@\(version)", "haul.index.version": "\(index.version)"])
-        return Report(
-            manifest: manifest, manifestDigest: digest, blobsWritten: written, blobsReused: files.count - written,
-            indexVersion: index.version, unchanged: false, latest: latest)
+        return (index.version, false, latest)
     }
 
     private var repositoryName: String {

@@ -109,6 +109,7 @@ struct CLITests {
                 ["pull", "m", "--repo", "http://127.0.0.1:\(port)", "--store", "\(dir)/store", "--allow-unsigned"],
                 logFolder: dir)
             #expect(result.status == 3, "\(result.stderr)")
+            #expect(!result.stderr.contains("0 B / 0 B"), "no progress line before the first byte: \(result.stderr)")
             #expect(
                 result.stderr.contains(
                     "error: Cannot connect to http://127.0.0.1:\(port)/ (connection refused). Is the server running?"),

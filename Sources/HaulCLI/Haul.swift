@@ -10,7 +10,9 @@ struct HaulCommand: AsyncParsableCommand {
         commandName: "haul",
         abstract: "Deliver large model files from any static HTTP origin: fast, verified, resumable.",
         discussion: """
-            Example: haul pull whisper-small --repo https://models.example.com/repo --trusted-key ed25519:…
+            Example:
+              haul pull whisper-small --repo https://models.example.com/repo \\
+                  --trusted-key ed25519:…
 
             Environment (each overridden by the option named):
               HAUL_REPOSITORY       repository URL(s), comma-separated (--repo)

@@ -80,7 +80,7 @@ struct UsageTests {
             ]
             for command in commands {
                 let help = try await HaulProcess.run([command, "--help"], logFolder: dir)
-                #expect(help.status == 0 && help.stdout.contains("Example: haul \(command)"), "\(command)")
+                #expect(help.status == 0 && help.stdout.contains("Example:\n  haul \(command)"), "\(command)")
             }
             let units: [(String, [String])] = [
                 ("publish", ["--expires <days>", "--key <file>", "--repo <folder>"]),

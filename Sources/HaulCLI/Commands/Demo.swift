@@ -9,7 +9,8 @@ struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Publish a sample model, serve it on 127.0.0.1, pull it with a progress bar, verify and list it.",
         discussion: """
-            Example: haul demo --keep   (keeps the temporary work folder and prints where it is)
+            Example:
+              haul demo --keep   (keeps the work folder and prints where it is)
 
             Without --workdir or --keep, everything is made in a temporary folder that is removed when the demo \
             ends, also on Ctrl-C.

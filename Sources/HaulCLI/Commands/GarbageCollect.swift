@@ -7,7 +7,8 @@ struct GarbageCollect: AsyncParsableCommand {
         commandName: "gc",
         abstract: "Free disk space: unused blobs, abandoned partial downloads and leftover lock files.",
         discussion: """
-            Example: haul gc --partial-age 1
+            Example:
+              haul gc --partial-age 1
 
             Never touches installed models, nor what a running pull (in any process) holds or needs. A partial \
             download nobody works on is abandoned once its files were last written --partial-age days ago \

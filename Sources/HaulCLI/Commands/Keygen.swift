@@ -6,7 +6,8 @@ struct Keygen: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Make an Ed25519 signing key for `haul publish --key`.",
         discussion: """
-            Example: haul keygen --out ~/.haul/publisher.key
+            Example:
+              haul keygen --out ~/.haul/publisher.key
 
             A missing folder on the way is created with mode 0700 (only you can read it).
             """)

@@ -4,7 +4,7 @@ import Haul
 
 struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List installed models.", discussion: "Example: haul list --json")
+        abstract: "List installed models.", discussion: "Example:\n  haul list --json")
 
     @Flag(name: .long, help: "Print JSON.")
     var json = false

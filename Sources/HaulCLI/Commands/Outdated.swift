@@ -5,7 +5,7 @@ import Haul
 struct Outdated: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List installed models whose repository has a newer version.",
-        discussion: "Example: haul outdated --repo https://models.example.com/repo")
+        discussion: "Example:\n  haul outdated --repo https://models.example.com/repo")
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var global: GlobalOptions
@@ -31,7 +31,7 @@ struct Outdated: AsyncParsableCommand {
 struct Update: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Install newer versions of installed models (the old one stays until the new one is verified).",
-        discussion: "Example: haul update whisper-small --prune")
+        discussion: "Example:\n  haul update whisper-small --prune")
 
     @Argument(help: .init("Only this model (default: all outdated models).", valueName: "name"))
     var model: String?

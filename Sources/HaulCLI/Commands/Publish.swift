@@ -5,9 +5,11 @@ import Haul
 struct Publish: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Publish a model file or folder into a Haul repository folder.",
-        usage: "haul publish <source> --repo <folder> <name>@<version> [--key <file> ...] [options]",
+        usage: "haul publish <source> --repo <folder> <name>@<version> [<options>]",
         discussion: """
-            Example: haul publish ./whisper-small --repo ./repo whisper-small@1.0.0 --key ~/.haul/publisher.key
+            Example:
+              haul publish ./whisper-small --repo ./repo whisper-small@1.0.0 \\
+                  --key ~/.haul/publisher.key
 
             The model's latest version (what `haul pull name` installs) is the highest semantic version \
             (1.10.0 > 1.9.0 > 1.9.0-rc.1); when a label is not a semantic version, the version published last. \

@@ -7,7 +7,7 @@ import HaulCore
 struct Pull: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Download, verify and install a model.",
-        discussion: "Example: haul pull whisper-small@1.0.0 --repo https://models.example.com/repo --limit-rate 20M")
+        discussion: "Example:\n  haul pull whisper-small@1.0.0 --repo https://models.example.com/repo")
 
     @Argument(
         help: .init(

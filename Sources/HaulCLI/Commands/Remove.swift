@@ -6,7 +6,7 @@ struct Remove: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rm",
         abstract: "Remove an installed model (all versions unless name@version) and blobs nothing else uses.",
-        discussion: "Example: haul rm whisper-small@1.0.0")
+        discussion: "Example:\n  haul rm whisper-small@1.0.0")
 
     @Argument(help: .init("The model, as name or name@version.", valueName: "name[@version]"))
     var model: String

@@ -5,7 +5,7 @@ import Haul
 struct Renew: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Re-sign the index with a later expiry, changing no model (run it before the index expires).",
-        discussion: "Example: haul renew --repo ./repo --key ~/.haul/publisher.key --expires 30")
+        discussion: "Example:\n  haul renew --repo ./repo --key ~/.haul/publisher.key --expires 30")
 
     @Option(name: .long, help: .init("The repository folder.", valueName: "folder"))
     var repo: String

@@ -6,7 +6,9 @@ import Hummingbird
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve a repository folder over HTTP with strict range semantics.",
-        discussion: "Example: haul serve ./repo --port 8080   (then: haul pull NAME --repo http://127.0.0.1:8080/)")
+        discussion:
+            "Example:\n  haul serve ./repo --port 8080\nThen, from another shell: haul pull NAME --repo http://127.0.0.1:8080/"
+    )
 
     @Argument(help: .init("The repository folder.", valueName: "folder"))
     var root: String

@@ -17,7 +17,8 @@ struct TrustReset: AsyncParsableCommand {
             pinned repository name and rotated keys for this URL are forgotten; other repositories keep theirs. \
             Spellings of the same URL (trailing slash, case of the host, default port) name the same repository.
 
-            Example: haul trust reset https://models.example.com/repo
+            Example:
+              haul trust reset https://models.example.com/repo
             """)
 
     @Argument(help: .init("The repository base URL, as given to --repo.", valueName: "url"))

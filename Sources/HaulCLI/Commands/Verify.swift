@@ -11,7 +11,8 @@ struct Verify: AsyncParsableCommand {
             the repository (the one the model came from, unless --repo is given), then the model is re-installed \
             atomically.
 
-            Example: haul verify whisper-small --repair
+            Example:
+              haul verify whisper-small --repair
             """)
 
     @Argument(help: .init("Models to check (default: all).", valueName: "name"))

@@ -57,7 +57,8 @@ struct VersionOrderTests {
     func reserved(_ label: String) throws {
         #expect(throws: HaulError.self) { try ModelVersion(label) }
         let reference = try ModelReference(parsing: "m@\(label)")
-        #expect(reference.version == nil && reference.name.string == "m")
+        #expect(reference.version == nil && reference.saysLatest && reference.name.string == "m")
+        #expect(try !ModelReference(parsing: "m").saysLatest)
     }
 
     @Test("publishing 0.9.0 after 1.1.0 keeps 1.1.0 latest in the index")

@@ -17,6 +17,12 @@ struct Remove: AsyncParsableCommand {
         _ = global.makeLogger()
         try await Failure.guarding {
             let reference = try ModelReference(parsing: model)
+            guard !reference.saysLatest else {
+                throw HaulError(
+                    .invalidArgument,
+                    "Name the version to remove (haul list shows them): haul rm \(reference.name)@VERSION, or haul rm \(reference.name) for every version."
+                )
+            }
             let store = try global.openStore()
             let (versions, freed) = try store.uninstall(reference.name, version: reference.version)
             if !global.quiet {

@@ -94,11 +94,15 @@ public struct ModelReference: Hashable, Sendable, CustomStringConvertible {
     public var name: ModelName
     /// The version, or nil for the repository's latest.
     public var version: ModelVersion?
+    /// True when the text said `@latest` (so `version` is nil): a pull takes the latest, but a command that would
+    /// read a missing version as "every version" (`haul rm`) must refuse it.
+    public var saysLatest: Bool
 
     /// Creates a reference.
     public init(name: ModelName, version: ModelVersion? = nil) {
         self.name = name
         self.version = version
+        self.saysLatest = false
     }
 
     /// Parses `name`, `name@version` or `name@latest` (the same as `name`).
@@ -107,7 +111,8 @@ public struct ModelReference: Hashable, Sendable, CustomStringConvertible {
         let parts = text.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
         name = try ModelName(String(parts[0]))
         let label = parts.count == 2 ? String(parts[1]) : nil
-        version = try label.flatMap { $0.lowercased() == ModelVersion.reserved ? nil : try ModelVersion($0) }
+        saysLatest = label?.lowercased() == ModelVersion.reserved
+        version = saysLatest ? nil : try label.map(ModelVersion.init)
     }
 
     public var description: String { version.map { "\(name)@\($0)" } ?? name.string }

@@ -13,7 +13,7 @@ public enum ListenFailure {
     /// The error to show when binding `host`:`port` failed with `error`; nil when `error` is not a bind failure.
     /// - Returns: a ``HaulError`` `.invalidArgument` (the address given cannot be used) that says what to pass.
     public static func describe(_ error: any Error, host: String, port: Int) -> HaulError? {
-        if error is SocketAddressError {
+        if error is SocketAddressError || error is SocketAddressError.UnknownHost {
             return HaulError(
                 .invalidArgument,
                 "Cannot listen on \(host): it is not an address of this machine. Pass --host 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).",

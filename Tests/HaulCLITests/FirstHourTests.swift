@@ -127,6 +127,9 @@ struct FirstHourTests {
             #expect(second.status == 2, "\(second.stderr)")
             #expect(second.stderr.contains("Port \(port) is in use") && second.stderr.contains("--port 0"))
             #expect(!second.stderr.contains("bind("), "\(second.stderr)")
+            let host = try await HaulProcess.run(
+                ["serve", dir, "--host", "no-such-host.invalid", "--port", "0"], logFolder: dir)
+            #expect(host.status == 2 && host.stderr.contains("Cannot listen on no-such-host.invalid"), "\(host.stderr)")
         }
     }
 

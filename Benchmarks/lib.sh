@@ -30,7 +30,7 @@ publish_model() {
     local dir=$1 size=$2
     rm -rf "$dir" && mkdir -p "$dir/model"
     head -c "$((size * 1024 * 1024))" /dev/urandom > "$dir/model/weights.bin"
-    "$HAUL" publish "$dir/model" --repo "$dir/repo" --name bench --version 1 --quiet
+    "$HAUL" publish "$dir/model" --repo "$dir/repo" bench@1 --quiet
     BLOB=$(ls "$dir/repo/blobs/sha256" | head -1)
     cat "$dir/repo/blobs/sha256/$BLOB" > /dev/null
 }

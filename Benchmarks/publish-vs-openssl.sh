@@ -25,7 +25,7 @@ h=(); o=(); rss=()
 echo "==> ${SIZE_MIB} MiB in $FILES file(s), $RUNS alternating runs"
 for i in $(seq "$RUNS"); do
     start=$(now)
-    /usr/bin/time -v -o "$WORK/time.txt" "$HAUL" publish "$WORK/model" --repo "$WORK/repo" --name bench --version 1 \
+    /usr/bin/time -v -o "$WORK/time.txt" "$HAUL" publish "$WORK/model" --repo "$WORK/repo" bench@1 \
         --quiet >/dev/null 2>"$WORK/stderr.txt" || { cat "$WORK/stderr.txt" >&2; exit 1; }
     rm -rf "$WORK/repo"
     h+=("$(echo "$(now) - $start" | bc -l)")

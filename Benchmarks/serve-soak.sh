@@ -23,7 +23,7 @@ WORK=$(mktemp -d)
 trap 'kill "${SERVE_PID:-}" "${SAMPLER_PID:-}" "${IDLE_PID:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/model"
 head -c $((8 * 1024 * 1024)) /dev/urandom > "$WORK/model/weights.bin"
-"$HAUL" publish "$WORK/model" --repo "$WORK/repo" --name soak --version 1 --quiet
+"$HAUL" publish "$WORK/model" --repo "$WORK/repo" soak@1 --quiet
 BLOB=$(ls "$WORK/repo/blobs/sha256" | head -1)
 
 ulimit -n 4096 2>/dev/null || true

@@ -115,7 +115,7 @@ publish_model() {
         head -c "$size" /dev/urandom >"$src/part-$i.bin"
         left=$((left - size))
     done
-    "$(find_haul)" publish "$src" --repo "$repo" --name "$name" --version 1 --quiet
+    "$(find_haul)" publish "$src" --repo "$repo" "$name@1" --quiet
 }
 
 # same_tree A B: exit 0 when the two folders hold the same files with the same bytes.

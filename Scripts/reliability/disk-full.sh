@@ -72,8 +72,8 @@ for i in 1 2 3 4 5 6; do head -c $((8 << 20)) /dev/urandom >"$WORK/src-m/part-$i
 head -c $((8 << 20)) /dev/urandom >"$WORK/src-w/a-1.bin"
 head -c $((8 << 20)) /dev/urandom >"$WORK/src-w/a-2.bin"
 head -c $((24 << 20)) /dev/urandom >"$WORK/src-w/z.bin"
-"$HAUL_BIN" publish "$WORK/src-m" --repo "$WORK/repo" --name m --version 1 --quiet
-"$HAUL_BIN" publish "$WORK/src-w" --repo "$WORK/repo" --name w --version 1 --quiet
+"$HAUL_BIN" publish "$WORK/src-m" --repo "$WORK/repo" m@1 --quiet
+"$HAUL_BIN" publish "$WORK/src-w" --repo "$WORK/repo" w@1 --quiet
 start_nginx "$WORK/repo" 4m
 export NGINX_URL
 failures=0

@@ -29,7 +29,7 @@ for i in range(count):
     with open(os.path.join(sub, f"shard-{i:05d}.bin"), "wb") as f:
         f.write(os.urandom(random.randint(1024, 32 * 1024)))
 PY
-"$HAUL_BIN" publish "$WORK/many" --repo "$WORK/repo" --name many --version 1 --quiet
+"$HAUL_BIN" publish "$WORK/many" --repo "$WORK/repo" many@1 --quiet
 start_nginx "$WORK/repo" 0
 many_bytes="$(du -sb --apparent-size "$WORK/many" | cut -f1)"
 

@@ -19,8 +19,7 @@ struct PublishConcurrencyTests {
                 running.append(
                     try HaulProcess.start(
                         [
-                            "publish", "\(dir)/src\(i)", "--repo", "\(dir)/repo", "--name", "m\(i)", "--version", "1",
-                            "-q",
+                            "publish", "\(dir)/src\(i)", "--repo", "\(dir)/repo", "m\(i)@1", "-q",
                         ],
                         logFolder: dir))
             }

@@ -46,19 +46,32 @@ struct BlobLockWaiter: Sendable {
     func pause() async throws { try await clock.sleep(for: .milliseconds(10)) }
 
     /// Takes the lock of blob `key`, or returns nil at once when another process holds it.
+    ///
+    /// A garbage collection removes a lock file only while holding it; a lock taken on a file that was removed
+    /// meanwhile protects nothing, so after locking, the file must still be the one named `<key>.lock` (else the
+    /// new file is tried).
     func tryAcquire(_ key: SHA256Digest, in store: ContentStore) throws -> BlobLock? {
-        let file = try store.folder(.partial).openFile(ContentStore.lockName(key), .readWrite, options: [.create])
-        do {
-            guard try file.tryLock() else {
+        let folder = try store.folder(.partial)
+        let name = ContentStore.lockName(key)
+        for _ in 0..<8 {
+            let file = try folder.openFile(name, .readWrite, options: [.create])
+            do {
+                guard try file.tryLock() else {
+                    try? file.close()
+                    return nil
+                }
+                guard try file.identity() == folder.status(name)?.identity else {
+                    try? file.close()
+                    continue
+                }
+                ContentStore.describeHolder(in: file, purpose: "pulling")
+                return BlobLock(file: file)
+            } catch {
                 try? file.close()
-                return nil
+                throw error
             }
-            ContentStore.describeHolder(in: file, purpose: "pulling")
-            return BlobLock(file: file)
-        } catch {
-            try? file.close()
-            throw error
         }
+        return nil
     }
 
     /// Who holds the lock of blob `key`, for messages.

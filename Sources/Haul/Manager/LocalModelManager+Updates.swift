@@ -28,10 +28,12 @@ extension LocalModelManager {
         var newest: [ModelName: InstalledModel] = [:]
         let identity = repositoryIdentity.string
         for model in try installedModels() where (RepositoryIdentity.normalize(model.repository) ?? "") == identity {
-            if newest[model.name].map({ $0.version < model.version }) ?? true { newest[model.name] = model }
+            if newest[model.name].map({ VersionOrder.isNewer(model.version, than: $0.version) }) ?? true {
+                newest[model.name] = model
+            }
         }
         return newest.values.sorted { $0.name < $1.name }.compactMap { model in
-            guard let entry = index.models[model.name.string], model.version < entry.latest,
+            guard let entry = index.models[model.name.string], VersionOrder.isNewer(entry.latest, than: model.version),
                 let version = entry.versions[entry.latest.string]
             else { return nil }
             return AvailableUpdate(

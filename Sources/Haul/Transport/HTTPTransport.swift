@@ -4,6 +4,7 @@ import HaulCore
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// Haul's HTTP client: its own AsyncHTTPClient instance (decompression off, redirects handled by
 /// ``RedirectPolicy``, `Accept-Encoding: identity`), streaming bodies into a ``ResponseSink``.
@@ -150,11 +151,30 @@ final class HTTPTransport: Sendable {
             default: break
             }
         }
+        if let connect = connectFailure(error) { return TransferFailure.transport(connect) }
         if let parser = error as? HTTPParserError {
             if parser == .invalidEOFState { return TransferFailure.transport(.closedEarly) }
             return TransferFailure.transport(.malformed(UntrustedText.escaped("\(parser)", limit: 200)))
         }
         return TransferFailure.transport(.unreachable(UntrustedText.escaped("\(error)", limit: 300)))
+    }
+}
+
+extension HTTPTransport {
+    /// A failed connect or connection with its system error (or a name that did not resolve); nil for other errors.
+    static func connectFailure(_ error: any Error) -> TransferFailure.Transport? {
+        // Only codes a connect fails with; a reset in the middle of a body is another failure.
+        let connectCodes: Set<Int32> = [ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EHOSTDOWN, ENETDOWN, EADDRNOTAVAIL]
+        if let io = error as? IOError {
+            return connectCodes.contains(io.errnoCode)
+                ? .connectFailed(errno: io.errnoCode) : .connectionLost(errno: io.errnoCode)
+        }
+        guard let connect = error as? NIOConnectionError else { return nil }
+        if let first = connect.connectionErrors.lazy.compactMap({ $0.error as? IOError }).first {
+            return .connectFailed(errno: first.errnoCode)
+        }
+        let unresolved = connect.connectionErrors.isEmpty && (connect.dnsAError != nil || connect.dnsAAAAError != nil)
+        return unresolved ? .connectFailed(errno: nil) : nil
     }
 }
 

@@ -43,7 +43,7 @@ extension TransferFailure {
         case .etagChanged:
             return error(.badResponse, "\(link) changed its ETag during the download.")
         case .transport(let kind):
-            return transportError(kind, host: host, context: context)
+            return transportError(kind, host: host, origin: Self.origin(of: url), context: context)
         case .tooLarge(let limit):
             context["limit"] = "\(limit)"
             return error(.sizeMismatch, "\(link) sent more than the \(limit) bytes allowed; refusing endless data.")
@@ -90,8 +90,46 @@ extension TransferFailure {
         }
     }
 
-    private func transportError(_ kind: Transport, host: String, context: [String: String]) -> HaulError {
+    /// `scheme://host[:port]/` of `url`, escaped: where a connection goes, for messages.
+    static func origin(of url: URL) -> String {
+        var components = URLComponents()
+        components.scheme = url.scheme
+        components.host = url.host
+        components.port = url.port
+        components.path = "/"
+        return UntrustedText.escaped(components.string ?? url.absoluteString)
+    }
+
+    /// What a failed connect means and what to do (pure): `errno` nil is a name that did not resolve.
+    static func connectFailure(errno: Int32?, origin: String, host: String) -> String {
+        switch errno {
+        case nil: return "Cannot resolve \(host) (no such host). Check the repository URL and your DNS."
+        case ECONNREFUSED?: return "Cannot connect to \(origin) (connection refused). Is the server running?"
+        case ECONNRESET?:
+            return "Cannot connect to \(origin) (the connection was reset). Retry; if it persists, check the server."
+        case ETIMEDOUT?: return "Cannot connect to \(origin) (timed out). Check the network and the repository URL."
+        case EHOSTUNREACH?, ENETUNREACH?, EHOSTDOWN?, ENETDOWN?:
+            return "Cannot connect to \(origin) (no route to the host). Check the network connection."
+        case EADDRNOTAVAIL?:
+            return "Cannot connect to \(origin) (the address is not usable here). Check the repository URL."
+        case let code?:
+            return
+                "Cannot connect to \(origin) (\(String(cString: strerror(code))), errno \(code)). Check the network and the repository URL."
+        }
+    }
+
+    private func transportError(_ kind: Transport, host: String, origin: String, context: [String: String]) -> HaulError
+    {
         switch kind {
+        case .connectionLost(let errno):
+            return HaulError(
+                .unreachable,
+                "Lost the connection to \(origin) (\(String(cString: strerror(errno)))). Retrying may help; check the network.",
+                context: context, transient: true)
+        case .connectFailed(let errno):
+            return HaulError(
+                .unreachable, Self.connectFailure(errno: errno, origin: origin, host: host), context: context,
+                transient: true)
         case .stalled:
             return HaulError(
                 .timeout, "\(host) stopped sending data (stall timeout). Retrying may help; check the network.",

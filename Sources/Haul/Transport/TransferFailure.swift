@@ -16,6 +16,11 @@ package enum TransferFailure: Error, Sendable, Hashable {
         case malformed(String)
         /// The origin could not be reached (DNS, refused, reset, TLS).
         case unreachable(String)
+        /// Connecting failed with a system error (`ECONNREFUSED`, `EHOSTUNREACH`, …) or the name did not resolve
+        /// (`errno` nil).
+        case connectFailed(errno: Int32?)
+        /// An established connection failed with a system error (`ECONNRESET`, `EPIPE`, …).
+        case connectionLost(errno: Int32)
     }
 
     /// An HTTP status the request cannot use; `retryAfter` is the parsed, bounded `Retry-After`.

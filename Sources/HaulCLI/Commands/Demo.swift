@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 import Foundation
 import Haul
 import HaulServer
@@ -6,9 +7,18 @@ import Hummingbird
 
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Publish a sample model, serve it on 127.0.0.1, pull it with a progress bar, verify and list it.")
+        abstract: "Publish a sample model, serve it on 127.0.0.1, pull it with a progress bar, verify and list it.",
+        discussion: """
+            Example:
+              haul demo --keep   (keeps the work folder and prints where it is)
 
-    @Option(name: .long, help: "Work folder (default: a new temporary folder, removed afterwards).")
+            Without --workdir or --keep, everything is made in a temporary folder that is removed when the demo \
+            ends, also on Ctrl-C.
+            """)
+
+    @Option(
+        name: .long,
+        help: .init("Work folder (default: a new temporary folder, removed afterwards).", valueName: "folder"))
     var workdir: String?
 
     @Flag(name: .long, help: "Keep the work folder.")
@@ -19,14 +29,22 @@ struct Demo: AsyncParsableCommand {
     func run() async throws {
         let logger = global.makeLogger()
         let work = workdir ?? NSTemporaryDirectory() + "haul-demo-\(UUID().uuidString.prefix(8))"
-        defer { if !keep && workdir == nil { try? FileSystem.remove(work) } }
+        let temporary = !keep && workdir == nil
+        let cleanup = temporary ? Self.removeOnInterrupt(work) : []
+        defer {
+            cleanup.forEach { $0.cancel() }
+            if temporary { try? FileSystem.remove(work) }
+        }
+        // A path inside a temporary work folder is gone when the demo ends: name it only when it stays.
+        @Sendable func place(_ path: String) -> String { temporary ? "" : " in \(path)" }
         try await Failure.guarding {
             let source = "\(work)/sample-model", repo = "\(work)/repository",
                 storePath = global.store ?? "\(work)/store"
-            say("1. Generating a sample model in \(source)")
+            if temporary { say("Working in a temporary folder, removed at the end (--keep keeps it).") }
+            say("1. Generating a sample model\(place(source))")
             let size = try SampleModel.write(to: source)
             say("   \(SampleModel.files.count) files, \(ByteFormat.string(size))")
-            say("2. Publishing it as demo-model@1.0.0 into \(repo), signed with a new Ed25519 key")
+            say("2. Publishing it as demo-model@1.0.0 into a repository\(place(repo)), signed with a new Ed25519 key")
             let key = SigningKey()
             var publishing = Publisher.Configuration()
             publishing.signingKeys = [key]
@@ -41,7 +59,7 @@ struct Demo: AsyncParsableCommand {
             try await server.withRunning { port in
                 let url = "http://127.0.0.1:\(port)/"
                 say("3. Serving the repository on \(url)")
-                say("4. Pulling demo-model into \(storePath)")
+                say("4. Pulling demo-model into a store\(global.store.map { " in \($0)" } ?? place(storePath))")
                 var config = ModelConfig(
                     repositoryURLs: [try ModelConfig.parseRepositoryURL(url)], storePath: storePath)
                 config.trust.keys = [key.publicKey]
@@ -52,7 +70,7 @@ struct Demo: AsyncParsableCommand {
                     defer { bar.finish() }
                     return try await manager.downloadModel("demo-model") { bar.update($0) }
                 }
-                say("   installed at \(model.url.path)")
+                if !temporary || global.store != nil { say("   installed at \(model.url.path)") }
                 say("5. Verifying every installed file, chunk by chunk")
                 let store = try ContentStore(root: storePath)
                 let verified = try store.verify(models: nil)
@@ -65,7 +83,32 @@ struct Demo: AsyncParsableCommand {
                     say("   \(receipt.name)@\(receipt.version)  \(ByteFormat.string(receipt.size))")
                 }
             }
-            say("Demo complete.")
+            say(keep ? "Demo complete. Kept the work folder \(work)." : "Demo complete.")
+            say(
+                """
+
+                Next, publish and pull your own model:
+                  haul keygen --out ~/.haul/publisher.key
+                  haul publish ./my-model --repo ./repo my-model@1.0.0 --key ~/.haul/publisher.key
+                  haul serve ./repo --port 8080 &
+                  haul pull my-model --repo http://127.0.0.1:8080/ --trusted-key <the key keygen printed>
+                """)
+        }
+    }
+
+    /// On Ctrl-C or SIGTERM, removes the temporary work folder and exits with 130 (a demo holds nothing worth
+    /// keeping). Returns the signal sources; cancel them when the demo ends.
+    private static func removeOnInterrupt(_ work: String) -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                try? FileSystem.remove(work)
+                FileHandle.standardError.write(Data("\nInterrupted; the demo's temporary folder was removed.\n".utf8))
+                Foundation.exit(130)
+            }
+            source.resume()
+            return source
         }
     }
 

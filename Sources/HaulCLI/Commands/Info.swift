@@ -3,9 +3,11 @@ import Foundation
 import Haul
 
 struct Info: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show a model's versions in the repository.")
+    static let configuration = CommandConfiguration(
+        abstract: "Show a model's versions in the repository.",
+        discussion: "Example:\n  haul info whisper-small --repo https://models.example.com/repo")
 
-    @Argument(help: "The model's name.")
+    @Argument(help: .init("The model's name.", valueName: "name"))
     var model: String
 
     @OptionGroup var repository: RepositoryOptions

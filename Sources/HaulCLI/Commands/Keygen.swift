@@ -3,16 +3,30 @@ import Foundation
 import Haul
 
 struct Keygen: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Make an Ed25519 signing key for `haul publish --key`.")
+    static let configuration = CommandConfiguration(
+        abstract: "Make an Ed25519 signing key for `haul publish --key`.",
+        discussion: """
+            Example:
+              haul keygen --out ~/.haul/publisher.key
 
-    @Option(name: .long, help: "Where to write the private key (mode 0600); the public key goes to <out>.pub.")
+            A missing folder on the way is created with mode 0700 (only you can read it).
+            """)
+
+    @Option(
+        name: .long,
+        help: .init("Where to write the private key (mode 0600); the public key goes to <file>.pub.", valueName: "file")
+    )
     var out: String
 
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup var global: OutputOptions
 
     func run() async throws {
         _ = global.makeLogger()
         try await Failure.guarding {
+            let folder = (out as NSString).deletingLastPathComponent
+            if !folder.isEmpty, !FileSystem.isDirectory(folder) {
+                try FileSystem.createDirectory(folder, permissions: [.ownerReadWriteExecute])
+            }
             let key = SigningKey()
             try key.write(to: out)
             try FileSystem.writeAtomically(Data("\(key.publicKey)\n".utf8), to: "\(out).pub")
@@ -24,6 +38,7 @@ struct Keygen: AsyncParsableCommand {
                         Wrote the private key to \(out) (keep it secret) and the public key to \(out).pub.
                         Clients trust it with: haul trust add \(key.publicKey) [--remote NAME]
                         (or per command: --trusted-key \(key.publicKey)   or   HAUL_TRUSTED_KEYS=\(key.publicKey))
+                        Next: haul publish ./my-model --repo ./repo my-model@1.0.0 --key \(out)
 
                         """.utf8))
             }

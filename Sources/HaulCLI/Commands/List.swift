@@ -3,7 +3,8 @@ import Foundation
 import Haul
 
 struct List: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List installed models.")
+    static let configuration = CommandConfiguration(
+        abstract: "List installed models.", discussion: "Example:\n  haul list --json")
 
     @Flag(name: .long, help: "Print JSON.")
     var json = false

@@ -4,7 +4,8 @@ import Haul
 
 struct Outdated: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List installed models whose repository has a newer version.")
+        abstract: "List installed models whose repository has a newer version.",
+        discussion: "Example:\n  haul outdated --repo https://models.example.com/repo")
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var global: GlobalOptions
@@ -31,9 +32,10 @@ struct Outdated: AsyncParsableCommand {
 
 struct Update: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Install newer versions of installed models (the old one stays until the new one is verified).")
+        abstract: "Install newer versions of installed models (the old one stays until the new one is verified).",
+        discussion: "Example:\n  haul update whisper-small --prune")
 
-    @Argument(help: "Only this model (default: all outdated models).")
+    @Argument(help: .init("Only this model (default: all outdated models).", valueName: "name"))
     var model: String?
 
     @Flag(name: .long, help: "Remove older versions once the new one is installed.")
@@ -50,7 +52,9 @@ struct Update: AsyncParsableCommand {
                 installed += try await LocalModelManager.withManager(config: config, logger: logger) { manager in
                     let bar = ProgressBar(label: model ?? "update", quiet: global.quiet)
                     defer { bar.finish() }
-                    return try await manager.update(model, prune: prune) { _, progress in bar.update(progress) }
+                    return try await manager.update(model, prune: prune) { name, progress in
+                        bar.update(progress, label: name.string)
+                    }
                 }
             }
             if !global.quiet {

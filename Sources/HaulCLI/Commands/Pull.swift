@@ -5,27 +5,40 @@ import Haul
 import HaulCore
 
 struct Pull: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Download, verify and install a model.")
+    static let configuration = CommandConfiguration(
+        abstract: "Download, verify and install a model.",
+        discussion: "Example:\n  haul pull whisper-small@1.0.0 --repo https://models.example.com/repo")
 
-    @Argument(help: "The model, as name or name@version (default version: the repository's latest).")
+    @Argument(
+        help: .init(
+            "The model, as name or name@version (default version, or @latest: the repository's latest).",
+            valueName: "name[@version]"))
     var model: String
 
     @OptionGroup var repository: RepositoryOptions
 
     @Option(
         name: .long,
-        help:
-            "Parallel range requests, exactly (default: start at 8 and add more while the origin caps each connection)."
-    )
+        help: .init(
+            "Parallel range requests, exactly (default: start at 8 and add more while the origin caps each connection).",
+            valueName: "n"))
     var connections: Int?
 
-    @Option(name: .long, help: "Most parallel range requests when adding them pays (ignored with --connections).")
+    @Option(
+        name: .long,
+        help: .init("Most parallel range requests when adding them pays (ignored with --connections).", valueName: "n"))
     var maxConnections: Int = 16
 
-    @Option(name: .long, help: "Bandwidth cap across all connections, e.g. 500K, 20M, 1G (bytes per second).")
+    @Option(
+        name: .long,
+        help: .init(
+            "Bandwidth cap across all connections, e.g. 500K, 20M, 1G (bytes per second).",
+            valueName: "bytes-per-second"))
     var limitRate: String?
 
-    @Option(name: .long, help: "Seconds without data before a request is abandoned and retried.")
+    @Option(
+        name: .long,
+        help: .init("How long without data before a request is abandoned and retried.", valueName: "seconds"))
     var stallTimeout: Int = 30
 
     @Flag(name: .long, help: "Start over instead of resuming an interrupted download.")

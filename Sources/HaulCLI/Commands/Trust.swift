@@ -17,9 +17,12 @@ struct TrustReset: AsyncParsableCommand {
             Use this only when the publisher legitimately reset or renamed the repository. Rollback protection, the \
             pinned repository name and rotated keys for this URL are forgotten; other repositories keep theirs. \
             Spellings of the same URL (trailing slash, case of the host, default port) name the same repository.
+
+            Example:
+              haul trust reset https://models.example.com/repo
             """)
 
-    @Argument(help: "The repository base URL, as given to --repo, or a configured remote's name.")
+    @Argument(help: .init("The repository base URL, as given to --repo, or a configured remote's name.", valueName: "url-or-remote"))
     var url: String
 
     @OptionGroup var global: GlobalOptions

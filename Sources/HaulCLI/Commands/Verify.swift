@@ -10,9 +10,12 @@ struct Verify: AsyncParsableCommand {
             exits with 4. With --repair, every intact chunk is reused and only the damaged ones are fetched from \
             the repository (the one the model came from, unless --repo is given), then the model is re-installed \
             atomically.
+
+            Example:
+              haul verify whisper-small --repair
             """)
 
-    @Argument(help: "Models to check (default: all).")
+    @Argument(help: .init("Models to check (default: all).", valueName: "name"))
     var models: [String] = []
 
     @Flag(help: "Fetch the damaged chunks again and restore the files in place.")
@@ -52,7 +55,8 @@ struct Verify: AsyncParsableCommand {
         describe(found)
         throw HaulError(
             .digestMismatch,
-            "\(found.brokenInstalls.count) installed version(s) are damaged. Run `haul verify --repair` to fetch only the damaged chunks again.")
+            "\(found.brokenInstalls.count) installed version(s) are damaged. Run `haul verify --repair` to fetch only the damaged chunks again."
+        )
     }
 
     private func describe(_ found: VerificationReport) {

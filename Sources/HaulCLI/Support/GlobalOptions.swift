@@ -4,52 +4,52 @@ import Haul
 import HaulCore
 import Logging
 
-/// Options every command shares.
+/// Options of commands that use the local store: output and `--store`.
 struct GlobalOptions: ParsableArguments {
-    @Flag(name: .shortAndLong, help: "Print only errors.")
-    var quiet = false
+    @OptionGroup var output: OutputOptions
 
-    @Flag(name: .shortAndLong, help: "Log retries, mirror choices and requests.")
-    var verbose = false
-
-    @Option(name: .long, help: "The local store folder (default: $HAUL_STORE, else the platform cache folder).")
+    @Option(
+        name: .long,
+        help: .init("The local store (default: $HAUL_STORE, else the platform cache folder).", valueName: "folder"))
     var store: String?
+
+    /// `--quiet`.
+    var quiet: Bool { output.quiet }
 
     /// The local store: `--store`, else `$HAUL_STORE`, else the platform cache folder.
     func openStore() throws -> ContentStore {
         try ContentStore(root: store ?? ModelConfig.fromEnvironment().storePath)
     }
 
-    /// Bootstraps logging once (only the executable does this) and returns the CLI's logger. `HAUL_LOG_LEVEL`
-    /// (`trace` … `critical`) overrides `--verbose` and `--quiet`; `trace` includes AsyncHTTPClient's connection pool.
-    func makeLogger() -> Logger {
-        let level =
-            ProcessInfo.processInfo.environment["HAUL_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) }
-            ?? (verbose ? .debug : (quiet ? .error : .notice))
-        LoggingBootstrap.once(level: level)
-        var logger = Logger(label: "haul")
-        logger.logLevel = level
-        return logger
-    }
+    /// The CLI's logger (``OutputOptions/makeLogger()``).
+    func makeLogger() -> Logger { output.makeLogger() }
 }
 
 /// Options of commands that talk to a repository.
 struct RepositoryOptions: ParsableArguments {
-    @Option(name: .long, help: "Repository base URL (default: $HAUL_REPOSITORY, else the default remote).")
+    @Option(
+        name: .long, help: .init("Repository base URL (default: $HAUL_REPOSITORY, else the default remote).", valueName: "url"))
     var repo: String?
 
-    @Option(name: .long, help: "A configured remote by name (`haul remote list`) instead of --repo.")
+    @Option(
+        name: .long, help: .init("A configured remote by name (`haul remote list`) instead of --repo.", valueName: "name"))
     var remote: String?
 
-    @Option(name: .long, help: "A mirror of the repository (repeatable); any chunk may come from any mirror.")
+    @Option(
+        name: .long,
+        help: .init("A mirror of the repository (repeatable); any chunk may come from any mirror.", valueName: "url"))
     var mirror: [String] = []
 
     @Option(
         name: .long,
-        help: "A public key (ed25519:…) trusted to sign the index (repeatable; default: $HAUL_TRUSTED_KEYS).")
+        help: .init(
+            "A public key trusted to sign the index (repeatable; default: $HAUL_TRUSTED_KEYS).",
+            valueName: "ed25519:key"))
     var trustedKey: [String] = []
 
-    @Option(name: .long, help: "How many distinct trusted keys must sign the index (default 1).")
+    @Option(
+        name: .long,
+        help: .init("How many distinct trusted keys must sign the index (default 1).", valueName: "n"))
     var trustThreshold: Int?
 
     @Flag(name: .long, help: "Accept an index without trusted signatures (local testing only; warns on every use).")
@@ -57,9 +57,9 @@ struct RepositoryOptions: ParsableArguments {
 
     @Option(
         name: .long,
-        help:
-            "The repository name its signed index must carry (default: $HAUL_REPOSITORY_NAME, else the name of the first index accepted from this URL)."
-    )
+        help: .init(
+            "The repository name its signed index must carry (default: $HAUL_REPOSITORY_NAME, else the name of the first index accepted from this URL).",
+            valueName: "name"))
     var repoName: String?
 
     /// Whether the repository was chosen on the command line or in the environment (then an installed model's own
@@ -106,28 +106,44 @@ enum LoggingBootstrap {
 
 /// Options of commands that write an index: signing keys and expiry.
 struct IndexSigningOptions: ParsableArguments {
-    @Option(name: .long, help: "Days until the index expires and clients refuse it for new downloads.")
+    @Option(
+        name: .long,
+        help: .init("Days until the index expires and clients refuse it for new downloads.", valueName: "days"))
     var expires: Int = 7
 
-    @Option(name: .long, help: "A signing key file from `haul keygen` (repeatable: several keys may sign).")
+    @Option(
+        name: .long,
+        help: .init("A signing key file from `haul keygen` (repeatable: several keys may sign).", valueName: "file"))
     var key: [String] = []
+
+    @Flag(
+        name: .long,
+        help: "Write an unsigned index even though the repository's index is signed today (clients will refuse it).")
+    var unsigned = false
 
     /// The accepted `--expires` values (days): beyond ten years the product `days × 86400` is still far from any
     /// overflow, and an index valid that long defeats the point of expiry.
     static let expiryDays = 1...3650
 
-    /// A publisher configuration with these keys and this expiry; warns when the index will be unsigned.
-    /// - Throws: ``HaulError`` `.invalidArgument` (exit 2) for an `--expires` outside ``expiryDays``. Checked here,
-    ///   not in `validate()`: ArgumentParser answers a validation error with the version when `publish --version`
-    ///   is on the command line.
-    func publisherConfiguration(quiet: Bool) throws -> Publisher.Configuration {
+    func validate() throws {
         guard Self.expiryDays.contains(expires) else {
-            throw HaulError(.invalidArgument, "--expires must be between 1 and 3650 days (got \(expires)).")
+            throw ValidationError("--expires must be between 1 and 3650 days (got \(expires)).")
         }
+        guard !(unsigned && !key.isEmpty) else {
+            throw ValidationError("--unsigned and --key contradict each other; pass one of them.")
+        }
+    }
+
+    /// A publisher configuration with these keys and this expiry; warns when the index will be unsigned.
+    /// - Throws: ``HaulError`` `.invalidArgument` (exit 2) when a key file cannot be read or is not a key.
+    func publisherConfiguration(repository: String, quiet: Bool) throws -> Publisher.Configuration {
         var configuration = Publisher.Configuration()
         configuration.expiresAfter = .seconds(expires * 86_400)
         configuration.signingKeys = try key.map(SigningKey.read(from:))
-        if key.isEmpty, !quiet {
+        configuration.allowDroppingSignatures = unsigned
+        // A signed index is refused by the publisher without --unsigned: warn only when the write goes ahead.
+        let signedToday = (try? RepositoryLayout(root: repository).loadSignedIndex())??.0.signatures.isEmpty == false
+        if key.isEmpty, !quiet, unsigned || !signedToday {
             FileHandle.standardError.write(
                 Data(
                     "warning: writing an unsigned index; clients refuse it unless told --allow-unsigned. Sign with --key (see `haul keygen`).\n"
@@ -163,7 +179,8 @@ struct EscapingLogHandler: LogHandler {
         var event = event
         event.message = "\(UntrustedText.escaped(event.message.description, limit: 4096))"
         event.metadata = event.metadata.map { $0.mapValues(Self.escape) }
-        inner.log(event: event)
+        // Above the progress bar, never through it.
+        StatusLine.shared.printAbove { inner.log(event: event) }
     }
 
     private static func escape(_ value: Logger.Metadata.Value) -> Logger.Metadata.Value {

@@ -9,10 +9,28 @@ package import SystemPackage
 
 /// Small file-system operations the store and publisher need, each throwing ``HaulError``.
 package enum FileSystem {
-    /// Creates `path` and its parents (mode 0755); succeeds if it already is a folder.
-    package static func createDirectory(_ path: String) throws {
-        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
-            throw HaulError.fileSystem("create folder", path: path, error)
+    /// Creates `path` and its parents (mode 0755, or `permissions` for the folders it makes); succeeds if it already
+    /// is a folder.
+    /// - Throws: ``HaulError`` `.fileSystem` naming the first component that is not a folder (a file, a dangling
+    ///   link) or cannot be made, with what to do.
+    package static func createDirectory(
+        _ path: String, permissions: FilePermissions = [.ownerReadWriteExecute, .groupReadExecute, .otherReadExecute]
+    ) throws {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            prefix += prefix.isEmpty || prefix.hasSuffix("/") ? String(component) : "/\(component)"
+            if mkdir(prefix, permissions.rawValue) == 0 { continue }
+            let code = errno
+            guard code == EEXIST || code == EISDIR else {
+                throw HaulError.fileSystem("create folder", path: prefix, Errno(rawValue: code))
+            }
+            var info = stat()
+            guard stat(prefix, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+                throw HaulError(
+                    .fileSystem,
+                    "\(prefix) exists and is not a folder, so \(path) cannot be made. Choose another path or move it away.",
+                    context: ["path": prefix])
+            }
         }
     }
 
@@ -86,12 +104,22 @@ package enum FileSystem {
         _ data: Data, to path: String, permissions: FilePermissions = [.ownerReadWrite, .groupRead, .otherRead]
     ) throws {
         let temp = "\(path).tmp-\(UUID().uuidString)"
+        let file: OpenFile
         do {
-            try OpenFile.with(temp, .writeOnly, options: [.create, .exclusiveCreate], permissions: permissions) {
-                file in
+            file = try OpenFile.open(temp, .writeOnly, options: [.create, .exclusiveCreate], permissions: permissions)
+        } catch let error as HaulError {
+            // Name the file the caller asked for, never the temp file beside it.
+            throw HaulError.fileSystem("write", path: path, error.underlying ?? error)
+        }
+        do {
+            do {
                 try data.withUnsafeBytes { try file.write($0, at: 0) }
                 try file.sync()
+            } catch {
+                try? file.close()
+                throw error
             }
+            try file.close()
             try rename(temp, to: path)
             try syncDirectory((path as NSString).deletingLastPathComponent)
         } catch {

@@ -106,10 +106,22 @@ extension HaulError {
                     "The disk is full while writing \(path). Free some space and retry; completed work is kept.",
                     context: ["path": path])
             }
-            if errno == .permissionDenied || errno == .notPermitted { hint = "Check the file's permissions." }
+            hint = Self.hint(for: errno) ?? hint
         }
         return HaulError(
             .fileSystem, "Could not \(operation) \(path): \(error). \(hint)", context: ["path": path], underlying: error
         )
+    }
+
+    /// What to do about a system error, for people; nil for errors without a specific hint.
+    static func hint(for errno: Errno) -> String? {
+        switch errno {
+        case .noSuchFileOrDirectory: return "Check the path: it (or a folder on the way) does not exist."
+        case .permissionDenied, .notPermitted: return "Check the file's permissions."
+        case .notDirectory: return "A part of the path is a file, not a folder; check the path."
+        case .isDirectory: return "It is a folder; name a file."
+        case .readOnlyFileSystem: return "The file system is read-only; choose another location."
+        default: return nil
+        }
     }
 }

@@ -51,11 +51,21 @@ public struct ModelVersion: Hashable, Sendable, Comparable, CustomStringConverti
     public let string: String
 
     /// Validates `text` as a version label.
-    /// - Throws: ``HaulError`` `.invalidArgument` when the label is empty, too long or has other characters.
+    /// - Throws: ``HaulError`` `.invalidArgument` when the label is empty, too long, has other characters, or is
+    ///   the reserved word ``reserved`` (in any case): `name@latest` always means the repository's latest version.
     public init(_ text: String) throws {
         try ModelName.check(text, kind: "version", extra: [UInt8(ascii: "+")])
+        guard text.lowercased() != Self.reserved else {
+            throw HaulError(
+                .invalidArgument,
+                "\"\(text)\" is reserved: `name@latest` means the repository's latest version. Publish under a version label such as 1.0.0.",
+                context: ["version": text])
+        }
         string = text
     }
+
+    /// The label no version may have: `latest`.
+    public static let reserved = "latest"
 
     public var description: String { string }
 
@@ -84,19 +94,25 @@ public struct ModelReference: Hashable, Sendable, CustomStringConvertible {
     public var name: ModelName
     /// The version, or nil for the repository's latest.
     public var version: ModelVersion?
+    /// True when the text said `@latest` (so `version` is nil): a pull takes the latest, but a command that would
+    /// read a missing version as "every version" (`haul rm`) must refuse it.
+    public var saysLatest: Bool
 
     /// Creates a reference.
     public init(name: ModelName, version: ModelVersion? = nil) {
         self.name = name
         self.version = version
+        self.saysLatest = false
     }
 
-    /// Parses `name` or `name@version`.
+    /// Parses `name`, `name@version` or `name@latest` (the same as `name`).
     /// - Throws: ``HaulError`` `.invalidArgument` when either part is invalid.
     public init(parsing text: String) throws {
         let parts = text.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
         name = try ModelName(String(parts[0]))
-        version = parts.count == 2 ? try ModelVersion(String(parts[1])) : nil
+        let label = parts.count == 2 ? String(parts[1]) : nil
+        saysLatest = label?.lowercased() == ModelVersion.reserved
+        version = saysLatest ? nil : try label.map(ModelVersion.init)
     }
 
     public var description: String { version.map { "\(name)@\($0)" } ?? name.string }

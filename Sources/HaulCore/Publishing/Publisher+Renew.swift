@@ -6,7 +6,8 @@ extension Publisher {
     /// Clients refuse an expired index (freeze protection), so a repository that publishes nothing new must be
     /// renewed before `expires`: run `haul renew` from a scheduled job. The index version grows, as on every publish.
     /// - Returns: the renewed index.
-    /// - Throws: ``HaulError`` `.invalidArgument` when the folder holds no repository yet.
+    /// - Throws: ``HaulError`` `.invalidArgument` when the folder holds no repository yet, or when no signing key is
+    ///   configured for an index that is signed today (unless ``Configuration/allowDroppingSignatures``).
     @discardableResult
     public func renew(now: Date = Date()) throws -> RepositoryIndex {
         let missing = HaulError(
@@ -16,9 +17,27 @@ extension Publisher {
         try FileSystem.createDirectory(repository.stagingPath)
         let lock = try PublishLock.acquire(in: repository, timeout: configuration.lockTimeout)
         defer { lock.release() }
-        guard var index = try repository.loadIndex() else { throw missing }
+        guard let (envelope, loaded) = try repository.loadSignedIndex() else { throw missing }
+        try checkSignatures(envelope)
+        var index = loaded
         try issue(&index, now: now)
         return index
+    }
+
+    /// Refuses to replace an index that is signed today by an unsigned one (every client trusting the repository's
+    /// keys would refuse it) unless ``Configuration/allowDroppingSignatures`` says so.
+    func checkSignatures(_ existing: SignedEnvelope?) throws {
+        guard configuration.signingKeys.isEmpty, !configuration.allowDroppingSignatures,
+            let existing, !existing.signatures.isEmpty
+        else { return }
+        let keys = existing.signatures.prefix(4).map {
+            "key id \(RelativePath.printable(String($0.keyid.prefix(16))))…"
+        }
+        .joined(separator: ", ")
+        throw HaulError(
+            .invalidArgument,
+            "\(repository.indexPath) is signed (\(keys)); writing it without a key would make every client that trusts this repository refuse it. Pass --key with the publisher's key, or --unsigned to really publish an unsigned index.",
+            context: ["path": repository.indexPath])
     }
 
     /// Issues the next index: a higher version, a new expiry, the configured trust policy and signatures, written

@@ -23,9 +23,33 @@ public struct Publisher: Sendable {
         /// Longest wait for another publisher of the same repository to release the publish lock (it is held only
         /// while the manifest and index are written, normally milliseconds). Default: 2 minutes.
         public var lockTimeout: Duration = .seconds(120)
+        /// Which version becomes the model's latest. Default: ``LatestPolicy/byVersionOrder``.
+        public var latest: LatestPolicy = .byVersionOrder
+        /// Write an unsigned index over one that is signed today. Default: false: refused, because every client
+        /// that trusts the repository's keys would then refuse the index (`haul publish --unsigned`).
+        public var allowDroppingSignatures: Bool = false
 
         /// The defaults above.
         public init() {}
+    }
+
+    /// Which version a publish makes the model's latest (the one `pull name` installs).
+    public enum LatestPolicy: Sendable, Hashable {
+        /// The highest by ``VersionOrder``: SemVer precedence, else publish order. `haul publish` without flags.
+        case byVersionOrder
+        /// The published version, whatever its label (`haul publish --latest`).
+        case always
+        /// The current latest stays (`haul publish --no-latest`); a model's first version is still its latest.
+        case never
+
+        /// The latest after publishing `published` when `current` was latest (nil: a new model).
+        public func latest(current: ModelVersion?, published: ModelVersion) -> ModelVersion {
+            switch self {
+            case .byVersionOrder: return VersionOrder.latest(current: current, published: published)
+            case .always: return published
+            case .never: return current ?? published
+            }
+        }
     }
 
     /// What a publish did.
@@ -42,6 +66,9 @@ public struct Publisher: Sendable {
         public var indexVersion: Int64
         /// True when this exact version was already published: nothing changed.
         public var unchanged: Bool
+        /// The model's latest version after this publish (the published one, unless a higher one exists or
+        /// ``Configuration/latest`` kept another).
+        public var latest: ModelVersion
     }
 
     /// The repository folder.
@@ -59,14 +86,18 @@ public struct Publisher: Sendable {
         self.logger = logger
     }
 
-    /// Publishes `source` (a file or a folder tree) as `name`@`version` and makes it the model's latest version.
+    /// Publishes `source` (a file or a folder tree) as `name`@`version`; the model's latest version is then chosen by
+    /// ``Configuration/latest``.
     /// - Returns: what was written. Publishing identical content again is not an error: `unchanged` is true.
     /// Concurrent publishers of one repository (threads or processes) are serialized on the publish lock
     /// (``Configuration/lockTimeout``); each one's model ends up in the index.
     /// - Throws: ``HaulError`` `.invalidArgument` for an unusable source or a version that exists with other
     ///   content, `.invalidRepositoryData` for an existing but malformed index, `.fileSystem` on I/O failure or when
-    ///   another publisher holds the lock past the timeout.
+    ///   another publisher holds the lock past the timeout; `.invalidArgument` when no signing key is configured for
+    ///   a repository whose index is signed today (unless ``Configuration/allowDroppingSignatures``).
     public func publish(_ source: String, name: ModelName, version: ModelVersion, now: Date = Date()) throws -> Report {
+        // Checked again under the lock; this early look writes nothing into a repository that would refuse.
+        try checkSignatures(try repository.loadSignedIndex()?.0)
         let sources = try Self.enumerate(source)
         try repository.createFolders()
         let staging = "\(repository.stagingPath)/\(UUID().uuidString)"
@@ -89,34 +120,45 @@ public struct Publisher: Sendable {
         if FileSystem.fileSize(manifestPath) != Int64(manifestData.count) {
             try FileSystem.writeAtomically(manifestData, to: manifestPath)
         }
-        var index = try repository.loadIndex() ?? RepositoryIndex(repository: repositoryName, expires: now)
-        let entry = RepositoryIndex.VersionEntry(
-            manifest: digest, manifestSize: Int64(manifestData.count), size: manifest.totalSize)
-        if let existing = index.models[name.string]?.versions[version.string] {
-            guard existing.manifest == digest else {
-                throw HaulError(
-                    .invalidArgument,
-                    "\(name)@\(version) is already published with other content. Versions are immutable: publish under a new version.",
-                    context: ["published": existing.manifest.hex, "new": digest.hex])
-            }
-            if index.models[name.string]?.latest == version {
-                logger.debug("version already published", metadata: ["haul.model": "\(name)@\(version)"])
-                return Report(
-                    manifest: manifest, manifestDigest: digest, blobsWritten: written,
-                    blobsReused: files.count - written,
-                    indexVersion: index.version, unchanged: true)
-            }
+        let (indexVersion, unchanged, latest) = try record(
+            name, version,
+            entry: .init(manifest: digest, manifestSize: Int64(manifestData.count), size: manifest.totalSize),
+            now: now)
+        return Report(
+            manifest: manifest, manifestDigest: digest, blobsWritten: written, blobsReused: files.count - written,
+            indexVersion: indexVersion, unchanged: unchanged, latest: latest)
+    }
+
+    /// Adds `name`@`version` to the index (holding the publish lock), choosing the latest version by
+    /// ``Configuration/latest``; an identical version whose latest does not change leaves the index as it is.
+    /// - Returns: the index version after it, whether nothing changed, and the model's latest version.
+    private func record(_ name: ModelName, _ version: ModelVersion, entry: RepositoryIndex.VersionEntry, now: Date)
+        throws -> (indexVersion: Int64, unchanged: Bool, latest: ModelVersion)
+    {
+        let loaded = try repository.loadSignedIndex()
+        try checkSignatures(loaded?.0)
+        var index = loaded?.1 ?? RepositoryIndex(repository: repositoryName, expires: now)
+        let existing = index.models[name.string]?.versions[version.string]
+        if let existing, existing.manifest != entry.manifest {
+            throw HaulError(
+                .invalidArgument,
+                "\(name)@\(version) is already published with other content. Versions are immutable: publish under a new version.",
+                context: ["published": existing.manifest.hex, "new": entry.manifest.hex])
+        }
+        let current = index.models[name.string]?.latest
+        let latest = configuration.latest.latest(current: current, published: version)
+        if existing != nil, latest == current {
+            logger.debug("version already published", metadata: ["haul.model": "\(name)@\(version)"])
+            return (index.version, true, latest)
         }
         var model = index.models[name.string] ?? RepositoryIndex.Model(latest: version, versions: [:])
         model.versions[version.string] = entry
-        model.latest = version
+        model.latest = latest
         index.models[name.string] = model
         try issue(&index, now: now)
         logger.debug(
             "published", metadata: ["haul.model": "\(name)@\(version)", "haul.index.version": "\(index.version)"])
-        return Report(
-            manifest: manifest, manifestDigest: digest, blobsWritten: written, blobsReused: files.count - written,
-            indexVersion: index.version, unchanged: false)
+        return (index.version, false, latest)
     }
 
     private var repositoryName: String {

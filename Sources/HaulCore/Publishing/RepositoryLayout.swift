@@ -42,9 +42,13 @@ package struct RepositoryLayout: Sendable {
 
     /// The current index, or nil for a new repository.
     /// - Throws: ``HaulError`` `.invalidRepositoryData` for a malformed index.
-    package func loadIndex() throws -> RepositoryIndex? {
+    package func loadIndex() throws -> RepositoryIndex? { try loadSignedIndex()?.1 }
+
+    /// Reads `index.json` with its envelope (whose signatures say whether the repository is signed today), or nil
+    /// when the repository has none yet.
+    package func loadSignedIndex() throws -> (SignedEnvelope, RepositoryIndex)? {
         guard FileSystem.exists(indexPath) else { return nil }
-        return try SignedEnvelope.decodeIndex(try FileSystem.read(indexPath, limit: FormatLimits().maximumIndexBytes)).1
+        return try SignedEnvelope.decodeIndex(try FileSystem.read(indexPath, limit: FormatLimits().maximumIndexBytes))
     }
 
     /// Replaces `index.json` atomically.

@@ -63,7 +63,15 @@ public struct SigningKey: Sendable {
     /// Reads a key file written by ``write(to:)``.
     /// - Throws: ``HaulError`` `.invalidArgument` for a missing or malformed file.
     public static func read(from path: String) throws -> SigningKey {
-        let text = String(decoding: try FileSystem.read(path, limit: 4096), as: UTF8.self)
+        let data: Data
+        do { data = try FileSystem.read(path, limit: 4096) } catch let error as HaulError {
+            let reason = error.underlying.map { "\($0)" } ?? error.message
+            throw HaulError(
+                .invalidArgument,
+                "Cannot read the signing key \(path) (\(reason)). Check the path, or make a key with `haul keygen --out \(path)`.",
+                context: ["path": path], underlying: error)
+        }
+        let text = String(decoding: data, as: UTF8.self)
         let lines = text.split(whereSeparator: \.isNewline).map(String.init)
         guard lines.count >= 2, lines[0] == header, let seed = Data(base64Encoded: lines[1]), seed.count == 32,
             let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: seed)

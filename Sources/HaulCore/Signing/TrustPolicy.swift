@@ -22,6 +22,12 @@ package struct TrustPolicy: Hashable, Sendable, Codable {
                 .untrusted,
                 "The trust configuration needs at least one key and a threshold between 1 and the number of keys.")
         }
+        guard !envelope.signatures.isEmpty else {
+            throw HaulError(
+                .untrusted,
+                "The repository index is not signed, but this client requires \(threshold) signature(s) from its trusted keys; nothing from it was used. The publisher must sign it (`haul publish … --key FILE` or `haul renew --key FILE`); for local testing only, --allow-unsigned accepts it.",
+                context: ["valid": "0", "threshold": "\(threshold)"])
+        }
         let message = try envelope.preAuthenticationEncoding()
         var counted = Set<String>()
         for signature in envelope.signatures {
@@ -33,7 +39,7 @@ package struct TrustPolicy: Hashable, Sendable, Codable {
         guard counted.count >= threshold else {
             throw HaulError(
                 .untrusted,
-                "The repository index is not signed by enough trusted keys (\(counted.count) valid of \(threshold) required). It may have been tampered with; nothing from it was used. Check the trusted keys in your configuration.",
+                "The repository index carries \(envelope.signatures.count) signature(s) but only \(counted.count) valid one(s) from trusted keys, and \(threshold) are required. It was signed by another key or tampered with; nothing from it was used. Check that --trusted-key (or HAUL_TRUSTED_KEYS) names the publisher's public key.",
                 context: ["valid": "\(counted.count)", "threshold": "\(threshold)"])
         }
     }

@@ -22,17 +22,29 @@ extension ContentStore {
     /// milliseconds, so running into this means a process is stuck holding it.
     package static let collectionLockTimeout: Duration = .seconds(30)
 
-    /// Removes blobs and manifests that no installed version and no running pull uses, and stale staging folders.
+    /// Removes blobs and manifests that no installed version and no running pull uses, stale staging folders,
+    /// abandoned partial downloads (older than ``abandonedPartialAge``) and leftover lock files.
+    ///
+    /// - Returns: bytes freed (blobs and abandoned partials).
+    /// - Throws: as ``collect(partialAge:)``.
+    @discardableResult
+    package func collectGarbage() throws -> Int64 { try collect().freedBytes }
+
+    /// Removes blobs and manifests that no installed version and no running pull uses, stale staging folders,
+    /// partial downloads no pull holds or pins whose files were last written `partialAge` ago or earlier, and
+    /// lock files no process holds.
     ///
     /// Holds `locks/store.lock` exclusively while it decides and deletes (see the discussion of the store's locks).
-    /// - Returns: bytes of blobs freed.
+    /// - Returns: what was removed.
     /// - Throws: ``HaulError`` `.timeout` naming the holder when the store lock stays taken for
     ///   ``collectionLockTimeout``; `.fileSystem` on I/O errors. Keeping every blob because an installed manifest
     ///   cannot be read is not an error.
     @discardableResult
-    package func collectGarbage() throws -> Int64 {
+    package func collect(partialAge: Duration = abandonedPartialAge) throws -> CollectionReport {
         try withExclusiveStoreLock(purpose: "collecting garbage") {
+            var report = CollectionReport()
             var (liveBlobs, liveManifests) = try pinned()
+            try collectPartials(maximumAge: partialAge, pinned: liveBlobs, into: &report)
             var everyManifestRead = true
             for receipt in try installedModels() {
                 liveManifests.insert(receipt.manifest.hex)
@@ -43,11 +55,11 @@ extension ContentStore {
                     everyManifestRead = false
                 }
             }
-            var freed: Int64 = 0
             let blobs = try folder(.blobs)
             for name in blobs.entries() where everyManifestRead && !liveBlobs.contains(name) {
                 guard !Self.isFreshTemporary(name, blobs.status(name)) else { continue }
-                freed += blobs.status(name)?.size ?? 0
+                report.blobs += 1
+                report.blobBytes += blobs.status(name)?.size ?? 0
                 try blobs.remove(name)
             }
             let manifests = try folder(.manifests)
@@ -56,7 +68,7 @@ extension ContentStore {
                 try manifests.remove(name)
             }
             try removeStaleStaging()
-            return freed
+            return report
         }
     }
 

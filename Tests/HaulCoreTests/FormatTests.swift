@@ -27,6 +27,9 @@ struct FormatTests {
         ("absolute", manifest(file("/a"))),
         ("duplicate", manifest(file("a") + "," + file("a"))),
         ("case duplicate", manifest(file("A") + "," + file("a"))),
+        ("case-folded duplicate (sharp s)", manifest(file("straße") + "," + file("STRASSE"))),
+        ("case-folded duplicate (final sigma)", manifest(file("ς") + "," + file("σ"))),
+        ("compatibility duplicate (ligature)", manifest(file("ﬁle") + "," + file("file"))),
         ("file and folder", manifest(file("a") + "," + file("a/b"))),
         ("negative size", manifest(file("a", size: -1, chunks: ""))),
         ("huge size", manifest(file("a", size: 1 << 50, chunks: ""))),
@@ -80,6 +83,26 @@ struct FormatTests {
         ("version as string", index(payload(version: #""1""#))),
         ("empty repository", index(payload(repository: #""""#))),
         ("control in repository", index(payload(repository: #""a\u0007""#))),
+        ("C1 control in repository", index(payload(repository: #""a\u009b31m""#))),
+        ("bidi override in repository", index(payload(repository: #""evil\u202edcba""#))),
+        ("zero-width space in repository", index(payload(repository: #""a\u200bb""#))),
+        ("largest version", index(payload(version: "9223372036854775807"))),
+        (
+            "model names differing only in case",
+            index(
+                payload(
+                    models:
+                        #"{"M":{"latest":"1","versions":{"1":{"manifest":"\#(digest)","manifestSize":10,"size":5}}},"m":{"latest":"1","versions":{"1":{"manifest":"\#(digest)","manifestSize":10,"size":5}}}}"#
+                ))
+        ),
+        (
+            "versions differing only in case",
+            index(
+                payload(
+                    models:
+                        #"{"m":{"latest":"1-rc","versions":{"1-rc":{"manifest":"\#(digest)","manifestSize":10,"size":5},"1-RC":{"manifest":"\#(digest)","manifestSize":10,"size":5}}}}"#
+                ))
+        ),
         (
             "bad model name",
             index(

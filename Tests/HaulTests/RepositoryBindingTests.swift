@@ -142,4 +142,59 @@ struct RepositoryBindingTests {
             #expect(try filesUnder("\(dir)/store/models/m/1") == filesUnder("\(dir)/src-beta-1"))
         }
     }
+
+    @Test("a mirror serving another repository signed by the same key cannot bind the name on first use")
+    func mirrorCannotBindName() async throws {
+        try await withTemporaryDirectory { dir in
+            let key = SigningKey()
+            try Self.publish(dir, repo: "\(dir)/alpha", repositoryName: "alpha", version: "1", key: key, seed: 1)
+            // "beta": same key, same model and label, other bytes, a much higher index version.
+            for round in 1...5 {
+                try Self.publish(
+                    dir, repo: "\(dir)/beta", repositoryName: "beta", version: round == 5 ? "1" : "0.\(round)",
+                    key: key, seed: 20 + UInt64(round))
+            }
+            try await withTestOrigin(root: "\(dir)/alpha") { _, primary in
+                try await withTestOrigin(root: "\(dir)/beta") { impostor, mirror in
+                    try await withTestManager(
+                        repository: [primary, mirror], store: "\(dir)/store", configure: Self.trusting(key)
+                    ) { manager in
+                        let model = try await manager.downloadModel("m", version: "1")
+                        #expect(model.version.string == "1")
+                    }
+                    #expect(
+                        try filesUnder("\(dir)/store/models/m/1") == filesUnder("\(dir)/src-alpha-1"),
+                        "the primary's model, not the impostor's")
+                    #expect(
+                        !impostor.injector.requests.contains { $0.path.contains("/blobs/") },
+                        "no blob came from the mirror serving another repository")
+                    let state = try Self.stateFiles("\(dir)/store").values.compactMap {
+                        try? JSONSerialization.jsonObject(with: $0) as? [String: Any]
+                    }
+                    #expect(state.contains { $0["name"] as? String == "alpha" }, "the primary's name is pinned")
+                }
+            }
+        }
+    }
+
+    @Test("on first use with the primary down, no mirror's index is accepted; nothing is installed")
+    func primaryDownFirstUse() async throws {
+        try await withTemporaryDirectory { dir in
+            let key = SigningKey()
+            try Self.publish(dir, repo: "\(dir)/beta", repositoryName: "beta", version: "1", key: key, seed: 3)
+            try await withTestOrigin(root: "\(dir)/beta") { _, mirror in
+                let down = try #require(URL(string: "http://127.0.0.1:1/"))
+                try await withTestManager(
+                    repository: [down, mirror], store: "\(dir)/store", configure: Self.trusting(key)
+                ) { manager in
+                    await #expect {
+                        try await manager.downloadModel("m", version: "1")
+                    } throws: { error in
+                        "\(error)".contains("bound by the primary")
+                    }
+                }
+                #expect(!FileSystem.exists("\(dir)/store/models/m"))
+            }
+        }
+    }
 }

@@ -205,4 +205,33 @@ struct StoreHardeningTests {
             }
         }
     }
+
+    @Test("a model whose name differs only in case from an installed one is refused, the installed one untouched")
+    func caseClash() async throws {
+        try await withTemporaryDirectory { dir in
+            try Fixtures.publish(
+                repo: "\(dir)/lower", source: "\(dir)/src-lower", name: "m", version: "1", files: [("a.bin", 50_000)],
+                seeds: [1])
+            try Fixtures.publish(
+                repo: "\(dir)/upper", source: "\(dir)/src-upper", name: "M", version: "1", files: [("a.bin", 50_000)],
+                seeds: [2])
+            try await withTestOrigin(root: "\(dir)/lower") { _, lower in
+                try await withTestOrigin(root: "\(dir)/upper") { _, upper in
+                    try await withTestManager(repository: [lower], store: "\(dir)/store") {
+                        _ = try await $0.downloadModel("m")
+                    }
+                    let installed = try filesUnder("\(dir)/store/models")
+                    try await withTestManager(repository: [upper], store: "\(dir)/store") { manager in
+                        await #expect {
+                            try await manager.downloadModel("M")
+                        } throws: { error in
+                            (error as? HaulError)?.code == .invalidArgument && "\(error)".contains("differs only in case")
+                        }
+                    }
+                    #expect(try filesUnder("\(dir)/store/models") == installed)
+                    #expect(try filesUnder("\(dir)/store/models/m/1") == filesUnder("\(dir)/src-lower"))
+                }
+            }
+        }
+    }
 }

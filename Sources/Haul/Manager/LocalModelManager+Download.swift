@@ -7,6 +7,7 @@ extension LocalModelManager {
     /// Already-installed content costs one index request; blobs already in the store (shared with other models or
     /// versions) are not fetched again; an interrupted earlier download resumes from its verified chunks.
     /// - Parameters:
+    ///   - version: the version label; nil or `"latest"` (any case): the repository's latest version.
     ///   - discardPartial: start over instead of resuming a partial download.
     ///   - files: which files of the version to install (``FileSelection``: include and exclude glob patterns);
     ///     the others are not downloaded, and the receipt lists what was installed. A later call with more files
@@ -23,7 +24,9 @@ extension LocalModelManager {
         _ name: String, version: String? = nil, discardPartial: Bool = false, files: FileSelection = .everything,
         onProgress: @escaping @Sendable (DownloadProgress) -> Void = { _ in }
     ) async throws -> InstalledModel {
-        let reference = ModelReference(name: try ModelName(name), version: try version.map(ModelVersion.init))
+        // "latest" (in any case) means the repository's latest version, as `name@latest` does on the command line.
+        let label = version.flatMap { $0.lowercased() == ModelVersion.reserved ? nil : $0 }
+        let reference = ModelReference(name: try ModelName(name), version: try label.map(ModelVersion.init))
         if config.offline { return try offlineInstall(reference) }
         guard !config.repositoryURLs.isEmpty else {
             throw HaulError.noRepository()

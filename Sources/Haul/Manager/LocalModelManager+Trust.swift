@@ -75,19 +75,24 @@ extension LocalModelManager {
         var unchanged: Bool
     }
 
-    /// Verifies a fetched index (or, for a 304, the cached one) against the configuration and the state.
-    func judge(_ fetched: RepositoryClient.FetchedIndex?, previous: RepositoryState?) throws -> Judged {
+    /// Verifies a fetched index (or, for a 304, the cached one) against the configuration and the state;
+    /// `name`, when given, is the repository name the index must carry (as if configured).
+    func judge(_ fetched: RepositoryClient.FetchedIndex?, previous: RepositoryState?, name: String? = nil) throws
+        -> Judged
+    {
+        var trust = config.trust
+        if trust.repositoryName == nil, let name { trust.repositoryName = name }
         guard let fetched else {
             guard let previous, let cached = previous.envelope.flatMap({ Data(base64Encoded: $0) }) else {
                 throw HaulError(.badResponse, "The origin answered 304 to a request Haul did not make conditional.")
             }
             let (envelope, index) = try SignedEnvelope.decodeIndex(cached)
             let acceptance = try IndexVerifier.accept(
-                envelope, index: index, configuration: config.trust, previous: previous, now: Date())
+                envelope, index: index, configuration: trust, previous: previous, now: Date())
             return Judged(index: index, acceptance: acceptance, data: cached, etag: previous.etag, unchanged: true)
         }
         let acceptance = try IndexVerifier.accept(
-            fetched.envelope, index: fetched.index, configuration: config.trust, previous: previous, now: Date())
+            fetched.envelope, index: fetched.index, configuration: trust, previous: previous, now: Date())
         return Judged(
             index: fetched.index, acceptance: acceptance, data: fetched.data, etag: fetched.etag, unchanged: false)
     }
@@ -95,6 +100,11 @@ extension LocalModelManager {
     /// Asks every mirror once for its index and keeps the highest version that passes every trust check. Sources
     /// behind it (or behind the state) are skipped and demoted; failing sources are demoted. When no source gave
     /// a current index and some failed transiently, falls back to the retrying fetch across mirrors.
+    ///
+    /// The repository's name is bound by the primary URL, never by a mirror: before a name is pinned (by the state
+    /// or the configuration), the primary is asked first and every mirror must serve the name the primary served;
+    /// while the primary cannot say, no mirror's index is accepted (a mirror serving another repository signed by
+    /// the same key could otherwise bind this URL to it).
     private func currentIndexFromMirrors(
         _ repository: RepositoryClient, previous: RepositoryState?, etag: String?
     ) async throws -> Judged {
@@ -102,16 +112,21 @@ extension LocalModelManager {
         var best: (judged: Judged, mirror: Int)?
         var stale: HaulError?
         var failure: HaulError?
-        for mirror in mirrors.order() {
+        let pinned = config.trust.repositoryName ?? previous?.name
+        var expectedName = pinned
+        let order = pinned == nil ? [0] + mirrors.order().filter { $0 != 0 } : mirrors.order()
+        for mirror in order {
             do {
                 let fetched = try await repository.fetchIndex(from: mirror, ifNoneMatch: etag)
+                if mirror == 0, expectedName == nil { expectedName = fetched?.index.repository }
+                guard expectedName != nil else { continue }
                 let served = fetched?.index.version ?? previous?.highestVersion ?? 0
                 let floor = max(previous?.highestVersion ?? 0, best?.judged.index.version ?? 0)
                 guard served >= floor else {
                     stale = stale ?? skipStale(mirror, mirrors, served: served, current: floor)
                     continue
                 }
-                let judged = try judge(fetched, previous: previous)
+                let judged = try judge(fetched, previous: previous, name: expectedName)
                 if let current = best {
                     if current.judged.index.version >= judged.index.version { continue }
                     _ = skipStale(current.mirror, mirrors, served: current.judged.index.version, current: served)
@@ -124,8 +139,14 @@ extension LocalModelManager {
             }
         }
         if let best { return best.judged }
+        guard let expectedName else {
+            throw HaulError(
+                failure?.code ?? .unreachable,
+                "The repository's primary URL \(mirrors.urls[0].absoluteString) did not serve its index (\(failure?.message ?? "no answer")), and this is the first use of the repository: its name is bound by the primary, never by a mirror. Retry when the primary answers, or name the repository in the configuration (`config.trust.repositoryName`, --repo-name).",
+                context: ["url": mirrors.urls[0].absoluteString])
+        }
         if let failure, failure.isTransient {
-            return try judge(try await repository.fetchIndex(ifNoneMatch: etag), previous: previous)
+            return try judge(try await repository.fetchIndex(ifNoneMatch: etag), previous: previous, name: expectedName)
         }
         throw stale ?? failure ?? HaulError(.unreachable, "No mirror of the repository answered.")
     }

@@ -82,8 +82,11 @@ public struct RelativePath: Hashable, Sendable, Comparable, CustomStringConverti
     package var collisionKey: String { Self.collisionKey(for: string) }
 
     /// The collision key of any slash-separated text (a path or one of its folder prefixes).
+    /// Full Unicode case folding (`ß`/`ss`, `ς`/`σ`, `ﬁ`/`fi`), not just lowercasing, after compatibility
+    /// decomposition, so that every pair a case-insensitive, normalizing file system treats as one name collides.
     static func collisionKey(for text: String) -> String {
-        text.decomposedStringWithCompatibilityMapping.lowercased().precomposedStringWithCanonicalMapping
+        text.decomposedStringWithCompatibilityMapping.folding(options: [.caseInsensitive], locale: nil)
+            .precomposedStringWithCanonicalMapping
     }
 
     public var description: String { string }

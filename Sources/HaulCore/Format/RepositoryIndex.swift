@@ -71,18 +71,33 @@ public struct RepositoryIndex: Codable, Hashable, Sendable {
             throw HaulError.invalid(
                 "index", "has schema version \(schemaVersion); this Haul reads \(Self.schemaVersion)")
         }
-        guard version >= 0 else { throw HaulError.invalid("index", "has a negative version \(version)") }
+        // Int64.max is refused too: no later index could follow it, so a publisher could never issue one again.
+        guard version >= 0, version < Int64.max else {
+            throw HaulError.invalid("index", "has a version out of range (\(version))")
+        }
         guard models.count <= limits.maximumModels else {
             throw HaulError.invalid("index", "lists \(models.count) models, more than \(limits.maximumModels)")
         }
-        guard (1...256).contains(repository.utf8.count), !repository.unicodeScalars.contains(where: { $0.value < 0x20 })
+        // The name reaches terminals and logs: no control, bidirectional or invisible character (C0, DEL, C1, bidi
+        // overrides, zero-width), which could hide or reorder what a person reads.
+        guard (1...256).contains(repository.utf8.count), !repository.unicodeScalars.contains(where: UntrustedText.needsEscape)
         else {
             throw HaulError.invalid("index", "has an empty, too long or unprintable repository name")
         }
         if let trust, trust.keys.isEmpty || trust.threshold < 1 || trust.threshold > Set(trust.keys).count {
             throw HaulError.invalid("index", "names a trust policy whose threshold does not fit its keys")
         }
+        // Names (and each model's version labels) become folder names in stores: two that differ only in case would
+        // be one folder on a case-insensitive file system (macOS, Windows).
+        var folded = Set<String>()
+        for name in models.keys where !folded.insert(name.lowercased()).inserted {
+            throw HaulError.invalid("index", "lists two models whose names differ only in case (\(name))")
+        }
         for (name, model) in models {
+            var labels = Set<String>()
+            for label in model.versions.keys where !labels.insert(label.lowercased()).inserted {
+                throw HaulError.invalid("index", "lists two versions of \(name) that differ only in case (\(label))")
+            }
             do { _ = try ModelName(name) } catch {
                 throw HaulError.invalid("index", "has an invalid model name \"\(RelativePath.printable(name))\"")
             }

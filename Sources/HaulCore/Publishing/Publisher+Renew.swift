@@ -43,6 +43,11 @@ extension Publisher {
     /// Issues the next index: a higher version, a new expiry, the configured trust policy and signatures, written
     /// atomically. Publishing and renewing both end here.
     func issue(_ index: inout RepositoryIndex, now: Date) throws {
+        guard index.version < Int64.max - 1 else {
+            throw HaulError(
+                .invalidRepositoryData,
+                "\(repository.indexPath) has version \(index.version); no later version can be issued. Clients refuse older versions, so start a new repository (a new URL) for further releases.")
+        }
         index.version += 1
         index.expires = now.addingTimeInterval(Double(configuration.expiresAfter.components.seconds))
         if let trust = configuration.trust { index.trust = trust }

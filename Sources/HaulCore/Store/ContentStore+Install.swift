@@ -29,6 +29,7 @@ extension ContentStore {
             "install-\(manifest.name).lock", purpose: "installing \(manifest.name)@\(manifest.version)",
             timeout: Self.installLockTimeout
         ) {
+            try refuseCaseClash(manifest.name, manifest.version)
             let existing = try receipt(manifest.name, manifest.version)
             if let existing {
                 guard existing.manifest == manifestDigest else {
@@ -54,6 +55,24 @@ extension ContentStore {
                 try CanonicalJSON.encode(receipt, pretty: true), to: "\(manifest.version).json")
             return receipt
         }
+    }
+
+    /// Refuses a name (or a version of an installed name) that differs from an installed one only in case: on a
+    /// case-insensitive file system (macOS, Windows) both would be one folder, and installing one would replace the
+    /// other.
+    /// - Throws: ``HaulError`` `.invalidArgument` naming the installed model in the way.
+    func refuseCaseClash(_ name: ModelName, _ version: ModelVersion) throws {
+        let clash = try installedModels().first { receipt in
+            let sameName = receipt.name.string.lowercased() == name.string.lowercased()
+            return sameName
+                && (receipt.name != name
+                    || (receipt.version != version && receipt.version.string.lowercased() == version.string.lowercased()))
+        }
+        guard let clash else { return }
+        throw HaulError(
+            .invalidArgument,
+            "\(name)@\(version) differs only in case from the installed \(clash.name)@\(clash.version); on a case-insensitive file system they would be one folder. Remove it first (`haul rm \(clash.name)@\(clash.version)`) or keep the installed one.",
+            context: ["model": "\(name)@\(version)", "installed": "\(clash.name)@\(clash.version)"])
     }
 
     /// The paths a partial install holds after adding `requested` to what `installed` held (nil: every file);

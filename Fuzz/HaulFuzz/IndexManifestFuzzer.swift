@@ -47,6 +47,19 @@ func fuzzValues(_ text: String) {
     if let rate = CommandLineValue.rate(text) { check(rate >= 1 && rate <= CommandLineValue.maximumRate) }
     if let count = CommandLineValue.integer(text, in: 1...64) { check((1...64).contains(count)) }
     if let seconds = CommandLineValue.seconds(text, in: 1...86_400) { check(seconds >= .seconds(1)) }
+    // Hosts from URLs (trust state identity), glob patterns from --include/--exclude, version labels ordered by
+    // the publisher and `outdated`.
+    _ = HostAddress.canonical(text)
+    if let address = HostAddress.ipv4(text) { check(address.split(separator: ".").count == 4) }
+    if let pattern = try? PathPattern(text) {
+        for candidate in ["a", "a/b/c.bin", String(text.prefix(64))] {
+            if let path = try? RelativePath(validating: candidate) { _ = pattern.matches(path) }
+        }
+    }
+    if let version = try? ModelVersion(text), let other = try? ModelVersion("1.0.0-rc.1") {
+        check(!(VersionOrder.isNewer(version, than: other) && VersionOrder.isNewer(other, than: version)))
+        _ = VersionOrder.latest(current: other, published: version)
+    }
     let escaped = UntrustedText.escaped(text, limit: 256)
     check(!escaped.unicodeScalars.contains(where: UntrustedText.needsEscape))
     check(UntrustedText.escaped(escaped, limit: .max) == escaped)

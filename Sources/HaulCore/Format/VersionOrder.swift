@@ -9,9 +9,9 @@
 /// - Equal precedence (`1.0.0+a` and `1.0.0+b`) is decided by publish order too.
 ///
 /// `haul publish --latest` / `--no-latest` (``Publisher/LatestPolicy``) override the ordering.
-public enum VersionOrder {
+package enum VersionOrder {
     /// The latest version after publishing `published` when `current` was latest (nil: the model is new).
-    public static func latest(current: ModelVersion?, published: ModelVersion) -> ModelVersion {
+    package static func latest(current: ModelVersion?, published: ModelVersion) -> ModelVersion {
         guard let current, let a = SemanticVersion(current.string), let b = SemanticVersion(published.string) else {
             return published
         }
@@ -21,7 +21,7 @@ public enum VersionOrder {
     /// Whether the repository's latest `candidate` is newer than `installed`, for `haul outdated`: SemVer
     /// precedence when both are semantic versions, else ``ModelVersion``'s order (dotted numbers, else text), so an
     /// update never goes back to a lower version.
-    public static func isNewer(_ candidate: ModelVersion, than installed: ModelVersion) -> Bool {
+    package static func isNewer(_ candidate: ModelVersion, than installed: ModelVersion) -> Bool {
         guard let a = SemanticVersion(installed.string), let b = SemanticVersion(candidate.string) else {
             return installed < candidate
         }
@@ -31,14 +31,14 @@ public enum VersionOrder {
 
 /// A label parsed as a SemVer 2.0.0 version; nil for anything else. Numbers are kept as digit strings (no
 /// leading zeros), so any length compares without a numeric conversion that could overflow.
-public struct SemanticVersion: Hashable, Sendable {
+package struct SemanticVersion: Hashable, Sendable {
     /// `MAJOR`, `MINOR`, `PATCH` as digit strings.
-    public let core: [Substring]
+    package let core: [Substring]
     /// The dot-separated pre-release identifiers (empty for a release).
-    public let preRelease: [Substring]
+    package let preRelease: [Substring]
 
     /// Parses `text`; nil when it is not a semantic version.
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         var rest = Substring(text)
         if let plus = rest.firstIndex(of: "+") {
             let build = rest[rest.index(after: plus)...]
@@ -60,7 +60,7 @@ public struct SemanticVersion: Hashable, Sendable {
     }
 
     /// Whether `self` has lower precedence than `other`.
-    public func precedes(_ other: SemanticVersion) -> Bool {
+    package func precedes(_ other: SemanticVersion) -> Bool {
         for (a, b) in zip(core, other.core) where a != b { return Self.numberPrecedes(a, b) }
         switch (preRelease.isEmpty, other.preRelease.isEmpty) {
         case (true, _): return false

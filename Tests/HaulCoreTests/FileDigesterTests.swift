@@ -26,17 +26,18 @@ struct FileDigesterTests {
         ((6 << 20), 4 << 20, 4),
     ]
 
-    @Test("results and copy equal a plain pass", arguments: cases)
-    func matchesPlainPass(_ example: (size: Int, bufferSize: Int, buffers: Int)) async throws {
+    @Test("results and copy equal a plain pass, the kernel copying or not", arguments: cases, [true, false])
+    func matchesPlainPass(_ example: (size: Int, bufferSize: Int, buffers: Int), kernelCopy: Bool) async throws {
         try await withTemporaryDirectory { dir in
             let data = Fixtures.randomBytes(example.size, seed: UInt64(example.size) &+ 9)
             try Data(data).write(to: URL(fileURLWithPath: "\(dir)/in"))
             var configuration = FileDigester.Configuration()
             configuration.bufferSize = example.bufferSize
             configuration.buffers = example.buffers
+            configuration.kernelCopy = kernelCopy
             let digester = FileDigester(configuration: configuration)
             let result = try OpenFile.with("\(dir)/in", .readOnly) { input in
-                try OpenFile.with("\(dir)/out", .writeOnly, options: [.create, .exclusiveCreate]) { output in
+                try OpenFile.with("\(dir)/out", .readWrite, options: [.create, .exclusiveCreate]) { output in
                     try digester.digest(input, copyingTo: output)
                 }
             }

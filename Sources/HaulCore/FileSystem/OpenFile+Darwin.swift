@@ -15,6 +15,10 @@
         /// writeback itself, so this does nothing.
         package func startWriteback() {}
 
+        /// Copies bytes of `self` to `output` inside the kernel where the platform can; here it cannot (nil: the
+        /// caller copies through user space).
+        package func copyRange(to output: OpenFile, at offset: Int64, count: Int64) throws -> Int64? { nil }
+
         /// Reserves `size` bytes on disk so a full disk is found now rather than mid-transfer.
         package func preallocate(_ size: Int64) throws {
             guard size > 0 else { return }

@@ -18,6 +18,22 @@
             _ = chaul_start_writeback(descriptor.rawValue)
         }
 
+        /// Copies bytes of `self` from `offset` on to `output` at the same offset inside the kernel
+        /// (`copy_file_range`); returns the bytes copied (0 at the end), or nil where the kernel cannot do it for
+        /// these files (the caller copies through user space then).
+        /// - Throws: ``HaulError`` `.fileSystem` on a real I/O error (a full disk, say).
+        package func copyRange(to output: OpenFile, at offset: Int64, count: Int64) throws -> Int64? {
+            while true {
+                let copied = chaul_copy_range(descriptor.rawValue, offset, output.descriptor.rawValue, offset, count)
+                if copied >= 0 { return copied }
+                switch errno {
+                case EINTR: continue
+                case EXDEV, ENOSYS, EINVAL, EOPNOTSUPP, EBADF, ETXTBSY, EPERM: return nil
+                default: throw HaulError.fileSystem("copy to", path: output.path, Errno(rawValue: errno))
+                }
+            }
+        }
+
         /// Reserves `size` bytes on disk so a full disk is found now rather than mid-transfer.
         /// Falls back to a plain resize on file systems without fallocate.
         package func preallocate(_ size: Int64) throws {

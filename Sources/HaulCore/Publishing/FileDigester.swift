@@ -5,9 +5,10 @@ import Foundation
 /// Reads a file once and, at the same time, copies it, hashes it whole, and cuts and hashes its content-defined
 /// chunks: what publishing needs of every file.
 ///
-/// The calling thread reads each buffer from the source and writes it to the copy; two threads consume the same
-/// buffers in order, one computing the whole-file SHA-256, the other the chunk boundaries and each chunk's SHA-256.
-/// The copy holds exactly the bytes that were hashed (one read of each byte, no second look at the source). Memory
+/// The calling thread makes the copy block by block (in the kernel where it can, see `Filler`) and fills a ring of
+/// buffers with each block as the copy holds it; two threads consume the same buffers in order, one computing the
+/// whole-file SHA-256, the other the chunk boundaries and each chunk's SHA-256. The copy holds exactly the bytes
+/// that were hashed, and the source is read from disk once. Memory
 /// is ``Configuration/buffers`` × ``Configuration/bufferSize`` whatever the file's size, with no allocation per
 /// chunk. A file no larger than one buffer is done on the calling thread alone.
 package struct FileDigester: Sendable {
@@ -17,6 +18,9 @@ package struct FileDigester: Sendable {
         package var bufferSize: Int = 4 << 20
         /// Buffers in flight between the reader and the two hashing threads. Default: 4.
         package var buffers: Int = 4
+        /// Let the kernel make the copy where it can (`copy_file_range` on Linux); false: always through the
+        /// buffers. Default: true.
+        package var kernelCopy: Bool = true
 
         /// The defaults above.
         package init() {}
@@ -67,40 +71,28 @@ package struct FileDigester: Sendable {
             chunks.consume(bytes)
             return Result(size: Int64(first), sha256: .of(buffer: bytes), chunks: chunks.finish())
         }
-        return try pipeline(input, output, ring: ring, firstCount: first)
+        return try pipeline(input, output, ring: ring)
     }
 
-    /// The threaded path: the caller reads and writes, the whole-file and chunk hashers run on threads of their own.
-    private func pipeline(_ input: OpenFile, _ output: OpenFile?, ring: Ring, firstCount: Int) throws -> Result {
+    /// The threaded path: the caller fills the buffers (and the copy), the whole-file and chunk hashers run on
+    /// threads of their own.
+    private func pipeline(_ input: OpenFile, _ output: OpenFile?, ring: Ring) throws -> Result {
         let whole = Consumer(ring: ring, state: WholeHasher())
         let chunks = Consumer(ring: ring, state: ChunkHasher(chunking))
         whole.start()
         chunks.start()
+        var filler = Filler(input: input, output: output, kernelCopies: configuration.kernelCopy)
         var offset: Int64 = 0
-        var count = firstCount
         var failure: (any Error)?
         var sequence = 0
         while true {
             let slot = sequence % ring.count
-            if sequence > 0 {
-                // Reuse a slot only once both hashers are done with it.
-                whole.free.wait()
-                chunks.free.wait()
-                do {
-                    count = try input.readFully(into: ring.slots[slot], at: offset)
-                } catch {
-                    failure = error
-                    count = 0
-                }
-            } else {
-                whole.free.wait()
-                chunks.free.wait()
-            }
-            if count > 0, failure == nil, let output {
-                do { try output.write(UnsafeRawBufferPointer(rebasing: ring.slots[slot][..<count]), at: offset) } catch {
-                    failure = error
-                    count = 0
-                }
+            // Reuse a slot only once both hashers are done with it.
+            whole.free.wait()
+            chunks.free.wait()
+            var count = 0
+            if failure == nil {
+                do { count = try filler.fill(ring.slots[slot], at: offset) } catch { failure = error }
             }
             ring.counts[slot] = count
             // Start writing the copy to disk as it grows, so its final fsync finds little left (and the disk works
@@ -111,20 +103,41 @@ package struct FileDigester: Sendable {
             offset += Int64(count)
             sequence += 1
             if count == 0 { break }
-            // A short read means the end of the file; the next round sends the end marker.
-            if count < ring.size {
-                whole.free.wait()
-                chunks.free.wait()
-                ring.counts[sequence % ring.count] = 0
-                whole.ready.signal()
-                chunks.ready.signal()
-                break
-            }
         }
         whole.done.wait()
         chunks.done.wait()
         if let failure { throw failure }
         return Result(size: offset, sha256: whole.state.finish(), chunks: chunks.state.finish())
+    }
+}
+
+/// Fills the pipeline's buffers and makes the copy: on Linux the kernel copies each block (`copy_file_range`, never
+/// through user space) and the block is then read back from the copy, so the bytes hashed are the bytes the copy
+/// holds; where the kernel cannot, the block is read from the source and written to the copy from the same buffer.
+private struct Filler {
+    let input: OpenFile
+    let output: OpenFile?
+    var kernelCopies: Bool
+
+    /// Fills `buffer` with the bytes at `offset` (the copy then holds them too); returns the count, 0 at the end.
+    mutating func fill(_ buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
+        guard let output else { return try input.readFully(into: buffer, at: offset) }
+        if kernelCopies {
+            var copied: Int64 = 0
+            while copied < buffer.count {
+                guard let n = try input.copyRange(to: output, at: offset + copied, count: Int64(buffer.count) - copied)
+                else {
+                    kernelCopies = false
+                    break
+                }
+                if n == 0 { break }
+                copied += n
+            }
+            if kernelCopies { return try output.readFully(into: buffer, at: offset) }
+        }
+        let count = try input.readFully(into: buffer, at: offset)
+        try output.write(UnsafeRawBufferPointer(rebasing: buffer[..<count]), at: offset)
+        return count
     }
 }
 

@@ -50,7 +50,7 @@ extension Publisher {
         let digester = FileDigester(configuration: digesting)
         let result = try OpenFile.with(absolute, .readOnly) { input in
             try OpenFile.with(
-                temp, .writeOnly, options: [.create, .exclusiveCreate],
+                temp, .readWrite, options: [.create, .exclusiveCreate],
                 permissions: [.ownerRead, .groupRead, .otherRead]
             ) { output in
                 let result = try digester.digest(input, copyingTo: output)

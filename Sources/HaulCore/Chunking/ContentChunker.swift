@@ -77,10 +77,16 @@ package struct ContentChunker: Sendable {
                 var cut = -1
                 var position = index
                 let end = index + run
+                // Bytes that bring the chunk up to the minimum only feed the hash (at most 64 of them).
+                let warm = min(end, index + max(0, Int(minimum - 1 - length)))
+                while position < warm {
+                    hash = (hash << 1) &+ gear[Int(bytes[position])]
+                    position += 1
+                }
                 while position < end {
                     hash = (hash << 1) &+ gear[Int(bytes[position])]
                     position += 1
-                    if hash & mask == 0, length + Int64(position - index) >= minimum {
+                    if hash & mask == 0 {
                         cut = position
                         break
                     }

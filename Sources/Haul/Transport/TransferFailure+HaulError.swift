@@ -96,6 +96,11 @@ extension TransferFailure {
             return HaulError(
                 .timeout, "\(host) stopped sending data (stall timeout). Retrying may help; check the network.",
                 context: context, transient: true)
+        case .belowMinimumRate(let rate, let minimum):
+            return HaulError(
+                .timeout,
+                "\(host) sent the body at \(rate) bytes/s, below the minimum of \(minimum) bytes/s (config.transfer.minimumRate), for the whole low-speed time. The origin is too slow or drip-feeds the download; retrying may help.",
+                context: context.merging(["rate": "\(rate)", "minimumRate": "\(minimum)"]) { $1 }, transient: true)
         case .connectTimeout:
             return HaulError(
                 .timeout, "Timed out connecting to \(host). Check the network or the repository URL.",

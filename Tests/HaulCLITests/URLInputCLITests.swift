@@ -73,7 +73,8 @@ struct URLInputCLITests {
                 repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 1 << 20)])
             let blob = RepositoryLayout.blobPath(report.manifest.files[0].sha256)
             for location in ["http://127.0.0.1:99999/ok/x", "//127.0.0.1:99999/x"] {
-                let answer = "HTTP/1.1 302 Found\r\nLocation: \(location)\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                let answer =
+                    "HTTP/1.1 302 Found\r\nLocation: \(location)\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
                 let origin = try HostileOrigin(root: "\(dir)/repo", rules: [.init(blob, .raw(Array(answer.utf8)))])
                 defer { origin.stop() }
                 let run = try await Self.haul(["pull", "m", "--repo", origin.url.absoluteString], dir: dir)
@@ -92,9 +93,10 @@ struct URLInputCLITests {
                 dir: dir)
             Self.expectUsageError(flag, naming: "--trust-threshold", "--trust-threshold 0")
             let high = try await Self.haul(
-                ["pull", "m", "--repo", "http://127.0.0.1:9/", "--trust-threshold", "3"] + keys.flatMap {
-                    ["--trusted-key", $0]
-                }, dir: dir)
+                ["pull", "m", "--repo", "http://127.0.0.1:9/", "--trust-threshold", "3"]
+                    + keys.flatMap {
+                        ["--trusted-key", $0]
+                    }, dir: dir)
             Self.expectUsageError(high, naming: "only 2 distinct trusted keys", "--trust-threshold 3")
             let variable = try await Self.haul(
                 ["pull", "m", "--repo", "http://127.0.0.1:9/"],
@@ -107,11 +109,13 @@ struct URLInputCLITests {
     func minimumRate() async throws {
         try await withTemporaryDirectory { dir in
             for value in ["0", "20K"] {
-                let run = try await Self.haul(["pull", "m", "--repo", "http://127.0.0.1:9/", "--min-rate", value], dir: dir)
+                let run = try await Self.haul(
+                    ["pull", "m", "--repo", "http://127.0.0.1:9/", "--min-rate", value], dir: dir)
                 #expect(run.status == 3, "\(value): parsed, then failed to connect: \(run.stderr)")
             }
             for value in ["-1", "1e9", "fast", ""] {
-                let run = try await Self.haul(["pull", "m", "--repo", "http://127.0.0.1:9/", "--min-rate", value], dir: dir)
+                let run = try await Self.haul(
+                    ["pull", "m", "--repo", "http://127.0.0.1:9/", "--min-rate", value], dir: dir)
                 Self.expectUsageError(run, naming: "--min-rate", value)
             }
         }

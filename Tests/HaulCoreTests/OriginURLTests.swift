@@ -8,7 +8,8 @@ struct OriginURLTests {
     @Test(
         "URLs Haul may connect to",
         arguments: [
-            "http://127.0.0.1:8080/repo", "https://models.example.com/repo", "http://localhost/x", "http://[::1]:65535/",
+            "http://127.0.0.1:8080/repo", "https://models.example.com/repo", "http://localhost/x",
+            "http://[::1]:65535/",
             "http://h:1/", "https://a.example/x?hop=2#f", "HTTP://Models.Example.com/repo", "http://a_b.example-c.d./",
             "http://[2001:db8::1]/r", "http://h:0080/x", "http://192.168.1.10:443",
         ])
@@ -65,7 +66,8 @@ struct OriginURLTests {
 
     @Test("every refusal reads as a reason")
     func reasons() {
-        #expect("\(OriginURL.Refusal.invalidPort("99999"))" == "the port \"99999\" is not a number from 1 through 65535")
+        #expect(
+            "\(OriginURL.Refusal.invalidPort("99999"))" == "the port \"99999\" is not a number from 1 through 65535")
         #expect("\(OriginURL.Refusal.tooLong(bytes: 70_000))".contains("too long"))
     }
 }

@@ -179,7 +179,8 @@ struct ServerRangeTests {
             try connection.send(conditional)
             let head = try await connection.receive(within: .seconds(20)) { RawConnection.headEnd($0) != nil }
             #expect(head.text.hasPrefix("HTTP/1.1 304"), "\(head.text)")
-            #expect(head.text.contains("ETag: \(etag)") || head.text.lowercased().contains("etag: \(etag.lowercased())"))
+            #expect(
+                head.text.contains("ETag: \(etag)") || head.text.lowercased().contains("etag: \(etag.lowercased())"))
             #expect(RawConnection.headEnd(head.bytes) == head.bytes.count, "no body after a 304")
             // The same connection serves the next request exactly: no stray body bytes sit in front of it.
             let target = path.hasPrefix("/") ? path : "/" + path

@@ -10,7 +10,8 @@ import Testing
 @Suite("Hostile transport", .timeLimit(.minutes(2)))
 struct HostileTransportTests {
     static func redirect(to location: String) -> HostileOrigin.Answer {
-        .raw(Array("HTTP/1.1 302 Found\r\nLocation: \(location)\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8))
+        .raw(
+            Array("HTTP/1.1 302 Found\r\nLocation: \(location)\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8))
     }
 
     static let badLocations: [(String, String)] = [
@@ -31,7 +32,8 @@ struct HostileTransportTests {
         location == "LONG" ? "/ok/x?" + String(repeating: "a", count: 70_000) : location
     }
 
-    @Test("a redirect of a blob to a port outside 1–65535 (or any refused URL) fails clearly, without a trap",
+    @Test(
+        "a redirect of a blob to a port outside 1–65535 (or any refused URL) fails clearly, without a trap",
         arguments: badLocations)
     func blobRedirect(_ location: String, _ reason: String) async throws {
         try await HostileOriginTests.withHostileModel(
@@ -47,10 +49,13 @@ struct HostileTransportTests {
         }
     }
 
-    @Test("a redirect of the index to a port outside 1–65535 fails clearly, without a trap",
+    @Test(
+        "a redirect of the index to a port outside 1–65535 fails clearly, without a trap",
         arguments: badLocations.prefix(3).map(\.0))
     func indexRedirect(_ location: String) async throws {
-        try await HostileOriginTests.withHostileModel(rules: { _, _ in [.init("index.json", Self.redirect(to: location))] }) {
+        try await HostileOriginTests.withHostileModel(rules: { _, _ in
+            [.init("index.json", Self.redirect(to: location))]
+        }) {
             _, origin, manager in
             let error = try await Self.failure(of: manager)
             #expect(error.code == .badResponse, "\(error)")
@@ -84,7 +89,8 @@ struct HostileTransportTests {
             let error = try await Self.failure(of: manager)
             #expect(error.code == .timeout, "\(error)")
             #expect(error.message.contains("stopped sending data"), "\(error.message)")
-            #expect(origin.requests.filter { $0.contains("blobs/") }.count == 3, "every attempt made: \(origin.requests)")
+            #expect(
+                origin.requests.filter { $0.contains("blobs/") }.count == 3, "every attempt made: \(origin.requests)")
         }
     }
 
@@ -136,7 +142,8 @@ struct HostileTransportTests {
                 repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1",
                 files: [("model.bin", HostileOriginTests.size)])
             let blob = RepositoryLayout.blobPath(report.manifest.files[0].sha256)
-            let dripping = try HostileOrigin(root: "\(dir)/repo", rules: [.init(blob, .dripFile(interval: .milliseconds(100)))])
+            let dripping = try HostileOrigin(
+                root: "\(dir)/repo", rules: [.init(blob, .dripFile(interval: .milliseconds(100)))])
             let healthy = try HostileOrigin(root: "\(dir)/repo", rules: [])
             defer {
                 dripping.stop()

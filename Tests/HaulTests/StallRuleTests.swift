@@ -19,7 +19,9 @@ struct StallRuleTests {
     }
 
     static let cases: [Case] = [
-        Case(name: "no body bytes for the stall timeout", observations: [(1000, 0), (2000, 0), (3000, 0)], expected: .stalled),
+        Case(
+            name: "no body bytes for the stall timeout", observations: [(1000, 0), (2000, 0), (3000, 0)],
+            expected: .stalled),
         Case(name: "just before the stall timeout", observations: [(1000, 0), (2999, 0)], expected: .fine),
         Case(
             name: "a drip of one byte every 1.5 s is too slow after the low-speed time",
@@ -79,7 +81,9 @@ struct StallRuleTests {
         var configuration = TransferConfiguration()
         #expect(configuration.minimumRate == 1024)
         configuration.stallTimeout = .seconds(7)
-        #expect(StallRule(configuration) == StallRule(stallTimeout: .seconds(7), minimumRate: 1024, lowSpeedTime: .seconds(7)))
+        #expect(
+            StallRule(configuration)
+                == StallRule(stallTimeout: .seconds(7), minimumRate: 1024, lowSpeedTime: .seconds(7)))
         configuration.lowSpeedTime = .seconds(60)
         configuration.minimumRate = 0
         #expect(StallRule(configuration).lowSpeedTime == .seconds(60))

@@ -124,7 +124,8 @@ public struct ConfigFile: Sendable, Hashable {
             let what: String
             switch error {
             case .userInfo: what = "the URL carries a user name or password; give the URL without them"
-            case .notHTTP, .noHost: what = "\"\(printable)\" is not an http(s) URL, e.g. https://models.example.com/repo"
+            case .notHTTP, .noHost:
+                what = "\"\(printable)\" is not an http(s) URL, e.g. https://models.example.com/repo"
             default: what = "\"\(printable)\" is refused: \(error)"
             }
             throw HaulError(.invalidArgument, "\(field): \(what).", context: ["field": field])

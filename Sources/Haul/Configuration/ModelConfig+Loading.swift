@@ -93,7 +93,8 @@ extension ModelConfig {
             return ([found.url], found)
         }
         let source =
-            repository != nil ? "repository URL" : variable != nil ? "HAUL_REPOSITORY" : "the installed model's repository"
+            repository != nil
+            ? "repository URL" : variable != nil ? "HAUL_REPOSITORY" : "the installed model's repository"
         let urls = try text.split(separator: ",").map {
             try parseRepositoryURL($0.trimmingCharacters(in: .whitespaces), source: source)
         }

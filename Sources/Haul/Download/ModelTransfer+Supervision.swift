@@ -83,7 +83,8 @@ extension ModelTransfer {
             logger.info(
                 "ending a stalled request",
                 metadata: [
-                    "haul.mirror": "\(active.mirror.map { UntrustedText.escaped(mirrors.urls[$0].absoluteString) } ?? "?")",
+                    "haul.mirror":
+                        "\(active.mirror.map { UntrustedText.escaped(mirrors.urls[$0].absoluteString) } ?? "?")",
                     "haul.reason": "\(failure)",
                 ])
         }

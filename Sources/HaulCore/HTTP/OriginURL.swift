@@ -125,7 +125,9 @@ package enum OriginURL {
                 && inner.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") }
                 && inner.allSatisfy { !((0x67...0x7A).contains($0) || (0x47...0x5A).contains($0)) }
         }
-        return host.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") }
+        return host.allSatisfy {
+            isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_")
+        }
     }
 
     private static func printable(_ text: String) -> String {

@@ -29,7 +29,8 @@ public struct TrustConfiguration: Sendable, Hashable {
         if threshold < 1 { return "the threshold is \(threshold), but at least 1 signature must be required" }
         let distinct = Set(keys).count
         if distinct > 0, threshold > distinct {
-            return "the threshold is \(threshold), but only \(distinct) distinct trusted key\(distinct == 1 ? " is" : "s are") given"
+            return
+                "the threshold is \(threshold), but only \(distinct) distinct trusted key\(distinct == 1 ? " is" : "s are") given"
         }
         return nil
     }
@@ -92,7 +93,8 @@ package enum IndexVerifier {
     ) throws -> Acceptance {
         if previous?.rotatedTrust == nil, !configuration.keys.isEmpty, let problem = configuration.thresholdProblem {
             throw HaulError(
-                .invalidArgument, "config.trust.threshold: \(problem). Require between 1 and the number of trusted keys.",
+                .invalidArgument,
+                "config.trust.threshold: \(problem). Require between 1 and the number of trusted keys.",
                 context: [HaulError.settingContextKey: "config.trust.threshold"])
         }
         let policy =

@@ -163,6 +163,30 @@ struct HostileTransportTests {
         }
     }
 
+    @Test("Haul's own rate limit, holding requests back longer than the stall timeout, is never taken for a stall")
+    func rateLimitIsNotAStall() async throws {
+        try await withTemporaryDirectory { dir in
+            _ = try Fixtures.publish(
+                repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 192 << 10)])
+            try await withTestOrigin(root: "\(dir)/repo") { server, url in
+                try await withTestManager(
+                    repository: [url], store: "\(dir)/store",
+                    configure: {
+                        // 32 KiB/s over 4 connections: a 64 KiB read waits about 2 s, twice the stall timeout.
+                        $0.transfer.rateLimit = 32 << 10
+                        $0.transfer.pinConnections(to: 4)
+                        $0.transfer.stallTimeout = .seconds(1)
+                        $0.transfer.retry.maximumAttempts = 1
+                    }
+                ) { manager in
+                    let model = try await manager.downloadModel("m")
+                    #expect(try filesUnder(model.url.path) == filesUnder("\(dir)/src"))
+                }
+                #expect(server.injector.requests.filter { $0.path.contains("/blobs/") }.count <= 4)
+            }
+        }
+    }
+
     @Test("the document deadline bounds every attempt at a dripping index together")
     func drippingIndexOverall() async throws {
         try await HostileOriginTests.withHostileModel(

@@ -66,6 +66,18 @@ struct StallRuleTests {
         #expect(verdicts.dropLast().allSatisfy { $0 == .fine }, "\(verdicts)")
     }
 
+    @Test("time Haul's own rate limit holds a request back is progress for both limits")
+    func pausedByRateLimit() {
+        let rule = StallRule(stallTimeout: .seconds(3), minimumRate: 1024, lowSpeedTime: .seconds(3))
+        var watch = StallRule.Watch(start: .zero)
+        for second in 1...10 {
+            #expect(rule.observe(&watch, bytes: 10, now: .seconds(second), paused: true) == .fine)
+        }
+        // Once the pause is over, the limits count from its end.
+        #expect(rule.observe(&watch, bytes: 10, now: .seconds(12)) == .fine)
+        #expect(rule.observe(&watch, bytes: 10, now: .seconds(13)) == .stalled)
+    }
+
     @Test(
         "the minimum rate under a rate limit is at most half of one connection's share",
         arguments: [

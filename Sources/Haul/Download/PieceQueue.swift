@@ -16,6 +16,8 @@ final class ActivePiece: Sendable {
         /// While a request is under way: its pace so far (``StallRule``) and the handle that can end it.
         var watch: StallRule.Watch?
         var control: RequestControl?
+        /// Until when Haul's own rate limit holds the request back.
+        var pausedUntil: Duration = .zero
     }
     private let state: Mutex<State>
     /// Whether a thief may split it (never a whole-file request).
@@ -55,6 +57,12 @@ final class ActivePiece: Sendable {
         }
     }
 
+    /// Notes that Haul's rate limit holds the request under way back for `wait`.
+    func pause(for wait: Duration) {
+        let until = now() + wait
+        state.withLock { $0.pausedUntil = max($0.pausedUntil, until) }
+    }
+
     /// Notes that the request under way ended (its pace is no longer watched).
     func endRequest() {
         state.withLock {
@@ -69,7 +77,8 @@ final class ActivePiece: Sendable {
         let time = now()
         let (verdict, control) = state.withLock { s -> (StallRule.Verdict, RequestControl?) in
             guard var watch = s.watch else { return (.fine, nil) }
-            let verdict = rule.observe(&watch, bytes: s.requestReceived, now: time)
+            let verdict = rule.observe(
+                &watch, bytes: s.requestReceived, now: time, paused: time <= s.pausedUntil)
             s.watch = watch
             return (verdict, s.control)
         }

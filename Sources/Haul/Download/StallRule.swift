@@ -8,6 +8,9 @@
 ///   (its start, or the last moment it had brought that many within the window). A request that keeps its rate is
 ///   judged again from then on, so a drip-fed body is abandoned within ``lowSpeedTime`` of falling behind.
 ///
+/// Time Haul's own rate limit (``TransferConfiguration/rateLimit``) holds a request back counts as progress: pacing
+/// is never mistaken for a slow origin.
+///
 /// The supervisor observes every request under way every 50 ms; a verdict other than ``Verdict/fine`` ends the
 /// request (``RequestControl``) with ``TransferFailure/Transport/stalled`` or
 /// ``TransferFailure/Transport/belowMinimumRate(bytesPerSecond:minimum:)``, which the retry policy retries
@@ -73,11 +76,17 @@ struct StallRule: Hashable, Sendable {
         return max(1, min(minimum, share))
     }
 
-    /// Observes a request that has received `bytes` body bytes at `now`; updates `watch`.
-    func observe(_ watch: inout Watch, bytes: Int64, now: Duration) -> Verdict {
-        if bytes > watch.bytes {
+    /// Observes a request that has received `bytes` body bytes at `now`; updates `watch`. `paused`: Haul's own rate
+    /// limit is holding the request back, which counts as progress (both limits start again from now).
+    func observe(_ watch: inout Watch, bytes: Int64, now: Duration, paused: Bool = false) -> Verdict {
+        if bytes > watch.bytes || paused {
             watch.bytes = bytes
             watch.lastProgress = now
+        }
+        if paused {
+            watch.windowStart = now
+            watch.windowBytes = bytes
+            return .fine
         }
         if now - watch.lastProgress >= stallTimeout { return .stalled }
         guard minimumRate > 0 else { return .fine }

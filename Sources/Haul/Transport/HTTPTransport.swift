@@ -16,11 +16,14 @@ final class HTTPTransport: Sendable {
     let logger: Logger
 
     init(configuration: TransferConfiguration, clock: any Clock<Duration> = ContinuousClock(), logger: Logger) {
+        // The client's idle-read timeout is a backstop for documents and silent connections; blob requests are judged
+        // by ``StallRule`` on body bytes alone. The client's timer also runs while Haul's own rate limit holds reads
+        // back, so with a rate limit it is off (documents are then bounded by their deadline).
         var http = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(
                 connect: .nanoseconds(configuration.connectTimeout.nanoseconds),
-                read: .nanoseconds(configuration.stallTimeout.nanoseconds)),
+                read: configuration.rateLimit == nil ? .nanoseconds(configuration.stallTimeout.nanoseconds) : nil),
             decompression: .disabled)
         // Room for every connection the transfer may grow to, and for requests being replaced after a steal.
         http.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit =
@@ -221,6 +224,7 @@ final class TransportDelegate<Sink: ResponseSink>: HTTPClientResponseDelegate, @
         if let limiter {
             let wait = limiter.reserve(Int64(buffer.readableBytes))
             if wait > .zero {
+                sink.pause(for: wait)
                 return task.eventLoop.scheduleTask(in: .nanoseconds(wait.nanoseconds)) {}.futureResult
             }
         }

@@ -10,8 +10,8 @@ import Synchronization
 
 /// A raw-socket HTTP/1.1 origin on 127.0.0.1 for attacks no well-behaved server library would send: it serves a
 /// repository folder (with single `Range` support) for ordinary paths and, for paths matching a rule, answers with
-/// hostile bytes (endless bodies under any status, drips, raw header lines with control or bidi characters,
-/// redirect loops). One thread per connection; every connection is closed after one response.
+/// hostile bytes (endless bodies under any status, drips, endless informational responses, raw header lines with
+/// control or bidi characters, redirect loops). One thread per connection; every connection is closed after one response.
 package final class HostileOrigin: Sendable {
     /// A hostile answer.
     package enum Answer: Sendable {

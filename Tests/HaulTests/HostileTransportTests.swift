@@ -163,6 +163,31 @@ struct HostileTransportTests {
         }
     }
 
+    @Test("a mirror dripping the manifest gets only its share of the document deadline; the other mirror serves it")
+    func drippingManifestMirror() async throws {
+        try await withTemporaryDirectory { dir in
+            _ = try Fixtures.publish(
+                repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 64 << 10)])
+            let dripping = try HostileOrigin(
+                root: "\(dir)/repo", rules: [.init("manifests/", .dripFile(interval: .milliseconds(50)))])
+            let healthy = try HostileOrigin(root: "\(dir)/repo", rules: [])
+            defer {
+                dripping.stop()
+                healthy.stop()
+            }
+            try await withTestManager(
+                repository: [dripping.url, healthy.url], store: "\(dir)/store",
+                configure: { $0.transfer.documentDeadline = .seconds(4) }
+            ) { manager in
+                let model = try await manager.downloadModel("m")
+                #expect(try filesUnder(model.url.path) == filesUnder("\(dir)/src"))
+            }
+            // The primary was asked first and dripped; the rest of the deadline went to the healthy mirror.
+            #expect(dripping.requests.contains { $0.contains("manifests/") }, "\(dripping.requests)")
+            #expect(healthy.requests.contains { $0.contains("manifests/") }, "\(healthy.requests)")
+        }
+    }
+
     @Test("Haul's own rate limit, holding requests back longer than the stall timeout, is never taken for a stall")
     func rateLimitIsNotAStall() async throws {
         try await withTemporaryDirectory { dir in

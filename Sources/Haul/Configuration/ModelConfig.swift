@@ -161,9 +161,9 @@ public struct TransferConfiguration: Sendable {
     /// waited for as long as it takes. Covers retry back-off and `Retry-After` waits. Default: 5 minutes.
     public var lockTimeout: Duration = .seconds(300)
     /// Longest time fetching one small document (the index, a manifest) may take, measured on the manager's clock:
-    /// every attempt, from every mirror, and the waits between them together. A request still running at the
-    /// deadline is abandoned, and a retry that would wait past it is not made; the fetch then fails with
-    /// `.timeout`. Bodies of blobs are bounded by their size, ``stallTimeout`` and ``minimumRate`` instead.
+    /// every attempt, from every mirror, and the waits between them together (with N mirrors one request gets at
+    /// most a 1/N share, so a slow mirror cannot use up the others' time). A request still running at the deadline
+    /// is abandoned, and a retry that would wait past it is not made; the fetch then fails with `.timeout`. Bodies of blobs are bounded by their size, ``stallTimeout`` and ``minimumRate`` instead.
     /// Default: 120 s (an 8 MiB index at 70 KiB/s).
     public var documentDeadline: Duration = .seconds(120)
 

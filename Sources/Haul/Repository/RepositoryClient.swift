@@ -60,8 +60,9 @@ struct RepositoryClient {
     }
 
     /// GETs a small document, trying mirrors in order of health with retries (the transport's retry policy, waits on
-    /// its clock), all within one ``TransferConfiguration/documentDeadline``: each request gets what is left of it,
-    /// and a retry that would wait past it is not made. A failure leaves as a ``HaulError``.
+    /// its clock), all within one ``TransferConfiguration/documentDeadline``: each request gets what is left of it
+    /// (with N mirrors, at most a 1/N share of the deadline, so one slow mirror cannot use up the others' time), and
+    /// a retry that would wait past it is not made. A failure leaves as a ``HaulError``.
     private func fetchDocument(_ path: String, limit: Int, what: String, headers: [(String, String)] = []) async throws
         -> (Data, URL, HTTPResponseHead)
     {
@@ -76,7 +77,8 @@ struct RepositoryClient {
             do {
                 let left = deadline - elapsed()
                 guard left > .zero else { throw TransferFailure.deadlineExceeded(deadline) }
-                let (head, data) = try await transport.fetchSmall(url, limit: limit, headers: headers, within: left)
+                let share = min(left, deadline / max(1, mirrors.urls.count))
+                let (head, data) = try await transport.fetchSmall(url, limit: limit, headers: headers, within: share)
                 if head.status == .ok || (head.status == .notModified && !headers.isEmpty) { return (data, url, head) }
                 failure = .status(head)
             } catch let error as TransferFailure {

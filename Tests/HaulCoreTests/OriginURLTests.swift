@@ -64,6 +64,30 @@ struct OriginURLTests {
         try OriginURL.check(try #require(URL(string: "/c?d=1", relativeTo: base)?.absoluteURL))
     }
 
+    @Test("20,000 seeded random authorities: whatever is accepted has a host and a port the client can connect to")
+    func randomAuthorities() throws {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        let pieces = [
+            "a", "Z", "9", "0", ".", "-", "_", ":", "[", "]", "@", "%", "%00", "::1", "65535", "65536", "99999", "0",
+            "18446744073709551617", "/", "?", "#", "localhost", "127.0.0.1", "//", "http:", "user:pw",
+        ]
+        var accepted = 0
+        for _ in 0..<20_000 {
+            let authority = (0..<(1 + next(6))).map { _ in pieces[next(pieces.count)] }.joined()
+            let text = (next(2) == 0 ? "http://" : "https://") + authority + (next(2) == 0 ? "/r" : "")
+            guard let url = try? OriginURL.parse(text) else { continue }
+            accepted += 1
+            #expect(!(url.host ?? "").isEmpty, "\(text)")
+            #expect(url.port.map { (1...65_535).contains($0) } ?? true, "\(text)")
+            #expect(url.user == nil && url.password == nil, "\(text)")
+        }
+        #expect(accepted > 1000, "the generator must reach accepted URLs too (\(accepted))")
+    }
+
     @Test("every refusal reads as a reason")
     func reasons() {
         #expect(

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes the index and manifest parsers and every parser of network and command-line values (path, model reference,
-# Range, Content-Range, Retry-After, Content-Length, ETag, rate, counts, durations, the untrusted-text escaper) with
-# libFuzzer, checking their invariants (bounded results, no raw control characters after escaping).
+# Range, Content-Range, Retry-After, Content-Length, ETag, rate, counts, durations, origin URLs and redirect targets,
+# the untrusted-text escaper) with libFuzzer, checking their invariants (bounded results, ports in 1-65535, no raw
+# control characters after escaping).
 # Usage: Scripts/fuzz.sh [seconds=600] [runs=-1]    Findings go to Fuzz/findings/; the corpus grows in Fuzz/corpus/
 # from Fuzz/seeds/ (a published index and manifest, a path, ranges, header and CLI values, hostile text).
 set -euo pipefail

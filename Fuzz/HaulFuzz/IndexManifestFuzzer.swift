@@ -60,9 +60,25 @@ func fuzzValues(_ text: String) {
         check(!(VersionOrder.isNewer(version, than: other) && VersionOrder.isNewer(other, than: version)))
         _ = VersionOrder.latest(current: other, published: version)
     }
+    fuzzOriginURL(text)
     let escaped = UntrustedText.escaped(text, limit: 256)
     check(!escaped.unicodeScalars.contains(where: UntrustedText.needsEscape))
     check(UntrustedText.escaped(escaped, limit: .max) == escaped)
+}
+
+/// The URL validator (repositories, mirrors, remotes, redirect targets): an accepted URL has a host and a port the
+/// HTTP client can turn into a socket address, whether given as it is or as a redirect relative to a base.
+func fuzzOriginURL(_ text: String) {
+    func checkAccepted(_ url: URL) {
+        check(!(url.host ?? "").isEmpty)
+        check(url.port.map { (1...65_535).contains($0) } ?? true)
+        check(url.absoluteString.utf8.count <= OriginURL.maximumLength)
+        check(["http", "https"].contains(url.scheme?.lowercased() ?? ""))
+    }
+    if let url = try? OriginURL.parse(text) { checkAccepted(url) }
+    if let base = URL(string: "http://127.0.0.1:8080/a/b"), let relative = URL(string: text, relativeTo: base) {
+        if (try? OriginURL.check(relative.absoluteURL)) != nil { checkAccepted(relative.absoluteURL) }
+    }
 }
 
 /// The escaper on raw bytes (invalid UTF-8 included): its output never holds a character it must escape.

@@ -10,8 +10,8 @@ import Synchronization
 
 /// A raw-socket HTTP/1.1 origin on 127.0.0.1 for attacks no well-behaved server library would send: it serves a
 /// repository folder (with single `Range` support) for ordinary paths and, for paths matching a rule, answers with
-/// hostile bytes (endless bodies under any status, drips, raw header lines with control or bidi characters,
-/// redirect loops). One thread per connection; every connection is closed after one response.
+/// hostile bytes (endless bodies under any status, drips, endless informational responses, raw header lines with
+/// control or bidi characters, redirect loops). One thread per connection; every connection is closed after one response.
 package final class HostileOrigin: Sendable {
     /// A hostile answer.
     package enum Answer: Sendable {
@@ -19,6 +19,10 @@ package final class HostileOrigin: Sendable {
         case endless(status: Int, headers: [String] = [])
         /// A 200 whose body arrives one byte every `interval`, forever.
         case drip(interval: Duration)
+        /// The requested file (or range of it) with correct headers, its body one byte every `interval`.
+        case dripFile(interval: Duration)
+        /// `103 Early Hints` informational responses every `interval`, forever: a head, never a final response.
+        case informational(interval: Duration)
         /// A 200 with the whole file (whatever the `Range`) and then endless bytes, without `Content-Length` (the
         /// body ends when the connection closes).
         case fileThenEndless
@@ -137,6 +141,8 @@ package final class HostileOrigin: Sendable {
         state.withLock { $0.requests.append("GET /\(path)" + (range.map { " \($0)" } ?? "")) }
         switch rules.first(where: { path.hasPrefix($0.prefix) })?.answer {
         case nil: serveFile(client, path: path, range: range, status: nil, extra: [])
+        case .dripFile(let interval)?:
+            serveFile(client, path: path, range: range, status: nil, extra: [], pace: interval)
         case .file(let status, let headers)?:
             serveFile(client, path: path, range: range, status: status, extra: headers)
         case .raw(let bytes)?: _ = transmit(client, bytes, path: path)
@@ -158,13 +164,17 @@ package final class HostileOrigin: Sendable {
         case .drip(let interval)?:
             let head = "HTTP/1.1 200 OK\r\nContent-Length: 1000000000000\r\nConnection: close\r\n\r\n"
             guard transmit(client, Array(head.utf8), path: nil) else { return }
-            let nanoseconds =
-                interval.components.seconds * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000
-            while !stopped, transmit(client, [0x20], path: path) {
-                var wait = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
-                nanosleep(&wait, nil)
-            }
+            while !stopped, transmit(client, [0x20], path: path) { Self.pause(interval) }
+        case .informational(let interval)?:
+            let hint = Array("HTTP/1.1 103 Early Hints\r\nLink: </x>; rel=preload\r\n\r\n".utf8)
+            while !stopped, transmit(client, hint, path: nil) { Self.pause(interval) }
         }
+    }
+
+    private static func pause(_ interval: Duration) {
+        let nanoseconds = interval.components.seconds * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000
+        var wait = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
+        nanosleep(&wait, nil)
     }
 
     /// Reads a request head (at most 64 KiB); returns the path without its leading `/` and the `Range` value.
@@ -188,7 +198,9 @@ package final class HostileOrigin: Sendable {
         return nil
     }
 
-    private func serveFile(_ client: Int32, path: String, range: String?, status: Int?, extra: [String]) {
+    private func serveFile(
+        _ client: Int32, path: String, range: String?, status: Int?, extra: [String], pace: Duration? = nil
+    ) {
         guard !path.contains(".."), let data = FileManager.default.contents(atPath: "\(root)/\(path)") else {
             _ = transmit(client, Array("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".utf8), path: nil)
             return
@@ -215,7 +227,14 @@ package final class HostileOrigin: Sendable {
         headers += ["Content-Length: \(slice.count)", "Connection: close"]
         let head = "HTTP/1.1 \(code) Answer\r\n" + headers.map { "\($0)\r\n" }.joined() + "\r\n"
         guard transmit(client, Array(head.utf8), path: nil) else { return }
-        _ = transmit(client, Array(slice), path: path)
+        guard let pace else {
+            _ = transmit(client, Array(slice), path: path)
+            return
+        }
+        for byte in slice {
+            guard !stopped, transmit(client, [byte], path: path) else { return }
+            Self.pause(pace)
+        }
     }
 
     /// Writes all of `bytes`; false once the client is gone. Counts body bytes for `path`.

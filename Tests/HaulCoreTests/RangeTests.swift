@@ -25,6 +25,16 @@ struct RangeTests {
             ("bytes=-", .full),
             ("bytes=1-x", .full),
             ("bytes=+1-2", .full),
+            // Positions of any length (RFC 9110 §14.1.1): beyond Int64 they are simply larger than the resource.
+            ("bytes=9223372036854775807-", .unsatisfiable),
+            ("bytes=9223372036854775808-", .unsatisfiable),
+            ("bytes=99999999999999999999999999999999-", .unsatisfiable),
+            ("bytes=9223372036854775807-9223372036854775807", .unsatisfiable),
+            ("bytes=0-99999999999999999999999999", .partial(0...999)),
+            ("bytes=000000000000000000000000005-9", .partial(5...9)),
+            ("bytes=-99999999999999999999999999", .partial(0...999)),
+            ("bytes=1000000000000000000-", .unsatisfiable),
+            ("bytes=999999999999999999999-5", .full),
         ] as [(String?, RangeDecision)])
     func decide(_ header: String?, expected: RangeDecision) {
         #expect(ByteRange.decide(header: header, size: 1000) == expected)

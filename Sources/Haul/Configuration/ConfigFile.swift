@@ -113,27 +113,24 @@ public struct ConfigFile: Sendable, Hashable {
         }
     }
 
-    /// Checks a base URL for a configuration: http or https, a host, no user name or password (credentials do not
-    /// belong in a URL that is logged and stored in receipts).
-    /// - Throws: ``HaulError`` `.invalidArgument` naming `field`.
+    /// Checks a base URL for a configuration, the command line or the environment: ``OriginURL``'s rule (http or
+    /// https, a host name or IP address, a port from 1 through 65535, no user name or password: credentials do not
+    /// belong in a URL that is logged and stored in receipts; at most 8 KiB), and no query or fragment.
+    /// - Throws: ``HaulError`` `.invalidArgument` naming `field` and what is wrong.
     public static func checkedURL(_ text: String, field: String) throws -> URL {
         let printable = UntrustedText.escaped(text, limit: 200)
-        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
-            scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty,
-            let url = components.url
-        else {
-            throw HaulError(
-                .invalidArgument,
-                "\(field): \"\(printable)\" is not an http(s) URL, e.g. https://models.example.com/repo.",
-                context: ["field": field])
+        let url: URL
+        do { url = try OriginURL.parse(text) } catch {
+            let what: String
+            switch error {
+            case .userInfo: what = "the URL carries a user name or password; give the URL without them"
+            case .notHTTP, .noHost:
+                what = "\"\(printable)\" is not an http(s) URL, e.g. https://models.example.com/repo"
+            default: what = "\"\(printable)\" is refused: \(error)"
+            }
+            throw HaulError(.invalidArgument, "\(field): \(what).", context: ["field": field])
         }
-        guard components.user == nil, components.password == nil else {
-            throw HaulError(
-                .invalidArgument,
-                "\(field): the URL carries a user name or password; give the URL without them.",
-                context: ["field": field])
-        }
-        guard components.query == nil, components.fragment == nil else {
+        guard url.query == nil, url.fragment == nil else {
             throw HaulError(
                 .invalidArgument, "\(field): a repository base URL has no query or fragment (\"\(printable)\").",
                 context: ["field": field])

@@ -54,7 +54,9 @@ extension ModelConfig {
                 urls.append(mirror)
             }
         }
-        for mirror in mirrors { urls.append(try parseRepositoryURL(mirror.trimmingCharacters(in: .whitespaces))) }
+        for mirror in mirrors {
+            urls.append(try parseRepositoryURL(mirror.trimmingCharacters(in: .whitespaces), source: "mirror URL"))
+        }
         config.repositoryURLs = urls
         config.trust.keys = chosen.remote?.trustedKeys ?? []
         config.trust.threshold = chosen.remote?.threshold ?? 1
@@ -84,14 +86,17 @@ extension ModelConfig {
             }
             return ([found.url], found)
         }
-        let text =
-            repository ?? environment["HAUL_REPOSITORY"].flatMap { $0.isEmpty ? nil : $0 } ?? installedFrom
+        let variable = environment["HAUL_REPOSITORY"].flatMap { $0.isEmpty ? nil : $0 }
+        let text = repository ?? variable ?? installedFrom
         guard let text else {
             guard let name = file.defaultRemote, let found = file.remotes[name] else { return ([], nil) }
             return ([found.url], found)
         }
+        let source =
+            repository != nil
+            ? "repository URL" : variable != nil ? "HAUL_REPOSITORY" : "the installed model's repository"
         let urls = try text.split(separator: ",").map {
-            try parseRepositoryURL($0.trimmingCharacters(in: .whitespaces))
+            try parseRepositoryURL($0.trimmingCharacters(in: .whitespaces), source: source)
         }
         return (urls, urls.first.flatMap { file.remote(matching: $0.absoluteString)?.remote })
     }

@@ -57,8 +57,12 @@ public struct ModelConfig: Sendable {
     ) throws -> ModelConfig {
         let text = repository ?? environment["HAUL_REPOSITORY"]
         var urls: [URL] = []
-        for item in ((text?.split(separator: ",").map(String.init)) ?? []) + mirrors {
-            urls.append(try parseRepositoryURL(item.trimmingCharacters(in: .whitespaces)))
+        let source = repository != nil ? "repository URL" : "HAUL_REPOSITORY"
+        for item in (text?.split(separator: ",").map(String.init)) ?? [] {
+            urls.append(try parseRepositoryURL(item.trimmingCharacters(in: .whitespaces), source: source))
+        }
+        for item in mirrors {
+            urls.append(try parseRepositoryURL(item.trimmingCharacters(in: .whitespaces), source: "mirror URL"))
         }
         let store =
             environment["HAUL_STORE"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultStorePath(environment: environment)
@@ -80,17 +84,12 @@ public struct ModelConfig: Sendable {
         return config
     }
 
-    /// Parses an http(s) base URL.
+    /// Parses an http(s) base URL with ``ConfigFile/checkedURL(_:field:)``'s rule (a host, a port from 1 through
+    /// 65535, no user name or password, no query or fragment, at most 8 KiB).
+    /// - Parameter source: where the text came from, named in the error (default: "repository URL").
     /// - Throws: ``HaulError`` `.invalidArgument` for anything else.
-    public static func parseRepositoryURL(_ text: String) throws -> URL {
-        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
-            url.host != nil
-        else {
-            throw HaulError(
-                .invalidArgument, "\"\(text)\" is not an http(s) repository URL, e.g. https://models.example.com/repo.",
-                context: ["url": text])
-        }
-        return url
+    public static func parseRepositoryURL(_ text: String, source: String = "repository URL") throws -> URL {
+        try ConfigFile.checkedURL(text, field: source)
     }
 
     /// The platform's cache folder for Haul: `$XDG_CACHE_HOME/haul` or `~/.cache/haul` on Linux,
@@ -134,8 +133,19 @@ public struct TransferConfiguration: Sendable {
     /// its connections while doing so raises the total rate by at least half the added share, up to this many; if
     /// it does not, it goes back to ``connections``. ``pinConnections(to:)`` pins the count. Default: 16.
     public var maximumConnections: Int = 16
-    /// A request that receives no bytes for this long is abandoned and retried. Default: 30 s.
+    /// A request that receives no body bytes for this long is abandoned and retried (a status line, headers and
+    /// informational `1xx` responses are not progress). Default: 30 s.
     public var stallTimeout: Duration = .seconds(30)
+    /// Body bytes per second each request must keep up over ``lowSpeedTime``; a slower request is abandoned as
+    /// stalled and retried (from another mirror when there is one), as curl's `--speed-limit`. It bounds how long
+    /// an origin that drip-feeds a body can hold a download. With ``rateLimit`` set it is at most half of one
+    /// connection's share of that limit. 0 turns the rule off. Default: 1024 (1 KiB/s): far below any link that can
+    /// carry a model (eight connections at this floor are 64 kbit/s), yet a 4 GiB blob dripped at it would still
+    /// take 48 days, so lower it only for links slower than that, and raise it to bound a hostile origin further.
+    public var minimumRate: Int64 = 1024
+    /// How long a request may stay below ``minimumRate`` before it is abandoned; nil: ``stallTimeout``.
+    /// Default: nil.
+    public var lowSpeedTime: Duration? = nil
     /// Time allowed to connect. Default: 10 s.
     public var connectTimeout: Duration = .seconds(10)
     /// Retries of transient failures.
@@ -150,10 +160,12 @@ public struct TransferConfiguration: Sendable {
     /// journal does not grow); then the pull fails, naming the holder. A holder that keeps making progress is
     /// waited for as long as it takes. Covers retry back-off and `Retry-After` waits. Default: 5 minutes.
     public var lockTimeout: Duration = .seconds(300)
-    /// Longest time one request for a small document (the index, a manifest) may take, head and body, measured
-    /// on the manager's clock; a slower answer fails like a stall and is retried. Bodies of blobs are bounded by
-    /// their size and ``stallTimeout`` instead. Default: 60 s.
-    public var documentDeadline: Duration = .seconds(60)
+    /// Longest time fetching one small document (the index, a manifest) may take, measured on the manager's clock:
+    /// every attempt, from every mirror, and the waits between them together (with N mirrors one request gets at
+    /// most a 1/N share, so a slow mirror cannot use up the others' time). A request still running at the deadline
+    /// is abandoned, and a retry that would wait past it is not made; the fetch then fails with `.timeout`. Bodies of blobs are bounded by their size, ``stallTimeout`` and ``minimumRate`` instead.
+    /// Default: 120 s (an 8 MiB index at 70 KiB/s).
+    public var documentDeadline: Duration = .seconds(120)
 
     /// The defaults above.
     public init() {}

@@ -1,4 +1,5 @@
 import Foundation
+import HaulCore
 import Logging
 import NIOCore
 import NIOPosix
@@ -35,9 +36,11 @@ extension ModelTransfer {
         var lastCheckpoint = Duration.zero
         var lastWriteback = Duration.zero
         var lastRates = Duration.zero
+        let pace = StallRule(configuration)
         while !queue.isFinished, !budget.hasFailure {
             do { try await clock.sleep(for: .milliseconds(50)) } catch { return }
             let now = elapsed()
+            endStalledRequests(queue, rule: pace)
             if mirrors.urls.count > 1, now - lastRates >= .milliseconds(500) {
                 lastRates = now
                 reassessMirrors(queue)
@@ -69,6 +72,21 @@ extension ModelTransfer {
                     "haul.ratePerConnection": "\(Int(measured?.rate ?? 0))", "haul.cpu": "\(measured?.cpu ?? 0)",
                 ])
             hire(budget.setAllowed(target))
+        }
+    }
+
+    /// Ends every request under way that ``StallRule`` judges stalled or too slow; its worker then retries the
+    /// piece (elsewhere when there is a mirror) or gives up with that reason.
+    private func endStalledRequests(_ queue: PieceQueue, rule: StallRule) {
+        for active in queue.inFlight {
+            guard let failure = active.checkPace(rule) else { continue }
+            logger.info(
+                "ending a stalled request",
+                metadata: [
+                    "haul.mirror":
+                        "\(active.mirror.map { UntrustedText.escaped(mirrors.urls[$0].absoluteString) } ?? "?")",
+                    "haul.reason": "\(failure)",
+                ])
         }
     }
 

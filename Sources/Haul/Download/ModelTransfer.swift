@@ -199,14 +199,16 @@ struct ModelTransfer {
         if let validator { headers.append(("If-Range", validator)) }
         let sink = PieceSink(
             blob: blob, piece: piece, active: active, meter: meter, mirror: mirrorKey, ifRange: validator)
+        let control = RequestControl()
         meter.connections.add(1, ordering: .relaxed)
-        active.begin(mirror: mirror)
+        active.begin(mirror: mirror, control: control)
         defer {
+            active.endRequest()
             meter.connections.subtract(1, ordering: .relaxed)
             sink.stopCounting()
         }
         do {
-            try await transport.get(url, headers: headers, on: loop, into: sink)
+            try await transport.get(url, headers: headers, on: loop, control: control, into: sink)
             recordRate(of: active)
             return .completed
         } catch is PieceEndReached {
@@ -215,7 +217,8 @@ struct ModelTransfer {
         } catch is MoveToFasterMirror {
             return .moveToFasterMirror
         } catch let failure as TransferFailure {
-            return .failed(failure)
+            // A request the supervisor ended fails with its reason, however the client reported the abort.
+            return .failed(control.reason ?? failure)
         }
     }
 

@@ -13,6 +13,11 @@ final class ActivePiece: Sendable {
         var moveRequested = false
         var requestStarted: Duration
         var requestReceived: Int64 = 0
+        /// While a request is under way: its pace so far (``StallRule``) and the handle that can end it.
+        var watch: StallRule.Watch?
+        var control: RequestControl?
+        /// Until when Haul's own rate limit holds the request back.
+        var pausedUntil: Duration = .zero
     }
     private let state: Mutex<State>
     /// Whether a thief may split it (never a whole-file request).
@@ -39,14 +44,53 @@ final class ActivePiece: Sendable {
         }
     }
 
-    /// Notes that a request to `mirror` starts (each retry is a new request).
-    func begin(mirror: Int) {
+    /// Notes that a request to `mirror` starts (each retry is a new request); `control` can end it.
+    func begin(mirror: Int, control: RequestControl? = nil) {
+        let start = now()
         state.withLock {
             $0.mirror = mirror
-            $0.requestStarted = now()
+            $0.requestStarted = start
             $0.requestReceived = 0
             $0.moveRequested = false
+            $0.watch = StallRule.Watch(start: start)
+            $0.control = control
         }
+    }
+
+    /// Notes that Haul's rate limit holds the request under way back for `wait`.
+    func pause(for wait: Duration) {
+        let until = now() + wait
+        state.withLock { $0.pausedUntil = max($0.pausedUntil, until) }
+    }
+
+    /// Notes that the request under way ended (its pace is no longer watched).
+    func endRequest() {
+        state.withLock {
+            $0.watch = nil
+            $0.control = nil
+        }
+    }
+
+    /// Judges the request under way by `rule` at the transfer's time; when it stalled or runs too slow, ends it
+    /// (its transport call fails with the returned reason) and returns that reason.
+    func checkPace(_ rule: StallRule) -> TransferFailure? {
+        let time = now()
+        let (verdict, control) = state.withLock { s -> (StallRule.Verdict, RequestControl?) in
+            guard var watch = s.watch else { return (.fine, nil) }
+            let verdict = rule.observe(
+                &watch, bytes: s.requestReceived, now: time, paused: time <= s.pausedUntil)
+            s.watch = watch
+            return (verdict, s.control)
+        }
+        let failure: TransferFailure
+        switch verdict {
+        case .fine: return nil
+        case .stalled: failure = .transport(.stalled)
+        case .tooSlow(let rate):
+            failure = .transport(.belowMinimumRate(bytesPerSecond: rate, minimum: rule.minimumRate))
+        }
+        control?.end(with: failure)
+        return failure
     }
 
     /// The mirror of the request under way, if one is.

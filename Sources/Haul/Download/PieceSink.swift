@@ -118,6 +118,9 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
         }
     }
 
+    /// The rate limit holds this request back: the stall rule does not count that time against the origin.
+    func pause(for wait: Duration) { active.pause(for: wait) }
+
     /// Stops counting this response as receiving; call once its request has ended (after the transport returned,
     /// so no callback can still run).
     func stopCounting() {

@@ -60,10 +60,14 @@ struct RepositoryClient {
     }
 
     /// GETs a small document, trying mirrors in order of health with retries (the transport's retry policy, waits on
-    /// its clock); a failure leaves as a ``HaulError``.
+    /// its clock), all within one ``TransferConfiguration/documentDeadline``: each request gets what is left of it
+    /// (with N mirrors, at most a 1/N share of the deadline, so one slow mirror cannot use up the others' time), and
+    /// a retry that would wait past it is not made. A failure leaves as a ``HaulError``.
     private func fetchDocument(_ path: String, limit: Int, what: String, headers: [(String, String)] = []) async throws
         -> (Data, URL, HTTPResponseHead)
     {
+        let deadline = transport.configuration.documentDeadline
+        let elapsed = transport.clock.stopwatch()
         var attempt = 0
         var mirror = mirrors.pick()
         while true {
@@ -71,7 +75,10 @@ struct RepositoryClient {
             let url = mirrors.url(mirror, path)
             let failure: TransferFailure
             do {
-                let (head, data) = try await transport.fetchSmall(url, limit: limit, headers: headers)
+                let left = deadline - elapsed()
+                guard left > .zero else { throw TransferFailure.deadlineExceeded(deadline) }
+                let share = min(left, deadline / max(1, mirrors.urls.count))
+                let (head, data) = try await transport.fetchSmall(url, limit: limit, headers: headers, within: share)
                 if head.status == .ok || (head.status == .notModified && !headers.isEmpty) { return (data, url, head) }
                 failure = .status(head)
             } catch let error as TransferFailure {
@@ -79,6 +86,7 @@ struct RepositoryClient {
             }
             if failure == .cancelled || Task.isCancelled { throw TransferFailure.cancelled.haulError(url: url) }
             mirrors.demote(mirror, for: failure)
+            if elapsed() >= deadline { throw failure.haulError(url: url, document: what) }
             // With mirrors, try the next one at once; back off only when every mirror has been tried.
             let other = mirrors.pick(avoiding: mirror)
             if other != mirror, attempt % mirrors.urls.count != 0 {
@@ -86,7 +94,9 @@ struct RepositoryClient {
                 continue
             }
             let retry = transport.configuration.retry
-            guard let delay = retry.delay(after: failure, attempt: attempt, random: .random(in: 0..<1)) else {
+            guard let delay = retry.delay(after: failure, attempt: attempt, random: .random(in: 0..<1)),
+                elapsed() + delay < deadline
+            else {
                 throw failure.haulError(url: url, document: what)
             }
             logger.info(

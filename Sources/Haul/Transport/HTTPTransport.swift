@@ -17,11 +17,14 @@ final class HTTPTransport: Sendable {
     let logger: Logger
 
     init(configuration: TransferConfiguration, clock: any Clock<Duration> = ContinuousClock(), logger: Logger) {
+        // The client's idle-read timeout is a backstop for documents and silent connections; blob requests are judged
+        // by ``StallRule`` on body bytes alone. The client's timer also runs while Haul's own rate limit holds reads
+        // back, so with a rate limit it is off (documents are then bounded by their deadline).
         var http = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(
                 connect: .nanoseconds(configuration.connectTimeout.nanoseconds),
-                read: .nanoseconds(configuration.stallTimeout.nanoseconds)),
+                read: configuration.rateLimit == nil ? .nanoseconds(configuration.stallTimeout.nanoseconds) : nil),
             decompression: .disabled)
         // Room for every connection the transfer may grow to, and for requests being replaced after a steal.
         http.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit =
@@ -43,16 +46,26 @@ final class HTTPTransport: Sendable {
     func nextEventLoop() -> any EventLoop { client.eventLoopGroup.next() }
 
     /// Performs a GET on `loop` (default: the next one), following redirects, and feeds the final response to `sink`.
-    /// Returns the final URL. A redirect's body is never read.
-    /// - Throws: ``TransferFailure`` for anything the network or the origin did; a ``TransferSignal`` or a local
-    ///   ``HaulError`` (disk) a sink threw, as they are.
+    /// Returns the final URL. A redirect's body is never read. Every URL is checked by ``OriginURL/check(_:)`` before
+    /// it is connected to; `control` lets a supervisor end the request with a reason.
+    /// - Throws: ``TransferFailure`` for anything the network or the origin did (a refused redirect is
+    ///   ``TransferFailure/redirectRefused(_:)``); ``HaulError`` `.invalidArgument` for a `url` Haul will not connect
+    ///   to; a ``TransferSignal`` or a local ``HaulError`` (disk) a sink threw, as they are.
     @discardableResult
     func get(
-        _ url: URL, headers: [(String, String)] = [], on loop: (any EventLoop)? = nil, into sink: some ResponseSink
+        _ url: URL, headers: [(String, String)] = [], on loop: (any EventLoop)? = nil, control: RequestControl? = nil,
+        into sink: some ResponseSink
     ) async throws -> URL {
         let loop = loop ?? nextEventLoop()
         var current = url
         var hop = 0
+        do { try OriginURL.check(url) } catch {
+            let text = UntrustedText.escaped(url.absoluteString, limit: 200)
+            throw HaulError(
+                .invalidArgument,
+                "Haul will not connect to \(text): \(error). Give an http(s) URL with a host and a port from 1 through 65535 (config.repositoryURLs).",
+                context: ["url": text])
+        }
         while true {
             var requestHeaders = HTTPHeaders(headers)
             requestHeaders.replaceOrAdd(name: "Accept-Encoding", value: "identity")
@@ -72,6 +85,7 @@ final class HTTPTransport: Sendable {
                 metadata: ["haul.url": "\(UntrustedText.escaped(current.absoluteString))", "haul.loop": "\(loop)"])
             let task = client.execute(
                 request: request, delegate: delegate, eventLoop: .delegate(on: loop), logger: logger)
+            control?.attach { task.fail(reason: $0) }
             do {
                 try await withTaskCancellationHandler {
                     try await task.futureResult.get()
@@ -101,19 +115,23 @@ final class HTTPTransport: Sendable {
         }
     }
 
-    /// Fetches a small document (index, manifest) with a size cap and an overall deadline
-    /// (``TransferConfiguration/documentDeadline``, on ``clock``); returns the final head and, for a 200, the body.
-    /// The body of any other status is not read.
-    func fetchSmall(_ url: URL, limit: Int, headers: [(String, String)] = []) async throws -> (HTTPResponseHead, Data) {
+    /// Fetches a small document (index, manifest) with a size cap and a deadline on ``clock``: `within` (default:
+    /// ``TransferConfiguration/documentDeadline``), what is left of the document's overall deadline. Returns the
+    /// final head and, for a 200, the body. The body of any other status is not read.
+    /// - Throws: ``TransferFailure/deadlineExceeded(_:)`` (naming the configured deadline) when time runs out.
+    func fetchSmall(_ url: URL, limit: Int, headers: [(String, String)] = [], within: Duration? = nil) async throws
+        -> (HTTPResponseHead, Data)
+    {
         let sink = CollectingSink(limit: limit)
         let deadline = configuration.documentDeadline
+        let remaining = max(.zero, within ?? deadline)
         let clock = self.clock
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 do { try await self.get(url, headers: headers, into: sink) } catch is CollectingSink.HeadOnly {}
             }
             group.addTask {
-                try await clock.sleep(for: deadline)
+                try await clock.sleep(for: remaining)
                 throw TransferFailure.deadlineExceeded(deadline)
             }
             defer { group.cancelAll() }
@@ -226,6 +244,7 @@ final class TransportDelegate<Sink: ResponseSink>: HTTPClientResponseDelegate, @
         if let limiter {
             let wait = limiter.reserve(Int64(buffer.readableBytes))
             if wait > .zero {
+                sink.pause(for: wait)
                 return task.eventLoop.scheduleTask(in: .nanoseconds(wait.nanoseconds)) {}.futureResult
             }
         }

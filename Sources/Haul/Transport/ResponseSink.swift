@@ -9,6 +9,13 @@ protocol ResponseSink: AnyObject, Sendable {
     func receiveBody(_ buffer: ByteBuffer) throws
     /// The body ended normally.
     func receiveEnd() throws
+    /// Haul's own rate limit holds the next body part back for `wait` (no bytes are expected meanwhile).
+    func pause(for wait: Duration)
+}
+
+extension ResponseSink {
+    /// Nothing to note by default.
+    func pause(for wait: Duration) {}
 }
 
 /// Collects a small body (index, manifest) in memory, refusing more than `limit` bytes. The body of any status but

@@ -134,6 +134,16 @@ extension TransferFailure {
             return HaulError(
                 .timeout, "\(host) stopped sending data (stall timeout). Retrying may help; check the network.",
                 context: context, transient: true)
+        case .belowMinimumRate(let rate, let minimum):
+            var details = context
+            details["rate"] = "\(rate)"
+            details["minimumRate"] = "\(minimum)"
+            details[HaulError.settingContextKey] = "config.transfer.minimumRate"
+            let pace = rate < 1 ? "less than 1 byte/s" : "\(rate) bytes/s"
+            return HaulError(
+                .timeout,
+                "\(host) sent the body at \(pace), below the minimum of \(minimum) bytes/s (config.transfer.minimumRate), for the whole low-speed time. The origin is too slow or drip-feeds the download; retrying may help.",
+                context: details, transient: true)
         case .connectTimeout:
             return HaulError(
                 .timeout, "Timed out connecting to \(host). Check the network or the repository URL.",

@@ -6,8 +6,10 @@ package import HaulCore
 package enum TransferFailure: Error, Sendable, Hashable {
     /// How the connection failed below HTTP.
     package enum Transport: Sendable, Hashable {
-        /// No bytes for the stall timeout.
+        /// No body bytes for the stall timeout.
         case stalled
+        /// The body came slower than the minimum rate for the low-speed time (``StallRule``).
+        case belowMinimumRate(bytesPerSecond: Int64, minimum: Int64)
         /// Connecting took longer than the connect timeout.
         case connectTimeout
         /// The origin closed the connection before the body ended.

@@ -38,8 +38,15 @@ struct Pull: AsyncParsableCommand {
 
     @Option(
         name: .long,
-        help: .init("How long without data before a request is abandoned and retried.", valueName: "seconds"))
+        help: .init("Seconds without body bytes before a request is abandoned and retried.", valueName: "seconds"))
     var stallTimeout: Int = 30
+
+    @Option(
+        name: .long,
+        help:
+            "A request slower than this for the stall timeout is abandoned and retried, e.g. 1K, 20K (bytes per second; 0 turns it off; default 1K)."
+    )
+    var minRate: String?
 
     @Flag(name: .long, help: "Start over instead of resuming an interrupted download.")
     var discardPartial = false
@@ -57,6 +64,11 @@ struct Pull: AsyncParsableCommand {
         }
         guard (1...86_400).contains(stallTimeout) else {
             throw ValidationError("--stall-timeout must be between 1 and 86400 seconds.")
+        }
+        if let minRate, minRate.trimmingCharacters(in: .whitespaces) != "0", RateText.parse(minRate) == nil {
+            throw ValidationError(
+                "--min-rate takes a number of bytes per second with an optional K, M or G suffix, or 0 to turn the rule off, e.g. 1K."
+            )
         }
         if let limitRate, RateText.parse(limitRate) == nil {
             throw ValidationError(
@@ -81,6 +93,7 @@ struct Pull: AsyncParsableCommand {
             }
             config.transfer.stallTimeout = .seconds(stallTimeout)
             config.transfer.rateLimit = limitRate.flatMap(RateText.parse)
+            if let minRate { config.transfer.minimumRate = RateText.parse(minRate) ?? 0 }
             let bar = ProgressBar(label: reference.description, quiet: global.quiet)
             try await LocalModelManager.withManager(config: config, logger: logger) { manager in
                 let installed = try await CancelOnInterrupt.run(cancel: {

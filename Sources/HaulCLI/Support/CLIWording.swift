@@ -1,3 +1,4 @@
+import Foundation
 import Haul
 
 /// The library names its own settings in errors (`config.trust.keys`); the command line has other ways to set them.
@@ -14,6 +15,12 @@ enum CLIWording {
             return HaulError(
                 error.code,
                 "No repository is configured. Add one once with `haul remote add origin https://models.example.com/repo --trusted-key ed25519:…`, or pass --repo URL (or set HAUL_REPOSITORY).",
+                context: error.context, underlying: error)
+        case "config.transfer.minimumRate":
+            return HaulError(
+                error.code,
+                error.message.replacingOccurrences(
+                    of: "(config.transfer.minimumRate)", with: "(--min-rate; 0 turns the rule off)"),
                 context: error.context, underlying: error)
         default:
             return error

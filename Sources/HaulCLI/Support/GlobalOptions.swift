@@ -81,6 +81,16 @@ struct RepositoryOptions: ParsableArguments {
         if let trustThreshold { config.trust.threshold = trustThreshold }
         if allowUnsigned { config.trust.allowUnsigned = true }
         if let repoName { config.trust.repositoryName = repoName }
+        if let problem = config.trust.thresholdProblem, trustThreshold != nil || !config.trust.keys.isEmpty {
+            let source =
+                trustThreshold != nil
+                ? "--trust-threshold"
+                : environment["HAUL_TRUST_THRESHOLD"] != nil ? "HAUL_TRUST_THRESHOLD" : "the remote's threshold"
+            throw HaulError(
+                .invalidArgument,
+                "\(source): \(problem). Require between 1 and the number of trusted keys (--trusted-key, HAUL_TRUSTED_KEYS or `haul trust add`).",
+                context: ["setting": "trust-threshold"])
+        }
         if config.trust.allowUnsigned && config.trust.keys.isEmpty && !global.quiet {
             FileHandle.standardError.write(
                 Data(

@@ -13,6 +13,9 @@ package enum ByteRange {
     /// Decides how to answer `header` (the `Range` value, nil when absent) for a resource of `size` bytes.
     ///
     /// Only single ranges are served partially; a multi-range request is answered in full, which RFC 9110 allows.
+    /// Positions are `1*DIGIT` of any length (RFC 9110 §14.1.1): a value beyond `Int64` is as large as any, so a
+    /// first position past the end is unsatisfiable (416), a last position past the end means the end, and a suffix
+    /// longer than the resource means all of it.
     package static func decide(header: String?, size: Int64) -> RangeDecision {
         guard let header else { return .full }
         let trimmed = header.trimmingSpaces
@@ -24,16 +27,16 @@ package enum ByteRange {
         let first = spec[..<dash].trimmingSpaces
         let last = spec[spec.index(after: dash)...].trimmingSpaces
         if first.isEmpty {
-            guard let suffix = digits(last) else { return .full }
+            guard let suffix = position(last) else { return .full }
             guard suffix > 0, size > 0 else { return .unsatisfiable }
             return .partial(max(0, size - suffix)...(size - 1))
         }
-        guard let start = digits(first) else { return .full }
+        guard let start = position(first) else { return .full }
         let end: Int64
         if last.isEmpty {
             end = size - 1
         } else {
-            guard let value = digits(last), value >= start else { return .full }
+            guard let value = position(last), value >= start else { return .full }
             end = min(value, size - 1)
         }
         guard start < size else { return .unsatisfiable }
@@ -87,6 +90,20 @@ package enum ByteRange {
             first <= last, size.map({ last < $0 }) ?? true
         else { return nil }
         return ContentRange(range: first...last, size: size)
+    }
+
+    /// A range position: ASCII digits, any number of them (leading zeros allowed), saturating at `Int64.max`; nil
+    /// when empty or not digits.
+    private static func position(_ text: Substring) -> Int64? {
+        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        var value: Int64 = 0
+        for byte in text.utf8 {
+            let (times, overflowTen) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflowDigit) = times.addingReportingOverflow(Int64(byte - 0x30))
+            if overflowTen || overflowDigit { return .max }
+            value = sum
+        }
+        return value
     }
 
     private static func digits(_ text: Substring) -> Int64? {

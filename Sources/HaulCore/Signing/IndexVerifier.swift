@@ -21,6 +21,19 @@ public struct TrustConfiguration: Sendable, Hashable {
         self.allowUnsigned = allowUnsigned
         self.repositoryName = repositoryName
     }
+
+    /// What is wrong with ``threshold`` for these ``keys``, or nil: it must be at least 1 and, when keys are
+    /// given, at most the number of distinct keys (no index could ever meet a higher one). Without keys the
+    /// threshold is not used.
+    package var thresholdProblem: String? {
+        if threshold < 1 { return "the threshold is \(threshold), but at least 1 signature must be required" }
+        let distinct = Set(keys).count
+        if distinct > 0, threshold > distinct {
+            return
+                "the threshold is \(threshold), but only \(distinct) distinct trusted key\(distinct == 1 ? " is" : "s are") given"
+        }
+        return nil
+    }
 }
 
 /// What a client remembers about a repository between runs (rollback protection, rotated keys, cache).
@@ -78,6 +91,12 @@ package enum IndexVerifier {
         _ envelope: SignedEnvelope, index: RepositoryIndex, configuration: TrustConfiguration,
         previous: RepositoryState?, now: Date
     ) throws -> Acceptance {
+        if previous?.rotatedTrust == nil, !configuration.keys.isEmpty, let problem = configuration.thresholdProblem {
+            throw HaulError(
+                .invalidArgument,
+                "config.trust.threshold: \(problem). Require between 1 and the number of trusted keys.",
+                context: [HaulError.settingContextKey: "config.trust.threshold"])
+        }
         let policy =
             previous?.rotatedTrust
             ?? (configuration.keys.isEmpty

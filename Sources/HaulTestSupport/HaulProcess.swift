@@ -25,13 +25,14 @@ package struct HaulProcess {
         package var stderr: String
     }
 
-    /// Starts `haul` with `arguments`; output goes to files in `logFolder`.
-    package static func start(_ arguments: [String], environment: [String: String] = [:], logFolder: String) throws -> (
-        Process, String, String
-    ) {
+    /// Starts `haul` with `arguments` (in `directory`, else the test's own); output goes to files in `logFolder`.
+    package static func start(
+        _ arguments: [String], environment: [String: String] = [:], directory: String? = nil, logFolder: String
+    ) throws -> (Process, String, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try binary())
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         var env = ProcessInfo.processInfo.environment
         env["HAUL_REPOSITORY"] = nil
         env["HAUL_OFFLINE"] = nil
@@ -53,9 +54,11 @@ package struct HaulProcess {
 
     /// Runs `haul` to completion (at most `timeout`).
     package static func run(
-        _ arguments: [String], environment: [String: String] = [:], logFolder: String, timeout: Duration = .seconds(60)
+        _ arguments: [String], environment: [String: String] = [:], directory: String? = nil, logFolder: String,
+        timeout: Duration = .seconds(60)
     ) async throws -> Result {
-        let (process, out, err) = try start(arguments, environment: environment, logFolder: logFolder)
+        let (process, out, err) = try start(
+            arguments, environment: environment, directory: directory, logFolder: logFolder)
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
             if ContinuousClock.now > deadline {

@@ -23,6 +23,12 @@ struct FirstHourPublishingTests {
             #expect(stat("\(home)/.haul", &info) == 0 && info.st_mode & 0o777 == 0o700)
             #expect(stat("\(home)/.haul/publisher.key", &info) == 0 && info.st_mode & 0o777 == 0o600)
 
+            // A bare file name: both keys land in the current folder.
+            try FileSystem.createDirectory("\(dir)/here")
+            let bare = try await HaulProcess.run(["keygen", "--out", "k.key"], directory: "\(dir)/here", logFolder: dir)
+            #expect(bare.status == 0, "\(bare.stderr)")
+            #expect(FileSystem.exists("\(dir)/here/k.key") && FileSystem.exists("\(dir)/here/k.key.pub"))
+
             try Data("a file".utf8).write(to: URL(fileURLWithPath: "\(dir)/file"))
             let blocked = try await HaulProcess.run(["keygen", "--out", "\(dir)/file/k.key"], logFolder: dir)
             #expect(blocked.status == 6 && blocked.stderr.contains("\(dir)/file exists and is not a folder"))
@@ -106,6 +112,12 @@ struct FirstHourPublishingTests {
     @Test("raw system errors become messages that say what to do")
     func clearErrors() async throws {
         try await withTemporaryDirectory { dir in
+            // A bare file name: both keys land in the current folder.
+            try FileSystem.createDirectory("\(dir)/here")
+            let bare = try await HaulProcess.run(["keygen", "--out", "k.key"], directory: "\(dir)/here", logFolder: dir)
+            #expect(bare.status == 0, "\(bare.stderr)")
+            #expect(FileSystem.exists("\(dir)/here/k.key") && FileSystem.exists("\(dir)/here/k.key.pub"))
+
             try Data("a file".utf8).write(to: URL(fileURLWithPath: "\(dir)/file"))
             let store = try await HaulProcess.run(["list", "--store", "\(dir)/file"], logFolder: dir)
             #expect(store.status == 6 && store.stderr.contains("\(dir)/file exists and is not a folder"))

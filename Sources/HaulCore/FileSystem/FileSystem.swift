@@ -121,7 +121,9 @@ package enum FileSystem {
             }
             try file.close()
             try rename(temp, to: path)
-            try syncDirectory((path as NSString).deletingLastPathComponent)
+            // A bare file name lives in the current folder ("k.key" has no folder part to sync).
+            let folder = (path as NSString).deletingLastPathComponent
+            try syncDirectory(folder.isEmpty ? "." : folder)
         } catch {
             try? remove(temp)
             throw error

@@ -63,19 +63,21 @@ public struct Publisher: Sendable {
     /// - Returns: what was written. Publishing identical content again is not an error: `unchanged` is true.
     /// Concurrent publishers of one repository (threads or processes) are serialized on the publish lock
     /// (``Configuration/lockTimeout``); each one's model ends up in the index.
+    /// The repository's folders and files are opened without following links (``RepositoryLayout/openFolders(create:)``).
     /// - Throws: ``HaulError`` `.invalidArgument` for an unusable source or a version that exists with other
-    ///   content, `.invalidRepositoryData` for an existing but malformed index, `.fileSystem` on I/O failure or when
-    ///   another publisher holds the lock past the timeout.
+    ///   content, `.invalidRepositoryData` for an existing but malformed index, `.fileSystem` on I/O failure, for a
+    ///   symlink inside the repository (at `.staging`, `blobs`, `manifests`, `index.json`…), or when another
+    ///   publisher holds the lock past the timeout.
     public func publish(_ source: String, name: ModelName, version: ModelVersion, now: Date = Date()) throws -> Report {
         let sources = try Self.enumerate(source)
-        try repository.createFolders()
-        let staging = "\(repository.stagingPath)/\(UUID().uuidString)"
-        try FileSystem.createDirectory(staging)
-        defer { try? FileSystem.remove(staging) }
+        let folders = try repository.openFolders()
+        let stagingName = UUID().uuidString
+        let staging = try folders.staging.folder(stagingName, create: true)
+        defer { try? folders.staging.remove(stagingName) }
         var files: [Manifest.File] = []
         var written = 0
         for (path, absolute) in sources {
-            let (file, isNew) = try publishFile(at: absolute, as: path, staging: staging)
+            let (file, isNew) = try publishFile(at: absolute, as: path, staging: staging, blobs: folders.blobs)
             files.append(file)
             if isNew { written += 1 }
         }
@@ -83,13 +85,14 @@ public struct Publisher: Sendable {
         try manifest.validate()
         let manifestData = try manifest.encoded()
         let digest = SHA256Digest.of(manifestData)
-        let lock = try PublishLock.acquire(in: repository, timeout: configuration.lockTimeout)
+        let lock = try PublishLock.acquire(in: folders.staging, timeout: configuration.lockTimeout)
         defer { lock.release() }
-        let manifestPath = repository.manifestPath(digest)
-        if FileSystem.fileSize(manifestPath) != Int64(manifestData.count) {
-            try FileSystem.writeAtomically(manifestData, to: manifestPath)
+        let manifestName = "\(digest.hex).json"
+        if folders.manifests.fileSize(manifestName) != Int64(manifestData.count) {
+            try folders.manifests.writeAtomically(manifestData, to: manifestName)
         }
-        var index = try repository.loadIndex() ?? RepositoryIndex(repository: repositoryName, expires: now)
+        var index =
+            try repository.loadIndex(in: folders.root) ?? RepositoryIndex(repository: repositoryName, expires: now)
         let entry = RepositoryIndex.VersionEntry(
             manifest: digest, manifestSize: Int64(manifestData.count), size: manifest.totalSize)
         if let existing = index.models[name.string]?.versions[version.string] {

@@ -34,7 +34,7 @@ extension ContentStore {
         try withExclusiveStoreLock(purpose: "collecting garbage") {
             var (liveBlobs, liveManifests) = try pinned()
             var everyManifestRead = true
-            for receipt in try installedModels() {
+            for receipt in try recordedModels() {
                 liveManifests.insert(receipt.manifest.hex)
                 do {
                     for file in try loadManifest(receipt.manifest).files { liveBlobs.insert(file.blobKey.hex) }
@@ -49,6 +49,11 @@ extension ContentStore {
                 guard !Self.isFreshTemporary(name, blobs.status(name)) else { continue }
                 freed += blobs.status(name)?.size ?? 0
                 try blobs.remove(name)
+            }
+            let records = try folder(.blobRecords)
+            for name in records.entries() where blobs.status(name) == nil {
+                guard !Self.isFreshTemporary(name, records.status(name)) else { continue }
+                try records.remove(name)
             }
             let manifests = try folder(.manifests)
             for name in manifests.entries() where !liveManifests.contains(String(name.prefix(64))) {

@@ -49,6 +49,8 @@ struct StoreIntegrityTests {
                         try await manager.downloadModel("m")
                     } throws: { error in
                         let error = error as? HaulError
+                        // An empty file's digest is fixed by the format: its manifest is refused when validated.
+                        guard size > 0 else { return error?.code == .invalidRepositoryData }
                         return error?.code == .digestMismatch && error?.message.contains("inconsistent") == true
                             && error?.message.contains(Self.auditedDigest.hex) == true
                     }

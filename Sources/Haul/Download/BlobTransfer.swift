@@ -37,6 +37,8 @@ final class BlobTransfer: Sendable {
         /// How many chunks from the start are all verified (what the whole-file hasher may read).
         var prefix = 0
         var committed = false
+        /// Chunks being written into the partial file right now (``beginWrite(_:)``): the commit waits for them.
+        var writing = 0
         var wholeFile = false
         var handles: Handles?
         var opening = false
@@ -283,6 +285,20 @@ final class BlobTransfer: Sendable {
         if let closing { Self.close(closing) }
     }
 
+    /// Claims the writing of the verified chunk `chunk` into the partial file; false when there is nothing to
+    /// write (it is verified already, or the blob is committed: its inode is the blob now, and installed models
+    /// are hard links to it, so it is never written again). Call ``markVerified(_:)`` then ``endWrite()`` after.
+    func beginWrite(_ chunk: Int) -> Bool {
+        state.withLock { s in
+            guard !s.committed, !s.verified.contains(chunk) else { return false }
+            s.writing += 1
+            return true
+        }
+    }
+
+    /// Ends a write claimed by ``beginWrite(_:)``.
+    func endWrite() { state.withLock { $0.writing -= 1 } }
+
     /// Records a verified chunk; returns false if it was already verified.
     func markVerified(_ chunk: Int) throws -> Bool {
         let (inserted, handles, prefix) = state.withLock { s -> (Bool, Handles?, Int?) in
@@ -321,7 +337,10 @@ final class BlobTransfer: Sendable {
     /// Call between ``begin(store:locks:meter:)`` and ``end()``.
     func commitIfComplete(into store: ContentStore) throws -> Bool {
         let handles = state.withLock { s -> Handles? in
-            guard s.verified.count == spans.count, !s.committed, let handles = s.handles else { return nil }
+            // A write still under way commits at its own settle (every worker settles after its piece).
+            guard s.verified.count == spans.count, !s.committed, s.writing == 0, let handles = s.handles else {
+                return nil
+            }
             s.committed = true
             return handles
         }

@@ -2,6 +2,7 @@
 # Pull time of one large file from a local `haul serve`, for one or more haul binaries, alternating runs.
 #
 #   Benchmarks/pull-local.sh [size-MiB=1024] [runs=3] HAUL [HAUL...]
+#   PULL_ARGS="--limit-rate 200M" Benchmarks/pull-local.sh …   (extra pull options, e.g. a network-like rate)
 #
 # Publishes SIZE MiB of random data once (with the first binary), serves it on 127.0.0.1 with the first binary,
 # then pulls it into a fresh store with each binary in turn, RUNS times. Prints wall-clock seconds and CPU seconds
@@ -27,7 +28,7 @@ for run in $(seq 1 "$runs"); do
         rm -rf "$work/store"
         start=$(date +%s.%N)
         /usr/bin/time -f '%U %S' -o "$work/cpu" "$haul" pull big --repo "http://127.0.0.1:$port/" \
-            --store "$work/store" --allow-unsigned --quiet >/dev/null 2>&1
+            --store "$work/store" --allow-unsigned --quiet ${PULL_ARGS:-} >/dev/null 2>&1
         end=$(date +%s.%N)
         wall=$(echo "$end - $start" | bc)
         cpu=$(awk '{print $1 + $2}' "$work/cpu")

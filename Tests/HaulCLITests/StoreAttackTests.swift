@@ -83,7 +83,9 @@ struct StoreAttackTests {
         }
     }
 
-    @Test("an installed version whose folder is a symlink: verify names it (exit 4), repair restores it, rm removes the link")
+    @Test(
+        "an installed version whose folder is a symlink: verify names it (exit 4), repair restores it, rm removes the link"
+    )
     func modelFolderLink() async throws {
         try await withTemporaryDirectory { dir in
             try Fixtures.publish(
@@ -103,7 +105,10 @@ struct StoreAttackTests {
                 #expect(verify.status == 4, "\(verify.stdout)\(verify.stderr)")
                 #expect(verify.stdout.contains("m@1") && verify.stdout.contains("folder"), "\(verify.stdout)")
                 let repair = try await HaulProcess.run(
-                    ["verify", "--repair", "--store", "\(dir)/store", "--repo", url.absoluteString, "--allow-unsigned"],
+                    [
+                        "verify", "--repair", "--store", "\(dir)/store", "--repo", url.absoluteString,
+                        "--allow-unsigned",
+                    ],
                     logFolder: dir)
                 #expect(repair.status == 0, "\(repair.stdout)\(repair.stderr)")
                 #expect(FileSystem.isDirectory(folder), "a real folder again")
@@ -129,7 +134,9 @@ struct StoreAttackTests {
             try FileManager.default.createSymbolicLink(
                 atPath: "\(dir)/repo/\(place)",
                 withDestinationPath: place == "index.json" ? "\(dir)/outside/index.json" : "\(dir)/outside")
-            if place == "index.json" { try Data("{}".utf8).write(to: URL(fileURLWithPath: "\(dir)/outside/index.json")) }
+            if place == "index.json" {
+                try Data("{}".utf8).write(to: URL(fileURLWithPath: "\(dir)/outside/index.json"))
+            }
             let outside = try filesUnder("\(dir)/outside")
             let publish = try await HaulProcess.run(
                 ["publish", "\(dir)/src", "--repo", "\(dir)/repo", "--name", "m", "--version", "1"], logFolder: dir)
@@ -159,7 +166,10 @@ struct StoreAttackTests {
             #expect(verify.stderr.contains("inconsistent"), "\(verify.stderr)")
             try await withTestOrigin(root: "\(dir)/repo") { server, url in
                 let repair = try await HaulProcess.run(
-                    ["verify", "--repair", "--store", "\(dir)/store", "--repo", url.absoluteString, "--allow-unsigned"],
+                    [
+                        "verify", "--repair", "--store", "\(dir)/store", "--repo", url.absoluteString,
+                        "--allow-unsigned",
+                    ],
                     logFolder: dir)
                 #expect(repair.status == 4, "\(repair.stdout)\(repair.stderr)")
                 #expect(repair.stderr.contains("haul rm"), "\(repair.stderr)")

@@ -67,7 +67,8 @@ struct StoreHardeningTests {
                     let model = try await $0.downloadModel("m")
                     #expect(try Data(contentsOf: model.url.appendingPathComponent("model.bin")) == genuine)
                 }
-                #expect(server.injector.bytesSent(pathContains: "blobs/") >= Int64(genuine.count), "fetched, not reused")
+                #expect(
+                    server.injector.bytesSent(pathContains: "blobs/") >= Int64(genuine.count), "fetched, not reused")
             }
             #expect(try ContentStore(root: "\(dir)/store").verify().isIntact)
         }
@@ -152,7 +153,8 @@ struct StoreHardeningTests {
             let free = try #require(report.manifest.files.first { $0.path.string == "free.bin" })
             let store = try ContentStore(root: "\(dir)/store")
             // A stuck "process": a lock on the blob taken through another open file, naming its holder.
-            let lock = try store.folder(.partial).openFile(ContentStore.lockName(held.blobKey), .readWrite, options: [.create])
+            let lock = try store.folder(.partial).openFile(
+                ContentStore.lockName(held.blobKey), .readWrite, options: [.create])
             defer { try? lock.close() }
             #expect(try lock.tryLock())
             ContentStore.describeHolder(in: lock, purpose: "stuck test holder")

@@ -1,8 +1,9 @@
 import Foundation
-@testable import Haul
 import HaulServer
 import HaulTestSupport
 import Testing
+
+@testable import Haul
 
 /// Attacks from the release review (issue 8), each against a real origin on 127.0.0.1: a manifest whose whole-file
 /// digest contradicts its chunk table, blobs planted or changed in the store, a trust state file replaced by a link.

@@ -232,7 +232,9 @@ final class BlobTransfer: Sendable {
         }
     }
 
-    private func openFiles(in folder: Directory) throws -> (partial: OpenFile, journal: ChunkJournal?, verified: Set<Int>) {
+    private func openFiles(in folder: Directory) throws -> (
+        partial: OpenFile, journal: ChunkJournal?, verified: Set<Int>
+    ) {
         let (partial, fresh) = try openPartial(in: folder)
         do {
             let verified = fresh ? [] : try Self.verifiedOnDisk(in: folder, key: key, size: size, spans: spans)
@@ -270,7 +272,8 @@ final class BlobTransfer: Sendable {
         try folder.remove(name)
         try folder.remove(ContentStore.journalName(key))
         let file = try folder.openFile(
-            name, .readWrite, options: [.create, .exclusiveCreate], permissions: [.ownerReadWrite, .groupRead, .otherRead])
+            name, .readWrite, options: [.create, .exclusiveCreate],
+            permissions: [.ownerReadWrite, .groupRead, .otherRead])
         return (file, true)
     }
 

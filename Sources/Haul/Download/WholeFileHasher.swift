@@ -75,12 +75,14 @@ final class WholeFileHasher: Sendable {
             guard !p.closed, p.failure == nil, p.hashed < goal else { return }
             let start = spans[p.hashed].offset
             let end = spans[goal - 1].end
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(min(4 << 20, end - start)), alignment: 64)
+            let buffer = UnsafeMutableRawBufferPointer.allocate(
+                byteCount: Int(min(4 << 20, end - start)), alignment: 64)
             defer { buffer.deallocate() }
             var offset = start
             do {
                 while offset < end {
-                    let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[..<Int(min(Int64(buffer.count), end - offset))])
+                    let slice = UnsafeMutableRawBufferPointer(
+                        rebasing: buffer[..<Int(min(Int64(buffer.count), end - offset))])
                     let read = try file.readFully(into: slice, at: offset)
                     guard read == slice.count else {
                         throw HaulError(.fileSystem, "The partial file \(file.path) ended early while hashing it.")

@@ -61,7 +61,8 @@ extension LocalModelManager {
             report.reusedBytes += reused
             report.repaired.append(reference)
             logger.info(
-                "repaired", metadata: ["haul.model": "\(reference)", "haul.fetched": "\(fetched)", "haul.reused": "\(reused)"])
+                "repaired",
+                metadata: ["haul.model": "\(reference)", "haul.fetched": "\(fetched)", "haul.reused": "\(reused)"])
         }
         return report
     }
@@ -81,7 +82,8 @@ extension LocalModelManager {
 
     /// Restores one installed version; returns the bytes fetched and reused.
     private func restore(_ receipt: InstallReceipt, damaged: [DamagedFile]) async throws -> (Int64, Int64) {
-        let urls = config.repositoryURLs.isEmpty ? [URL(string: receipt.repository)].compactMap { $0 } : config.repositoryURLs
+        let urls =
+            config.repositoryURLs.isEmpty ? [URL(string: receipt.repository)].compactMap { $0 } : config.repositoryURLs
         guard !urls.isEmpty else {
             throw HaulError.noRepository(for: "repair \(receipt.name)@\(receipt.version)")
         }
@@ -151,13 +153,15 @@ extension LocalModelManager {
     {
         if let manifest = try? store.loadManifest(receipt.manifest) {
             let data = Data(
-                try store.folder(.manifests).read("\(receipt.manifest.hex).json", limit: FormatLimits().maximumManifestBytes))
+                try store.folder(.manifests).read(
+                    "\(receipt.manifest.hex).json", limit: FormatLimits().maximumManifestBytes))
             return (manifest, data)
         }
         guard !config.repositoryURLs.isEmpty else {
             throw HaulError.noRepository(for: "fetch the damaged manifest of \(receipt.name)@\(receipt.version) again")
         }
-        let repository = RepositoryClient(transport: transport, mirrors: mirrors, limits: FormatLimits(), logger: logger)
+        let repository = RepositoryClient(
+            transport: transport, mirrors: mirrors, limits: FormatLimits(), logger: logger)
         let (index, _) = try await trustedIndex(repository)
         let (_, entry) = try index.entry(for: receipt.name, version: receipt.version)
         guard entry.manifest == receipt.manifest else {

@@ -62,7 +62,8 @@ struct Verify: AsyncParsableCommand {
         }
         throw HaulError(
             .digestMismatch,
-            "\(found.brokenInstalls.count) installed version(s) are damaged. Run `haul verify --repair` to fetch only the damaged chunks again.")
+            "\(found.brokenInstalls.count) installed version(s) are damaged. Run `haul verify --repair` to fetch only the damaged chunks again."
+        )
     }
 
     private func describe(_ found: VerificationReport) {
@@ -77,7 +78,9 @@ struct Verify: AsyncParsableCommand {
         }
         for model in found.unreadableManifests { print("damaged: \(model): its manifest is missing or modified") }
         for model in found.missingFolders {
-            print("damaged: \(model): its folder models/\(model.name)/\(model.version.map(\.string) ?? "") is missing or not a folder (a link?)")
+            print(
+                "damaged: \(model): its folder models/\(model.name)/\(model.version.map(\.string) ?? "") is missing or not a folder (a link?)"
+            )
         }
     }
 
@@ -86,7 +89,8 @@ struct Verify: AsyncParsableCommand {
         let names = files.map { "\($0.model) \($0.path)" }.joined(separator: ", ")
         return HaulError(
             .digestMismatch,
-            "The manifest of \(names) is inconsistent: its chunk table describes other bytes than its whole-file sha256. Fetching again cannot fix this; remove the version (`haul rm`) and ask the repository's publisher to republish it.")
+            "The manifest of \(names) is inconsistent: its chunk table describes other bytes than its whole-file sha256. Fetching again cannot fix this; remove the version (`haul rm`) and ask the repository's publisher to republish it."
+        )
     }
 
     private func say(_ text: String) { if !global.quiet { print(text) } }

@@ -124,7 +124,8 @@ package final class Directory: Sendable {
         let from = try Self.checked(name, in: self)
         let to = try Self.checked(newName, in: target)
         if renameat(descriptor.rawValue, from, target.descriptor.rawValue, to) != 0 {
-            throw HaulError.fileSystem("rename to \(target.path)/\(newName)", path: "\(path)/\(name)", Errno(rawValue: errno))
+            throw HaulError.fileSystem(
+                "rename to \(target.path)/\(newName)", path: "\(path)/\(name)", Errno(rawValue: errno))
         }
     }
 
@@ -145,7 +146,8 @@ package final class Directory: Sendable {
         let source = try openFile(name, .readOnly)
         defer { try? source.close() }
         let destination = try target.openFile(
-            newName, .writeOnly, options: [.create, .exclusiveCreate], permissions: [.ownerRead, .groupRead, .otherRead])
+            newName, .writeOnly, options: [.create, .exclusiveCreate],
+            permissions: [.ownerRead, .groupRead, .otherRead])
         defer { try? destination.close() }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4 << 20, alignment: 64)
         defer { buffer.deallocate() }
@@ -323,7 +325,9 @@ extension OpenFile {
     /// A second descriptor of the same open file (for reads on another thread), closed by its own owner.
     package func duplicate() throws -> OpenFile {
         let fd = dup(descriptor.rawValue)
-        guard fd >= 0 else { throw HaulError.fileSystem("duplicate the descriptor of", path: path, Errno(rawValue: errno)) }
+        guard fd >= 0 else {
+            throw HaulError.fileSystem("duplicate the descriptor of", path: path, Errno(rawValue: errno))
+        }
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         return OpenFile(descriptor: FileDescriptor(rawValue: fd), path: path)
     }

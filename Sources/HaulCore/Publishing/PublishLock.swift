@@ -18,7 +18,8 @@ struct PublishLock {
     ///   process id; `.fileSystem` when the lock file cannot be opened.
     static func acquire(in staging: Directory, timeout: Duration) throws -> PublishLock {
         let path = "\(staging.path)/lock"
-        let file = try staging.openFile("lock", .readWrite, options: [.create], permissions: [.ownerReadWrite, .groupRead])
+        let file = try staging.openFile(
+            "lock", .readWrite, options: [.create], permissions: [.ownerReadWrite, .groupRead])
         let deadline = ContinuousClock.now.advanced(by: timeout)
         do {
             while try !file.tryLock() {

@@ -53,7 +53,8 @@ extension Publisher {
         let digester = FileDigester(configuration: digesting)
         let result = try OpenFile.with(absolute, .readOnly, options: [.noFollow]) { input in
             let output = try staging.openFile(
-                temp, .writeOnly, options: [.create, .exclusiveCreate], permissions: [.ownerRead, .groupRead, .otherRead])
+                temp, .writeOnly, options: [.create, .exclusiveCreate],
+                permissions: [.ownerRead, .groupRead, .otherRead])
             defer { try? output.close() }
             let result = try digester.digest(input, copyingTo: output)
             try output.sync()

@@ -107,7 +107,8 @@ extension ContentStore {
             }
             var components = file.path.string.split(separator: "/").map(String.init)
             let name = components.removeLast()
-            let parent = components.isEmpty ? staging : try staging.folder(components.joined(separator: "/"), create: true)
+            let parent =
+                components.isEmpty ? staging : try staging.folder(components.joined(separator: "/"), create: true)
             if try !blobs.link(key.hex, as: name, in: parent) { try blobs.copy(key.hex, as: name, in: parent) }
         }
     }
@@ -176,8 +177,9 @@ extension ContentStore {
     /// Uninstalls every installed version of `name` (or only `version`) and collects what nothing else uses.
     /// - Returns: the versions removed and the bytes of blobs freed.
     /// - Throws: ``HaulError`` `.notInstalled` when nothing matches, naming how to see what is installed.
-    package func uninstall(_ name: ModelName, version: ModelVersion?) throws -> (removed: [InstallReceipt], freed: Int64)
-    {
+    package func uninstall(_ name: ModelName, version: ModelVersion?) throws -> (
+        removed: [InstallReceipt], freed: Int64
+    ) {
         let versions = try recordedModels().filter { $0.name == name && (version == nil || $0.version == version) }
         guard !versions.isEmpty else {
             throw HaulError(

@@ -177,6 +177,25 @@ struct StoreIntegrityTests {
         #expect(two.impliedSHA256 == nil && two.contradictsImpliedSHA256 == nil)
     }
 
+    @Test("the in-order hasher gives the whole-file digest however the verified prefix grows", arguments: [1, 2, 5])
+    func wholeFileHasher(step: Int) async throws {
+        try await withTemporaryDirectory { dir in
+            let bytes = Fixtures.randomBytes(5 << 20 + 123, seed: 9)
+            try Data(bytes).write(to: URL(fileURLWithPath: "\(dir)/partial"))
+            let sizes: [Int64] = [1 << 20, 1 << 20, 1 << 20, 1 << 20, 1 << 20 + 123]
+            let spans = Manifest.File(
+                path: try RelativePath(validating: "a"), size: Int64(bytes.count), sha256: SHA256Digest.of(Data()),
+                chunks: sizes.map { Manifest.Chunk(size: $0, sha256: SHA256Digest.of(Data())) }
+            ).chunkSpans
+            let file = try OpenFile.open("\(dir)/partial", .readOnly)
+            defer { try? file.close() }
+            let hasher = try WholeFileHasher(partial: file, spans: spans)
+            defer { hasher.close() }
+            for prefix in stride(from: step, through: spans.count, by: step) { hasher.advance(to: prefix) }
+            #expect(try hasher.finish(chunks: spans.count) == SHA256Digest.of(Data(bytes)))
+        }
+    }
+
     @Test("a trust state file replaced by a symlink is refused, not taken for a first use")
     func trustStateLink() async throws {
         try await withTemporaryDirectory { dir in

@@ -18,6 +18,8 @@ extension BlobTransfer {
             guard try source.readFully(into: slice, at: span.offset) == slice.count,
                 SHA256Digest.of(buffer: UnsafeRawBufferPointer(slice)) == span.sha256
             else { continue }
+            guard beginWrite(span.index) else { continue }
+            defer { endWrite() }
             try partial.write(UnsafeRawBufferPointer(slice), at: span.offset)
             if try markVerified(span.index) { reused += span.size }
         }

@@ -8,8 +8,12 @@ import Synchronization
 /// Files are opened lazily by ``begin(store:locks:meter:)`` and closed once the blob is committed and no connection
 /// uses it, so a model of 10,000 files holds descriptors only for the few blobs in flight.
 final class BlobTransfer: Sendable {
-    /// SHA-256 of the whole file: its name on the origin.
+    /// SHA-256 of the whole file: its name on the origin, checked before the blob is committed.
     let digest: SHA256Digest
+    /// The whole-file digest the chunk table already fixes (a file of one chunk or none), so nothing is hashed twice.
+    let impliedDigest: SHA256Digest?
+    /// A path of the file in the manifest, for messages.
+    let path: RelativePath
     /// SHA-256 of its chunk table: its name in the store (``Manifest/File/blobKey``).
     let key: SHA256Digest
     let size: Int64
@@ -24,11 +28,17 @@ final class BlobTransfer: Sendable {
         /// None for a blob of one chunk: it is verified and committed at once, so there is nothing to resume.
         let journal: ChunkJournal?
         let lock: BlobLock
+        /// The whole-file SHA-256 of the verified prefix; none when the chunk table implies it.
+        let hasher: WholeFileHasher?
     }
 
     private struct State {
         var verified: Set<Int>
+        /// How many chunks from the start are all verified (what the whole-file hasher may read).
+        var prefix = 0
         var committed = false
+        /// Chunks being written into the partial file right now (``beginWrite(_:)``): the commit waits for them.
+        var writing = 0
         var wholeFile = false
         var handles: Handles?
         var opening = false
@@ -43,6 +53,8 @@ final class BlobTransfer: Sendable {
     init(file: Manifest.File, store: ContentStore, discardPartial: Bool, replacing: Bool = false) throws {
         self.replacing = replacing
         digest = file.sha256
+        impliedDigest = file.impliedSHA256
+        path = file.path
         key = file.blobKey
         size = file.size
         spans = file.chunkSpans
@@ -55,11 +67,11 @@ final class BlobTransfer: Sendable {
     }
 
     /// The chunks an earlier pull verified: those its journal vouches for, plus unconfirmed ones whose bytes still
-    /// hash right. None when the partial file is missing or of another size.
+    /// hash right. None when the partial file is not resumable (``isResumable(_:size:)``).
     private static func verifiedOnDisk(in folder: Directory, key: SHA256Digest, size: Int64, spans: [ChunkSpan])
         throws -> Set<Int>
     {
-        guard folder.fileSize(ContentStore.partialName(key)) == size, size > 0 else { return [] }
+        guard isResumable(folder.status(ContentStore.partialName(key)), size: size), size > 0 else { return [] }
         let contents = try ChunkJournal.read(
             in: folder, name: ContentStore.journalName(key), key: key, size: size, chunkCount: spans.count)
         guard !contents.unconfirmed.isEmpty else { return contents.confirmed }
@@ -81,6 +93,14 @@ final class BlobTransfer: Sendable {
             if SHA256Digest.of(buffer: UnsafeRawBufferPointer(slice)) == span.sha256 { good.insert(chunk) }
         }
         return good
+    }
+
+    /// Whether an existing partial file may be resumed: a regular file of the blob's size with one name, owned by
+    /// this user. Anything else (a hard link to a file outside the store, someone else's file) is discarded
+    /// unread and unwritten, and the blob starts fresh. A pure decision, table-tested.
+    static func isResumable(_ status: Directory.Status?, size: Int64) -> Bool {
+        guard let status else { return false }
+        return status.isPrivateFile && status.size == size
     }
 
     var verifiedChunks: Set<Int> { state.withLock { $0.verified } }
@@ -188,11 +208,23 @@ final class BlobTransfer: Sendable {
             }
             let folder = try store.folder(.partial)
             let handles = try openFiles(in: folder)
-            state.withLock {
-                $0.verified.formUnion(handles.verified)
-                $0.handles = Handles(partial: handles.partial, journal: handles.journal, lock: lock)
-                $0.opening = false
+            let hasher: WholeFileHasher?
+            do {
+                hasher = impliedDigest == nil ? try WholeFileHasher(partial: handles.partial, spans: spans) : nil
+            } catch {
+                handles.journal?.close()
+                try? handles.partial.close()
+                throw error
             }
+            let prefix = state.withLock { s -> Int in
+                s.verified.formUnion(handles.verified)
+                s.handles = Handles(partial: handles.partial, journal: handles.journal, lock: lock, hasher: hasher)
+                s.opening = false
+                while s.prefix < spans.count, s.verified.contains(s.prefix) { s.prefix += 1 }
+                return s.prefix
+            }
+            // A resume re-hashes the prefix verified before, in the background.
+            hasher?.advance(to: prefix)
             meter.verified.add(verifiedBytes - before, ordering: .relaxed)
         } catch {
             lock.release()
@@ -200,17 +232,13 @@ final class BlobTransfer: Sendable {
         }
     }
 
-    private func openFiles(in folder: Directory) throws -> (partial: OpenFile, journal: ChunkJournal?, verified: Set<Int>) {
-        let name = ContentStore.partialName(key)
-        // A partial of the wrong size is resized in place: only verified bytes are ever written to it.
-        let fresh = folder.fileSize(name) != size
-        let verified = fresh ? [] : try Self.verifiedOnDisk(in: folder, key: key, size: size, spans: spans)
-        let partial = try folder.openFile(name, .readWrite, options: [.create])
+    private func openFiles(in folder: Directory) throws -> (
+        partial: OpenFile, journal: ChunkJournal?, verified: Set<Int>
+    ) {
+        let (partial, fresh) = try openPartial(in: folder)
         do {
-            if fresh {
-                if try partial.size() > size { try partial.resize(to: size) }
-                try partial.preallocate(size)
-            }
+            let verified = fresh ? [] : try Self.verifiedOnDisk(in: folder, key: key, size: size, spans: spans)
+            if fresh { try partial.preallocate(size) }
             let journal =
                 spans.count <= 1
                 ? nil
@@ -224,6 +252,31 @@ final class BlobTransfer: Sendable {
         }
     }
 
+    /// Opens the partial file to resume it when it is resumable (checked again on the open descriptor, so nothing
+    /// swapped in between is used), else removes whatever has its name (a link is unlinked, never followed or
+    /// written) and creates a fresh one (`O_CREAT | O_EXCL`, no link followed).
+    /// - Returns: the open file, and whether it is fresh.
+    private func openPartial(in folder: Directory) throws -> (OpenFile, Bool) {
+        let name = ContentStore.partialName(key)
+        if Self.isResumable(folder.status(name), size: size) {
+            let file = try folder.openFile(name, .readWrite)
+            if Self.isResumable(try? file.status(), size: size) { return (file, false) }
+            try? file.close()
+        }
+        if !state.withLock({ $0.verified.isEmpty }) {
+            throw HaulError(
+                .fileSystem,
+                "The partial file \(folder.path)/\(name) was replaced while the pull started; run the pull again.",
+                context: ["path": "\(folder.path)/\(name)"])
+        }
+        try folder.remove(name)
+        try folder.remove(ContentStore.journalName(key))
+        let file = try folder.openFile(
+            name, .readWrite, options: [.create, .exclusiveCreate],
+            permissions: [.ownerReadWrite, .groupRead, .otherRead])
+        return (file, true)
+    }
+
     /// Stops using the blob; the last user of a committed blob closes its files and drops its lock.
     func end() {
         let closing = state.withLock { s -> Handles? in
@@ -235,10 +288,30 @@ final class BlobTransfer: Sendable {
         if let closing { Self.close(closing) }
     }
 
+    /// Claims the writing of the verified chunk `chunk` into the partial file; false when there is nothing to
+    /// write (it is verified already, or the blob is committed: its inode is the blob now, and installed models
+    /// are hard links to it, so it is never written again). Call ``markVerified(_:)`` then ``endWrite()`` after.
+    func beginWrite(_ chunk: Int) -> Bool {
+        state.withLock { s in
+            guard !s.committed, !s.verified.contains(chunk) else { return false }
+            s.writing += 1
+            return true
+        }
+    }
+
+    /// Ends a write claimed by ``beginWrite(_:)``.
+    func endWrite() { state.withLock { $0.writing -= 1 } }
+
     /// Records a verified chunk; returns false if it was already verified.
     func markVerified(_ chunk: Int) throws -> Bool {
-        let (inserted, journal) = state.withLock { ($0.verified.insert(chunk).inserted, $0.handles?.journal) }
-        if inserted { try journal?.record(chunk) }
+        let (inserted, handles, prefix) = state.withLock { s -> (Bool, Handles?, Int?) in
+            let inserted = s.verified.insert(chunk).inserted
+            let before = s.prefix
+            while s.prefix < spans.count, s.verified.contains(s.prefix) { s.prefix += 1 }
+            return (inserted, s.handles, s.prefix > before ? s.prefix : nil)
+        }
+        if inserted { try handles?.journal?.record(chunk) }
+        if let prefix { handles?.hasher?.advance(to: prefix) }
         return inserted
     }
 
@@ -267,16 +340,37 @@ final class BlobTransfer: Sendable {
     /// Call between ``begin(store:locks:meter:)`` and ``end()``.
     func commitIfComplete(into store: ContentStore) throws -> Bool {
         let handles = state.withLock { s -> Handles? in
-            guard s.verified.count == spans.count, !s.committed, let handles = s.handles else { return nil }
+            // A write still under way commits at its own settle (every worker settles after its piece).
+            guard s.verified.count == spans.count, !s.committed, s.writing == 0, let handles = s.handles else {
+                return nil
+            }
             s.committed = true
             return handles
         }
         guard let handles else { return false }
+        let whole = try impliedDigest ?? handles.hasher?.finish(chunks: spans.count) ?? SHA256Digest.of([UInt8]())
+        guard whole == digest else {
+            try refuseInconsistent(whole: whole, handles: handles, store: store)
+        }
         try handles.journal?.checkpoint()
         handles.journal?.close()
         try store.commitBlob(handles.partial, key: key, replacing: replacing)
         if handles.journal != nil { try store.folder(.partial).remove(ContentStore.journalName(key)) }
         return true
+    }
+
+    /// Every chunk matched the manifest's chunk table, but the bytes do not hash to its whole-file `sha256`: the
+    /// manifest contradicts itself. Nothing is committed; the partial file and journal are removed (another pull
+    /// of the same table would fail the same way).
+    private func refuseInconsistent(whole: SHA256Digest, handles: Handles, store: ContentStore) throws -> Never {
+        handles.journal?.close()
+        let partial = try? store.folder(.partial)
+        try? partial?.remove(ContentStore.partialName(key))
+        try? partial?.remove(ContentStore.journalName(key))
+        throw HaulError(
+            .digestMismatch,
+            "The repository is inconsistent: its manifest says \(UntrustedText.escaped(path.string)) has SHA-256 \(digest.hex), but the bytes its chunk table names (every chunk verified) hash to \(whole.hex). Nothing was installed; ask the repository's publisher to republish the model.",
+            context: ["path": path.string, "expected": digest.hex, "actual": whole.hex], transient: false)
     }
 
     /// Makes the verified chunks durable (the supervisor's checkpoint); nothing when no file is open.
@@ -295,6 +389,7 @@ final class BlobTransfer: Sendable {
     }
 
     private static func close(_ handles: Handles) {
+        handles.hasher?.close()
         handles.journal?.close()
         try? handles.partial.close()
         handles.lock.release()

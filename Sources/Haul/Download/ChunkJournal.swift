@@ -13,7 +13,8 @@ import Synchronization
 ///   them, so no network thread ever waits for a disk); those are covered by the next checkpoint. Chunks a checkpoint
 ///   vouches for are durable; the others are *unconfirmed* and re-hashed from the partial file on load, so after a
 ///   power loss the journal can never vouch for bytes that did not reach the disk.
-/// - A torn last record is ignored.
+/// - A torn last record is ignored. A journal that is not a private regular file (a hard link, another user's) is
+///   ignored too, and replaced by a fresh one (written beside it and renamed over it: never written through).
 /// - The header names the blob key, the SHA-256 of the chunk table (``Manifest/File/blobKey``): a journal written under
 ///   another chunk table (or by an older format) is discarded, never trusted.
 final class ChunkJournal: Sendable {
@@ -48,7 +49,8 @@ final class ChunkJournal: Sendable {
         -> Contents
     {
         let header = header(key: key, size: size, chunkCount: chunkCount)
-        guard folder.status(name)?.kind == .file else { return Contents() }
+        // Only a journal Haul wrote (one name, this user's) vouches for anything; a hard link is never read.
+        guard folder.status(name)?.isPrivateFile == true else { return Contents() }
         let data = Data(try folder.read(name, limit: header.count + (chunkCount + 1) * 4 * 64 + 4096))
         guard data.starts(with: header) else { return Contents() }
         var records: [Int] = []

@@ -105,12 +105,16 @@ final class PieceSink: ResponseSink, @unchecked Sendable {
         guard digest == span.sha256 else {
             throw TransferFailure.badChunk(index: span.index, expected: span.sha256, actual: digest)
         }
-        var at = span.offset
-        for part in parts {
-            try part.withUnsafeReadableBytes { try blob.partial.write($0, at: at) }
-            at += Int64(part.readableBytes)
+        // A chunk another response verified meanwhile is not written again (after the commit its inode is the blob).
+        if blob.beginWrite(span.index) {
+            defer { blob.endWrite() }
+            var at = span.offset
+            for part in parts {
+                try part.withUnsafeReadableBytes { try blob.partial.write($0, at: at) }
+                at += Int64(part.readableBytes)
+            }
+            if try blob.markVerified(span.index) { meter.verified.add(span.size, ordering: .relaxed) }
         }
-        if try blob.markVerified(span.index) { meter.verified.add(span.size, ordering: .relaxed) }
         chunk += 1
         // A thief took the rest of this piece: stop here (the request is cancelled, its connection closed).
         if active.advance(pastChunk: span.index), !piece.wholeFile, chunk < piece.chunks.upperBound {

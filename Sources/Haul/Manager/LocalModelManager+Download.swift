@@ -120,7 +120,7 @@ extension LocalModelManager {
         let (index, _) = try await trustedIndex(repository)
         let (version, entry) = try index.entry(for: reference.name, version: reference.version)
         if let receipt = try store.receipt(reference.name, version), receipt.manifest == entry.manifest,
-            covers(receipt, selection)
+            covers(receipt, selection), store.hasModelFolder(reference.name, version)
         {
             logger.debug("already installed", metadata: ["haul.model": "\(reference.name)@\(version)"])
             meter.total.store(receipt.size, ordering: .relaxed)
@@ -153,8 +153,9 @@ extension LocalModelManager {
         let pinned = Set(manifest.files.map(\.blobKey)).sorted()
         let pin = try await transfer.makeLocks().pin(blobs: pinned, manifest: entry.manifest, in: store)
         defer { pin.release() }
-        // One look at the store decides what is present: a blob committed meanwhile is found by the transfer.
-        let absent = unique.filter { !store.hasBlob($0.key, size: $0.value.size) }
+        // One look at the store decides what is present: a blob committed meanwhile is found by the transfer. A
+        // blob whose identity no longer matches its commit's record is re-verified first (removed if wrong).
+        let absent = try unique.filter { try !store.reusableBlob($0.value) }
         let missing = absent.values.sorted { $0.path < $1.path }
         meter.verified.store(
             unique.values.reduce(0) { $0 + $1.size } - missing.reduce(0) { $0 + $1.size }, ordering: .relaxed)

@@ -13,9 +13,13 @@ extension LocalModelManager {
         public var fetchedBytes: Int64 = 0
         /// Bytes of intact chunks reused from the damaged files.
         public var reusedBytes: Int64 = 0
+        /// Files no repair can fix: every chunk matches but the file does not hash to the manifest's whole-file
+        /// `sha256` (the manifest contradicts itself). Remove the version (`haul rm`) and ask the publisher.
+        public var unrepairable: [DamagedFile] = []
     }
 
-    /// Re-hashes installed files chunk by chunk and reports what differs; changes nothing.
+    /// Re-hashes installed files chunk by chunk and whole, and reports what differs (and versions whose folder is
+    /// missing or a link); changes nothing.
     /// - Throws: ``HaulError`` `.invalidArgument` for a bad name; `.fileSystem` when the store cannot be read.
     ///   Damage is a finding, not an error.
     public func verify(_ names: [String] = []) throws -> VerificationReport {
@@ -28,6 +32,9 @@ extension LocalModelManager {
     ///
     /// Chunks are checked against the manifest stored at install time (its digest is in the receipt); a manifest
     /// that was itself damaged is fetched again through the trusted index.
+    /// A version whose folder is missing (or was replaced by a link) is assembled again from its blobs, each
+    /// re-verified unless its commit's record vouches for it (a wrong one is fetched again). A file whose chunks all
+    /// match but whose whole digest differs cannot be repaired: it is listed in ``RepairReport/unrepairable``.
     /// - Returns: what was found and repaired; nothing to repair is not an error.
     /// - Throws: ``HaulError``: `.offline`, network errors, `.digestMismatch` when the repository serves bad
     ///   bytes, `.notInstalled` when the version's manifest can no longer be had.
@@ -38,24 +45,45 @@ extension LocalModelManager {
         guard !config.offline else {
             throw HaulError(.offline, "Offline mode is on; damaged models cannot be fetched again. Unset HAUL_OFFLINE.")
         }
+        report.unrepairable = found.inconsistentFiles
         for reference in found.brokenInstalls {
             guard let version = reference.version, let receipt = try store.receipt(reference.name, version) else {
                 continue
             }
-            let damaged = found.damaged.filter { $0.model == reference }
+            var damaged = found.damaged.filter { $0.model == reference && !$0.inconsistentManifest }
+            if found.missingFolders.contains(reference) {
+                damaged += try unusableBlobs(of: receipt, reference: reference)
+            } else if damaged.isEmpty, !found.unreadableManifests.contains(reference) {
+                continue  // only unrepairable files
+            }
             let (fetched, reused) = try await restore(receipt, damaged: damaged)
             report.fetchedBytes += fetched
             report.reusedBytes += reused
             report.repaired.append(reference)
             logger.info(
-                "repaired", metadata: ["haul.model": "\(reference)", "haul.fetched": "\(fetched)", "haul.reused": "\(reused)"])
+                "repaired",
+                metadata: ["haul.model": "\(reference)", "haul.fetched": "\(fetched)", "haul.reused": "\(reused)"])
         }
         return report
     }
 
+    /// The files of a version whose folder is missing that have no usable blob (missing, or wrong when
+    /// re-verified): these are fetched again before the folder is assembled.
+    private func unusableBlobs(of receipt: InstallReceipt, reference: ModelReference) throws -> [DamagedFile] {
+        guard let manifest = try? store.loadManifest(receipt.manifest) else { return [] }
+        let installed = receipt.files.map(Set.init)
+        return try manifest.files.filter { installed?.contains($0.path) ?? true }.filter {
+            try !store.reusableBlob($0)
+        }.map {
+            DamagedFile(
+                model: reference, path: $0.path, file: $0, badChunks: Array($0.chunks.indices), missing: true)
+        }
+    }
+
     /// Restores one installed version; returns the bytes fetched and reused.
     private func restore(_ receipt: InstallReceipt, damaged: [DamagedFile]) async throws -> (Int64, Int64) {
-        let urls = config.repositoryURLs.isEmpty ? [URL(string: receipt.repository)].compactMap { $0 } : config.repositoryURLs
+        let urls =
+            config.repositoryURLs.isEmpty ? [URL(string: receipt.repository)].compactMap { $0 } : config.repositoryURLs
         guard !urls.isEmpty else {
             throw HaulError.noRepository(for: "repair \(receipt.name)@\(receipt.version)")
         }
@@ -71,7 +99,9 @@ extension LocalModelManager {
         let unique = Dictionary(damaged.map { ($0.file.blobKey, $0) }, uniquingKeysWith: { first, _ in first })
         var reused: Int64 = 0
         for entry in unique.values { reused += try await salvage(entry, receipt: receipt, locks: transfer.makeLocks()) }
-        try await transfer.run(unique.values.map(\.file), discardPartial: false, replacing: Set(unique.keys))
+        if !unique.isEmpty {
+            try await transfer.run(unique.values.map(\.file), discardPartial: false, replacing: Set(unique.keys))
+        }
         try store.install(
             manifest, manifestData: manifestData, manifestDigest: receipt.manifest, repository: receipt.repository,
             files: receipt.files.map(Set.init), reinstall: true)
@@ -123,13 +153,15 @@ extension LocalModelManager {
     {
         if let manifest = try? store.loadManifest(receipt.manifest) {
             let data = Data(
-                try store.folder(.manifests).read("\(receipt.manifest.hex).json", limit: FormatLimits().maximumManifestBytes))
+                try store.folder(.manifests).read(
+                    "\(receipt.manifest.hex).json", limit: FormatLimits().maximumManifestBytes))
             return (manifest, data)
         }
         guard !config.repositoryURLs.isEmpty else {
             throw HaulError.noRepository(for: "fetch the damaged manifest of \(receipt.name)@\(receipt.version) again")
         }
-        let repository = RepositoryClient(transport: transport, mirrors: mirrors, limits: FormatLimits(), logger: logger)
+        let repository = RepositoryClient(
+            transport: transport, mirrors: mirrors, limits: FormatLimits(), logger: logger)
         let (index, _) = try await trustedIndex(repository)
         let (_, entry) = try index.entry(for: receipt.name, version: receipt.version)
         guard entry.manifest == receipt.manifest else {

@@ -39,11 +39,16 @@ struct Verify: AsyncParsableCommand {
                 try await LocalModelManager.withManager(config: config, logger: logger) { manager in
                     let result = try await manager.repair(names)
                     if !result.found.isIntact { describe(result.found) }
-                    say(
-                        result.repaired.isEmpty
-                            ? "Checked \(result.found.checkedFiles) files (\(ByteFormat.string(result.found.checkedBytes))). All verified."
-                            : "Repaired \(result.repaired.map(\.description).joined(separator: ", ")): fetched \(ByteFormat.string(result.fetchedBytes)), reused \(ByteFormat.string(result.reusedBytes)) from the damaged files."
-                    )
+                    if !result.repaired.isEmpty {
+                        say(
+                            "Repaired \(result.repaired.map(\.description).joined(separator: ", ")): fetched \(ByteFormat.string(result.fetchedBytes)), reused \(ByteFormat.string(result.reusedBytes)) from the damaged files."
+                        )
+                    } else if result.unrepairable.isEmpty {
+                        say(
+                            "Checked \(result.found.checkedFiles) files (\(ByteFormat.string(result.found.checkedBytes))). All verified."
+                        )
+                    }
+                    if !result.unrepairable.isEmpty { throw Self.inconsistent(result.unrepairable) }
                 }
             }
         }
@@ -53,6 +58,11 @@ struct Verify: AsyncParsableCommand {
         say("Checked \(found.checkedFiles) files (\(ByteFormat.string(found.checkedBytes))).")
         guard !found.isIntact else { return say("All verified.") }
         describe(found)
+        if found.inconsistentFiles.count == found.damaged.count, found.missingFolders.isEmpty,
+            found.unreadableManifests.isEmpty
+        {
+            throw Self.inconsistent(found.inconsistentFiles)
+        }
         throw HaulError(
             .digestMismatch,
             "\(found.brokenInstalls.count) installed version(s) are damaged. Run `haul verify --repair` to fetch only the damaged chunks again."
@@ -64,10 +74,26 @@ struct Verify: AsyncParsableCommand {
             let what =
                 file.missing
                 ? "missing or resized"
-                : "\(file.badChunks.count) of \(file.file.chunks.count) chunks differ (\(ByteFormat.string(file.badBytes)))"
+                : file.inconsistentManifest
+                    ? "every chunk matches its manifest, but the file does not hash to the manifest's sha256 \(file.file.sha256.hex.prefix(16))…: the manifest itself is inconsistent (a repair cannot fix it)"
+                    : "\(file.badChunks.count) of \(file.file.chunks.count) chunks differ (\(ByteFormat.string(file.badBytes)))"
             print("damaged: \(file.model) \(file.path): \(what)")
         }
         for model in found.unreadableManifests { print("damaged: \(model): its manifest is missing or modified") }
+        for model in found.missingFolders {
+            print(
+                "damaged: \(model): its folder models/\(model.name)/\(model.version.map(\.string) ?? "") is missing or not a folder (a link?)"
+            )
+        }
+    }
+
+    /// The error for files whose manifest contradicts itself (exit 4).
+    private static func inconsistent(_ files: [DamagedFile]) -> HaulError {
+        let names = files.map { "\($0.model) \($0.path)" }.joined(separator: ", ")
+        return HaulError(
+            .digestMismatch,
+            "The manifest of \(names) is inconsistent: its chunk table describes other bytes than its whole-file sha256. Fetching again cannot fix this; remove the version (`haul rm`) and ask the repository's publisher to republish it."
+        )
     }
 
     private func say(_ text: String) { if !global.quiet { print(text) } }

@@ -78,7 +78,7 @@ package final class Directory: Sendable {
         }
         return HaulError(
             .fileSystem,
-            "\(path)/\(name) is a symlink\(folder ? " or not a folder" : ""); Haul never follows links inside its store. Remove it and retry.",
+            "\(path)/\(name) is a symlink\(folder ? " or not a folder" : ""); Haul never follows links inside the folders it manages (its store and state, a repository it publishes to). Remove it and retry.",
             context: ["path": "\(path)/\(name)"])
     }
 
@@ -124,7 +124,8 @@ package final class Directory: Sendable {
         let from = try Self.checked(name, in: self)
         let to = try Self.checked(newName, in: target)
         if renameat(descriptor.rawValue, from, target.descriptor.rawValue, to) != 0 {
-            throw HaulError.fileSystem("rename to \(target.path)/\(newName)", path: "\(path)/\(name)", Errno(rawValue: errno))
+            throw HaulError.fileSystem(
+                "rename to \(target.path)/\(newName)", path: "\(path)/\(name)", Errno(rawValue: errno))
         }
     }
 
@@ -145,7 +146,8 @@ package final class Directory: Sendable {
         let source = try openFile(name, .readOnly)
         defer { try? source.close() }
         let destination = try target.openFile(
-            newName, .writeOnly, options: [.create, .exclusiveCreate], permissions: [.ownerRead, .groupRead, .otherRead])
+            newName, .writeOnly, options: [.create, .exclusiveCreate],
+            permissions: [.ownerRead, .groupRead, .otherRead])
         defer { try? destination.close() }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4 << 20, alignment: 64)
         defer { buffer.deallocate() }
@@ -246,6 +248,21 @@ extension Directory {
         package var modified: Int64
         /// Device and inode, to tell whether two names are one file.
         package var identity: FileIdentity
+        /// How many names the file has (hard links).
+        package var links: UInt64
+        /// The owner's user id.
+        package var owner: UInt32
+        /// Content and metadata stamps: what changes whenever the file's bytes (or its metadata) change.
+        package var stamp: ChangeStamp
+
+        /// A status of these values.
+        package init(
+            kind: Kind, size: Int64, modified: Int64 = 0, identity: FileIdentity = FileIdentity(device: 0, inode: 0),
+            links: UInt64 = 1, owner: UInt32, stamp: ChangeStamp = ChangeStamp(modified: 0, changed: 0)
+        ) {
+            (self.kind, self.size, self.modified, self.identity) = (kind, size, modified, identity)
+            (self.links, self.owner, self.stamp) = (links, owner, stamp)
+        }
 
         init(_ info: stat) {
             switch info.st_mode & S_IFMT {
@@ -256,12 +273,31 @@ extension Directory {
             }
             size = Int64(info.st_size)
             #if canImport(Darwin)
-                modified = Int64(info.st_mtimespec.tv_sec)
+                let (mtime, ctime) = (info.st_mtimespec, info.st_ctimespec)
             #else
-                modified = Int64(info.st_mtim.tv_sec)
+                let (mtime, ctime) = (info.st_mtim, info.st_ctim)
             #endif
+            modified = Int64(mtime.tv_sec)
             identity = FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+            links = UInt64(info.st_nlink)
+            owner = UInt32(info.st_uid)
+            stamp = ChangeStamp(
+                modified: Int64(mtime.tv_sec) &* 1_000_000_000 &+ Int64(mtime.tv_nsec),
+                changed: Int64(ctime.tv_sec) &* 1_000_000_000 &+ Int64(ctime.tv_nsec))
         }
+
+        /// Whether this is a regular file with one name, owned by the user running Haul: a file only Haul made and
+        /// only this user can change, so its bytes may be resumed (a hard link's other name could be anyone's).
+        package var isPrivateFile: Bool { kind == .file && links == 1 && owner == UInt32(geteuid()) }
+    }
+
+    /// A file's modification and status-change times, in nanoseconds since 1970. The status-change time (`ctime`)
+    /// cannot be set by any user: writing, truncating, renaming over, linking or chmodding the file moves it.
+    package struct ChangeStamp: Sendable, Hashable {
+        /// Last modification of the bytes.
+        package var modified: Int64
+        /// Last change of the bytes or the metadata.
+        package var changed: Int64
     }
 
     /// A file's device and inode.
@@ -275,12 +311,25 @@ extension Directory {
 
 extension OpenFile {
     /// The device and inode of the open file.
-    package func identity() throws -> Directory.FileIdentity {
+    package func identity() throws -> Directory.FileIdentity { try status().identity }
+
+    /// What the open file is (its kind, size, links, owner, stamps), from `fstat`.
+    package func status() throws -> Directory.Status {
         var info = stat()
         guard fstat(descriptor.rawValue, &info) == 0 else {
             throw HaulError.fileSystem("stat", path: path, Errno(rawValue: errno))
         }
-        return Directory.FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+        return Directory.Status(info)
+    }
+
+    /// A second descriptor of the same open file (for reads on another thread), closed by its own owner.
+    package func duplicate() throws -> OpenFile {
+        let fd = dup(descriptor.rawValue)
+        guard fd >= 0 else {
+            throw HaulError.fileSystem("duplicate the descriptor of", path: path, Errno(rawValue: errno))
+        }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        return OpenFile(descriptor: FileDescriptor(rawValue: fd), path: path)
     }
 }
 

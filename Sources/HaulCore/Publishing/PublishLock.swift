@@ -12,23 +12,21 @@ import SystemPackage
 struct PublishLock {
     private let file: OpenFile
 
-    /// Path of the lock file in `repository`.
-    static func path(in repository: RepositoryLayout) -> String { "\(repository.stagingPath)/lock" }
-
-    /// Takes the lock, polling every 50 ms for at most `timeout`.
+    /// Takes the lock `lock` in the open `.staging` folder (never through a link), polling every 50 ms for at most
+    /// `timeout`.
     /// - Throws: ``HaulError`` `.fileSystem` when another publisher still holds it after `timeout`, naming its
     ///   process id; `.fileSystem` when the lock file cannot be opened.
-    static func acquire(in repository: RepositoryLayout, timeout: Duration) throws -> PublishLock {
-        let path = path(in: repository)
-        let file = try OpenFile.open(
-            path, .readWrite, options: [.create, .noFollow], permissions: [.ownerReadWrite, .groupRead])
+    static func acquire(in staging: Directory, timeout: Duration) throws -> PublishLock {
+        let path = "\(staging.path)/lock"
+        let file = try staging.openFile(
+            "lock", .readWrite, options: [.create], permissions: [.ownerReadWrite, .groupRead])
         let deadline = ContinuousClock.now.advanced(by: timeout)
         do {
             while try !file.tryLock() {
                 guard ContinuousClock.now < deadline else {
                     throw HaulError(
                         .fileSystem,
-                        "Another publisher (\(holder(of: file))) has held the publish lock of \(repository.root) for longer than \(timeout). Wait for it to finish and publish again; if no publisher is running, the lock is released with its process (the file \(path) may stay).",
+                        "Another publisher (\(holder(of: file))) has held the publish lock of \((staging.path as NSString).deletingLastPathComponent) for longer than \(timeout). Wait for it to finish and publish again; if no publisher is running, the lock is released with its process (the file \(path) may stay).",
                         context: ["path": path, "holder": holder(of: file)])
                 }
                 usleep(50_000)

@@ -41,27 +41,28 @@ extension Publisher {
 
     /// Hashes, chunks and copies one file in a single read (``FileDigester``: the whole-file hash and the chunk
     /// hashes on threads of their own); returns its manifest entry and whether its blob is new. Its temp file lives
-    /// in `staging`, this publisher's own folder.
-    func publishFile(at absolute: String, as path: RelativePath, staging: String) throws -> (Manifest.File, Bool) {
-        let temp = "\(staging)/\(UUID().uuidString)"
-        defer { try? FileSystem.remove(temp) }
+    /// in `staging`, this publisher's own folder, and is renamed into `blobs`; both are open folders, so no link
+    /// inside the repository is followed.
+    func publishFile(at absolute: String, as path: RelativePath, staging: Directory, blobs: Directory) throws
+        -> (Manifest.File, Bool)
+    {
+        let temp = UUID().uuidString
+        defer { try? staging.remove(temp) }
         var digesting = FileDigester.Configuration()
         digesting.bufferSize = configuration.bufferSize
         let digester = FileDigester(configuration: digesting)
-        let result = try OpenFile.with(absolute, .readOnly) { input in
-            try OpenFile.with(
+        let result = try OpenFile.with(absolute, .readOnly, options: [.noFollow]) { input in
+            let output = try staging.openFile(
                 temp, .readWrite, options: [.create, .exclusiveCreate],
-                permissions: [.ownerRead, .groupRead, .otherRead]
-            ) { output in
-                let result = try digester.digest(input, copyingTo: output)
-                try output.sync()
-                return result
-            }
+                permissions: [.ownerRead, .groupRead, .otherRead])
+            defer { try? output.close() }
+            let result = try digester.digest(input, copyingTo: output)
+            try output.sync()
+            return result
         }
         let file = Manifest.File(path: path, size: result.size, sha256: result.sha256, chunks: result.chunks)
-        let blob = repository.blobPath(result.sha256)
-        if FileSystem.fileSize(blob) == result.size { return (file, false) }
-        try FileSystem.rename(temp, to: blob)
+        if blobs.fileSize(result.sha256.hex) == result.size { return (file, false) }
+        try staging.rename(temp, to: result.sha256.hex, in: blobs)
         return (file, true)
     }
 }

@@ -13,11 +13,13 @@ extension Publisher {
         let missing = HaulError(
             .invalidArgument, "\(repository.root) holds no Haul repository (no index.json); publish a model first.",
             context: ["path": repository.root])
-        guard FileSystem.isRegularFile(repository.indexPath) else { throw missing }
-        try FileSystem.createDirectory(repository.stagingPath)
-        let lock = try PublishLock.acquire(in: repository, timeout: configuration.lockTimeout)
+        guard FileSystem.isDirectory(repository.root) else { throw missing }
+        let root = try Directory.open(repository.root, create: false)
+        guard root.status(RepositoryLayout.indexPath) != nil else { throw missing }
+        let lock = try PublishLock.acquire(
+            in: try root.folder(".staging", create: true), timeout: configuration.lockTimeout)
         defer { lock.release() }
-        guard let (envelope, loaded) = try repository.loadSignedIndex() else { throw missing }
+        guard let (envelope, loaded) = try repository.loadSignedIndex(in: root) else { throw missing }
         try checkSignatures(envelope)
         var index = loaded
         try issue(&index, now: now)

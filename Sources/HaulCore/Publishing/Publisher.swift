@@ -92,21 +92,24 @@ public struct Publisher: Sendable {
     /// Concurrent publishers of one repository (threads or processes) are serialized on the publish lock
     /// (``Configuration/lockTimeout``); each one's model ends up in the index.
     /// - Throws: ``HaulError`` `.invalidArgument` for an unusable source or a version that exists with other
-    ///   content, `.invalidRepositoryData` for an existing but malformed index, `.fileSystem` on I/O failure or when
-    ///   another publisher holds the lock past the timeout; `.invalidArgument` when no signing key is configured for
-    ///   a repository whose index is signed today (unless ``Configuration/allowDroppingSignatures``).
+    ///   content, `.invalidRepositoryData` for an existing but malformed index, `.fileSystem` on I/O failure, for a
+    ///   symlink inside the repository (at `.staging`, `blobs`, `manifests`, `index.json`…), or when another
+    ///   publisher holds the lock past the timeout; `.invalidArgument` when no signing key is configured for a
+    ///   repository whose index is signed today (unless ``Configuration/allowDroppingSignatures``).
+    /// The repository's folders and files are opened without following links
+    /// (``RepositoryLayout/openFolders(create:)``); a version refused as conflicting writes no manifest.
     public func publish(_ source: String, name: ModelName, version: ModelVersion, now: Date = Date()) throws -> Report {
         // Checked again under the lock; this early look writes nothing into a repository that would refuse.
         try checkSignatures(try repository.loadSignedIndex()?.0)
         let sources = try Self.enumerate(source)
-        try repository.createFolders()
-        let staging = "\(repository.stagingPath)/\(UUID().uuidString)"
-        try FileSystem.createDirectory(staging)
-        defer { try? FileSystem.remove(staging) }
+        let folders = try repository.openFolders()
+        let stagingName = UUID().uuidString
+        let staging = try folders.staging.folder(stagingName, create: true)
+        defer { try? folders.staging.remove(stagingName) }
         var files: [Manifest.File] = []
         var written = 0
         for (path, absolute) in sources {
-            let (file, isNew) = try publishFile(at: absolute, as: path, staging: staging)
+            let (file, isNew) = try publishFile(at: absolute, as: path, staging: staging, blobs: folders.blobs)
             files.append(file)
             if isNew { written += 1 }
         }
@@ -114,36 +117,37 @@ public struct Publisher: Sendable {
         try manifest.validate()
         let manifestData = try manifest.encoded()
         let digest = SHA256Digest.of(manifestData)
-        let lock = try PublishLock.acquire(in: repository, timeout: configuration.lockTimeout)
+        let lock = try PublishLock.acquire(in: folders.staging, timeout: configuration.lockTimeout)
         defer { lock.release() }
-        let manifestPath = repository.manifestPath(digest)
-        if FileSystem.fileSize(manifestPath) != Int64(manifestData.count) {
-            try FileSystem.writeAtomically(manifestData, to: manifestPath)
-        }
         let (indexVersion, unchanged, latest) = try record(
-            name, version,
-            entry: .init(manifest: digest, manifestSize: Int64(manifestData.count), size: manifest.totalSize),
-            now: now)
+            name, version, manifest: manifestData, digest: digest, size: manifest.totalSize, in: folders, now: now)
         return Report(
             manifest: manifest, manifestDigest: digest, blobsWritten: written, blobsReused: files.count - written,
             indexVersion: indexVersion, unchanged: unchanged, latest: latest)
     }
 
-    /// Adds `name`@`version` to the index (holding the publish lock), choosing the latest version by
-    /// ``Configuration/latest``; an identical version whose latest does not change leaves the index as it is.
+    /// Writes the manifest and adds `name`@`version` to the index (holding the publish lock), choosing the latest
+    /// version by ``Configuration/latest``; an identical version whose latest does not change leaves the index as it
+    /// is, and a conflicting version writes nothing.
     /// - Returns: the index version after it, whether nothing changed, and the model's latest version.
-    private func record(_ name: ModelName, _ version: ModelVersion, entry: RepositoryIndex.VersionEntry, now: Date)
-        throws -> (indexVersion: Int64, unchanged: Bool, latest: ModelVersion)
-    {
-        let loaded = try repository.loadSignedIndex()
+    private func record(
+        _ name: ModelName, _ version: ModelVersion, manifest manifestData: Data, digest: SHA256Digest, size: Int64,
+        in folders: RepositoryLayout.Folders, now: Date
+    ) throws -> (indexVersion: Int64, unchanged: Bool, latest: ModelVersion) {
+        let loaded = try repository.loadSignedIndex(in: folders.root)
         try checkSignatures(loaded?.0)
         var index = loaded?.1 ?? RepositoryIndex(repository: repositoryName, expires: now)
+        let entry = RepositoryIndex.VersionEntry(manifest: digest, manifestSize: Int64(manifestData.count), size: size)
         let existing = index.models[name.string]?.versions[version.string]
         if let existing, existing.manifest != entry.manifest {
             throw HaulError(
                 .invalidArgument,
                 "\(name)@\(version) is already published with other content. Versions are immutable: publish under a new version.",
                 context: ["published": existing.manifest.hex, "new": entry.manifest.hex])
+        }
+        let manifestName = "\(digest.hex).json"
+        if folders.manifests.fileSize(manifestName) != Int64(manifestData.count) {
+            try folders.manifests.writeAtomically(manifestData, to: manifestName)
         }
         let current = index.models[name.string]?.latest
         let latest = configuration.latest.latest(current: current, published: version)

@@ -33,26 +33,59 @@ package struct RepositoryLayout: Sendable {
     /// Holds the publish lock and each publisher's staging folder.
     package var stagingPath: String { "\(root)/.staging" }
 
-    /// Creates the repository's folders.
-    package func createFolders() throws {
-        for folder in ["manifests/sha256", "blobs/sha256", ".staging"] {
-            try FileSystem.createDirectory("\(root)/\(folder)")
-        }
+    /// The repository's folders, open: every file the publisher writes is reached from these descriptors.
+    package struct Folders: Sendable {
+        /// The repository folder (reached by path: the user's choice).
+        package let root: Directory
+        /// `blobs/sha256`.
+        package let blobs: Directory
+        /// `manifests/sha256`.
+        package let manifests: Directory
+        /// `.staging`.
+        package let staging: Directory
     }
 
-    /// The current index, or nil for a new repository.
-    /// - Throws: ``HaulError`` `.invalidRepositoryData` for a malformed index.
+    /// Creates and opens the repository's folders. Only `root` is reached by path; every folder below it is opened
+    /// (and made) one component at a time without following a link (``Directory``), so a symlink planted at
+    /// `.staging`, `blobs`, `blobs/sha256`, `manifests` or `manifests/sha256` is refused, never written through.
+    /// - Throws: ``HaulError`` `.fileSystem` naming the link (or non-folder) in the way.
+    package func openFolders(create: Bool = true) throws -> Folders {
+        let root = try Directory.open(self.root, create: create)
+        return Folders(
+            root: root, blobs: try root.folder("blobs/sha256", create: create),
+            manifests: try root.folder("manifests/sha256", create: create),
+            staging: try root.folder(".staging", create: create))
+    }
+
+    /// Creates the repository's folders (refusing links in the way, as ``openFolders(create:)``).
+    package func createFolders() throws { _ = try openFolders() }
+
+    /// The current index, or nil for a new repository. `index.json` is opened without following a link.
+    /// - Throws: ``HaulError`` `.invalidRepositoryData` for a malformed index; `.fileSystem` when `index.json` is a
+    ///   link or unreadable.
     package func loadIndex() throws -> RepositoryIndex? { try loadSignedIndex()?.1 }
 
-    /// Reads `index.json` with its envelope (whose signatures say whether the repository is signed today), or nil
-    /// when the repository has none yet.
+    /// `index.json` with its envelope (whose signatures say whether the repository is signed today), or nil when
+    /// the repository has none yet; opened as ``loadIndex()`` opens it.
     package func loadSignedIndex() throws -> (SignedEnvelope, RepositoryIndex)? {
-        guard FileSystem.exists(indexPath) else { return nil }
-        return try SignedEnvelope.decodeIndex(try FileSystem.read(indexPath, limit: FormatLimits().maximumIndexBytes))
+        guard FileSystem.isDirectory(root) || FileSystem.exists(root) else { return nil }
+        return try loadSignedIndex(in: Directory.open(root, create: false))
     }
 
-    /// Replaces `index.json` atomically.
+    /// The current index in the open repository folder `folder`, or nil for a new repository.
+    package func loadIndex(in folder: Directory) throws -> RepositoryIndex? { try loadSignedIndex(in: folder)?.1 }
+
+    /// The current index with its envelope in the open repository folder `folder`, or nil for a new repository.
+    package func loadSignedIndex(in folder: Directory) throws -> (SignedEnvelope, RepositoryIndex)? {
+        guard folder.status(Self.indexPath) != nil else { return nil }
+        let bytes = try folder.read(Self.indexPath, limit: FormatLimits().maximumIndexBytes)
+        return try SignedEnvelope.decodeIndex(Data(bytes))
+    }
+
+    /// Replaces `index.json` atomically (a new file beside it renamed over it: a link there is replaced, never
+    /// followed).
     package func writeIndex(_ envelope: SignedEnvelope) throws {
-        try FileSystem.writeAtomically(try CanonicalJSON.encode(envelope, pretty: true), to: indexPath)
+        try Directory.open(root, create: true).writeAtomically(
+            try CanonicalJSON.encode(envelope, pretty: true), to: Self.indexPath)
     }
 }

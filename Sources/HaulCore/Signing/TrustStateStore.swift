@@ -28,14 +28,16 @@ package struct TrustStateStore: Sendable {
     /// When nothing is stored under the identity but one of `legacyPaths` (state written by an older Haul: keyed
     /// by the URL's spelling, inside the store) holds a state, it is moved here first (migration) and the legacy
     /// file removed, so it cannot come back after a reset.
-    /// - Throws: ``HaulError`` `.fileSystem` or `.invalidRepositoryData` when a state file is unreadable.
+    /// - Throws: ``HaulError`` `.fileSystem` or `.invalidRepositoryData` when a state file is unreadable, and
+    ///   `.fileSystem` when it (or a legacy one) is a symlink or not a regular file: it is refused, never read
+    ///   through and never taken for a first use (which would reset rollback protection).
     package func load(_ identity: RepositoryIdentity, legacyPaths: [String] = []) throws -> RepositoryState? {
         let name = "\(identity.stateKey).json"
-        if let folder = try? repositories(create: false), folder.status(name)?.kind == .file {
+        if let folder = try? repositories(create: false), try Self.holdsState(name, in: folder) {
             return try read(name, in: folder)
         }
         for legacy in legacyPaths where legacy != path(for: identity) {
-            guard let (folder, legacyName) = Self.parent(of: legacy), folder.status(legacyName)?.kind == .file else {
+            guard let (folder, legacyName) = Self.parent(of: legacy), try Self.holdsState(legacyName, in: folder) else {
                 continue
             }
             var state = try read(legacyName, in: folder)
@@ -52,7 +54,7 @@ package struct TrustStateStore: Sendable {
     package func save(_ state: RepositoryState, for identity: RepositoryIdentity) throws {
         try locked(identity) { folder in
             let name = "\(identity.stateKey).json"
-            if folder.status(name)?.kind == .file, try read(name, in: folder).highestVersion > state.highestVersion {
+            if try Self.holdsState(name, in: folder), try read(name, in: folder).highestVersion > state.highestVersion {
                 return
             }
             var state = state
@@ -67,13 +69,27 @@ package struct TrustStateStore: Sendable {
     @discardableResult
     package func forget(_ identity: RepositoryIdentity, legacyPaths: [String] = []) throws -> RepositoryState? {
         try locked(identity) { folder in
-            let forgotten = try load(identity, legacyPaths: legacyPaths)
+            // A link in a state file's place is removed (itself, never its target): forgetting is what it asks for.
+            let forgotten = try? load(identity, legacyPaths: legacyPaths)
             try folder.remove("\(identity.stateKey).json")
             for legacy in legacyPaths {
                 if let (legacyFolder, legacyName) = Self.parent(of: legacy) { try legacyFolder.remove(legacyName) }
             }
             return forgotten
         }
+    }
+
+    /// Whether `name` in `folder` is a state file: false when nothing is there.
+    /// - Throws: ``HaulError`` `.fileSystem` when something else is there (a symlink, a folder, a device).
+    static func holdsState(_ name: String, in folder: Directory) throws -> Bool {
+        guard let status = folder.status(name) else { return false }
+        guard status.kind == .file else {
+            throw HaulError(
+                .fileSystem,
+                "The trust state file \(folder.path)/\(name) is \(status.kind == .link ? "a symbolic link" : "not a regular file"); Haul never reads trust state through a link, and does not treat it as a first use (that would reset rollback protection). Remove the link and restore the file it stood for, or forget the repository with `haul trust reset <url>`.",
+                context: ["path": "\(folder.path)/\(name)"])
+        }
+        return true
     }
 
     /// `<root>/repositories`, opened without following links below `root`.

@@ -21,3 +21,20 @@ extension Manifest.File {
         return SHA256Digest(hasher.finalize())
     }
 }
+
+extension Manifest.File {
+    /// The whole-file SHA-256 that the chunk table alone already fixes, when it does: the digest of no bytes for an
+    /// empty file, the only chunk's digest for a file of one chunk (validation makes the chunks tile the file, so
+    /// that chunk covers it). Nil for a file of several chunks, whose whole digest must be computed from its bytes.
+    package var impliedSHA256: SHA256Digest? {
+        switch chunks.count {
+        case 0: SHA256Digest.of([UInt8]())
+        case 1 where chunks[0].size == size: chunks[0].sha256
+        default: nil
+        }
+    }
+
+    /// Whether a chunk table of 0 or 1 chunks contradicts the manifest's whole-file `sha256` (nil: it takes the
+    /// bytes to tell). A pure decision over the manifest entry.
+    package var contradictsImpliedSHA256: Bool? { impliedSHA256.map { $0 != sha256 } }
+}

@@ -46,7 +46,7 @@ extension ContentStore {
             var (liveBlobs, liveManifests) = try pinned()
             try collectPartials(maximumAge: partialAge, pinned: liveBlobs, into: &report)
             var everyManifestRead = true
-            for receipt in try installedModels() {
+            for receipt in try recordedModels() {
                 liveManifests.insert(receipt.manifest.hex)
                 do {
                     for file in try loadManifest(receipt.manifest).files { liveBlobs.insert(file.blobKey.hex) }
@@ -61,6 +61,11 @@ extension ContentStore {
                 report.blobs += 1
                 report.blobBytes += blobs.status(name)?.size ?? 0
                 try blobs.remove(name)
+            }
+            let records = try folder(.blobRecords)
+            for name in records.entries() where blobs.status(name) == nil {
+                guard !Self.isFreshTemporary(name, records.status(name)) else { continue }
+                try records.remove(name)
             }
             let manifests = try folder(.manifests)
             for name in manifests.entries() where !liveManifests.contains(String(name.prefix(64))) {

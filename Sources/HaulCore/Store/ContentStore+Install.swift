@@ -40,7 +40,11 @@ extension ContentStore {
                 }
             }
             let installed = Self.installedPaths(existing == nil ? [] : existing?.files, adding: files, of: manifest)
-            if let existing, !reinstall, existing.files.map(Set.init) == installed { return existing }
+            if let existing, !reinstall, existing.files.map(Set.init) == installed,
+                hasModelFolder(manifest.name, manifest.version)
+            {
+                return existing
+            }
             let chosen = manifest.files.filter { installed?.contains($0.path) ?? true }
             try storeManifest(manifestData, digest: manifestDigest)
             try placeFolder(manifest, files: chosen)
@@ -113,19 +117,28 @@ extension ContentStore {
                     .notInstalled, "The blob of \(file.path) (\(key.hex.prefix(12))) is missing from the store.",
                     context: ["path": file.path.string])
             }
+            // Only a blob verified at its commit (or re-verified by this pull) is linked into a model.
+            guard hasBlob(key, size: file.size) else {
+                throw HaulError(
+                    .digestMismatch,
+                    "The blob of \(file.path) (\(blobPath(key))) changed in the store after it was verified, so it is not installed. Run the pull again: it re-verifies the blob (and downloads it again if its bytes are wrong).",
+                    context: ["path": blobPath(key)])
+            }
             var components = file.path.string.split(separator: "/").map(String.init)
             let name = components.removeLast()
-            let parent = components.isEmpty ? staging : try staging.folder(components.joined(separator: "/"), create: true)
+            let parent =
+                components.isEmpty ? staging : try staging.folder(components.joined(separator: "/"), create: true)
             if try !blobs.link(key.hex, as: name, in: parent) { try blobs.copy(key.hex, as: name, in: parent) }
         }
     }
 
-    /// The receipt of an installed version, or nil if it is not (completely) installed.
+    /// The receipt of an installed version, or nil if there is none. A receipt is the record that the version was
+    /// installed: it is returned even when the version's folder is missing or damaged (``hasModelFolder(_:_:)``
+    /// tells), so that such a version is verified, repaired, removed and never replaced by other content.
     /// - Throws: ``HaulError`` when the receipt exists but cannot be read or decoded.
     package func receipt(_ name: ModelName, _ version: ModelVersion) throws -> InstallReceipt? {
         guard let receipts = try? folder(.receipts).folder(name.string),
-            receipts.status("\(version).json")?.kind == .file,
-            (try? folder(.models).folder(name.string))?.status(version.string)?.kind == .folder
+            receipts.status("\(version).json")?.kind == .file
         else { return nil }
         let data = Data(try receipts.read("\(version).json", limit: 1 << 20))
         let receipt = try CanonicalJSON.decode(
@@ -133,8 +146,13 @@ extension ContentStore {
         return receipt.name == name && receipt.version == version ? receipt : nil
     }
 
-    /// Every completely installed model version, sorted by name then version.
-    package func installedModels() throws -> [InstallReceipt] {
+    /// Whether `models/<name>/<version>` is a folder, reached without following a link.
+    package func hasModelFolder(_ name: ModelName, _ version: ModelVersion) -> Bool {
+        (try? folder(.models).folder(name.string))?.status(version.string)?.kind == .folder
+    }
+
+    /// Every model version with a receipt, usable or not (its folder may be missing), sorted by name then version.
+    package func recordedModels() throws -> [InstallReceipt] {
         var receipts: [InstallReceipt] = []
         let folder = try folder(.receipts)
         for nameText in folder.entries().sorted() {
@@ -147,13 +165,20 @@ extension ContentStore {
         return receipts.sorted { ($0.name, $0.version) < ($1.name, $1.version) }
     }
 
-    /// Removes an installed version (receipt first, then its folder), then blobs nothing else uses.
+    /// Every completely installed model version (a receipt and its folder), sorted by name then version.
+    package func installedModels() throws -> [InstallReceipt] {
+        try recordedModels().filter { hasModelFolder($0.name, $0.version) }
+    }
+
+    /// Removes an installed version (receipt first, then its folder; a link in the folder's place is removed
+    /// itself, never its target), then blobs nothing else uses.
     /// - Returns: bytes of blobs freed.
     /// - Throws: ``HaulError`` `.notInstalled` when the version is not installed.
     @discardableResult
     package func uninstall(_ name: ModelName, _ version: ModelVersion) throws -> Int64 {
         let receipts = try? folder(.receipts).folder(name.string)
-        let versions = try? folder(.models).folder(name.string)
+        let models = try folder(.models)
+        let versions = try? models.folder(name.string)
         guard receipts?.status("\(version).json") != nil || versions?.status(version.string) != nil else {
             throw HaulError(
                 .notInstalled, "\(name)@\(version) is not installed; `haul list` shows what is.",
@@ -162,16 +187,19 @@ extension ContentStore {
         try receipts?.remove("\(version).json")
         try versions?.remove(version.string)
         try folder(.receipts).removeIfEmpty(name.string)
-        try folder(.models).removeIfEmpty(name.string)
+        // `models/<name>` itself replaced by a link: remove the link (unlinkat never touches its target).
+        if models.status(name.string)?.kind == .link { try models.remove(name.string) }
+        models.removeIfEmpty(name.string)
         return try collectGarbage()
     }
 
     /// Uninstalls every installed version of `name` (or only `version`) and collects what nothing else uses.
     /// - Returns: the versions removed and the bytes of blobs freed.
     /// - Throws: ``HaulError`` `.notInstalled` when nothing matches, naming how to see what is installed.
-    package func uninstall(_ name: ModelName, version: ModelVersion?) throws -> (removed: [InstallReceipt], freed: Int64)
-    {
-        let versions = try installedModels().filter { $0.name == name && (version == nil || $0.version == version) }
+    package func uninstall(_ name: ModelName, version: ModelVersion?) throws -> (
+        removed: [InstallReceipt], freed: Int64
+    ) {
+        let versions = try recordedModels().filter { $0.name == name && (version == nil || $0.version == version) }
         guard !versions.isEmpty else {
             throw HaulError(
                 .notInstalled, "\(name)\(version.map { "@\($0)" } ?? "") is not installed; `haul list` shows what is.",

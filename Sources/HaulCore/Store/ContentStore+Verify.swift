@@ -2,18 +2,24 @@ import Crypto
 package import Foundation
 
 extension ContentStore {
-    /// Re-hashes the installed files of every installed model (or those named) chunk by chunk, and reports which
-    /// chunks differ. Changes nothing: ``LocalModelManager``'s `repair` fixes what this finds.
+    /// Re-hashes the installed files of every installed model (or those named) chunk by chunk, and the whole file
+    /// against the manifest's `sha256`, and reports what differs. Changes nothing: ``LocalModelManager``'s `repair`
+    /// fixes what this finds.
     ///
-    /// Files are opened through folder descriptors without following links; a file shared by several versions
-    /// (one inode) is hashed once.
+    /// Every version with a receipt is checked, so a version whose folder is missing, or was replaced by a link,
+    /// is reported (``VerificationReport/missingFolders``), never skipped. Files are opened through folder
+    /// descriptors without following links; a file shared by several versions (one inode) is hashed once.
     /// - Throws: ``HaulError`` `.fileSystem` when the store cannot be read at all. Damage is a finding, not an
     ///   error.
     package func verify(models names: Set<ModelName>? = nil) throws -> VerificationReport {
         var report = VerificationReport()
-        var checked: [Directory.FileIdentity: [Int]] = [:]
-        for receipt in try installedModels() where names?.contains(receipt.name) ?? true {
+        var checked: [Directory.FileIdentity: FileCheck] = [:]
+        for receipt in try recordedModels() where names?.contains(receipt.name) ?? true {
             let reference = ModelReference(name: receipt.name, version: receipt.version)
+            guard hasModelFolder(receipt.name, receipt.version) else {
+                report.missingFolders.append(reference)
+                continue
+            }
             guard let manifest = try? loadManifest(receipt.manifest) else {
                 report.unreadableManifests.append(reference)
                 continue
@@ -21,8 +27,11 @@ extension ContentStore {
             let root = try? folder(.models).folder(receipt.name.string).folder(receipt.version.string)
             let installed = receipt.files.map(Set.init)
             for file in manifest.files where installed?.contains(file.path) ?? true {
-                let damage = try inspect(file, in: root, checked: &checked, report: &report)
-                if let damage { report.damaged.append(DamagedFile(model: reference, path: file.path, file: file, badChunks: damage.chunks, missing: damage.missing)) }
+                guard let damage = try inspect(file, in: root, checked: &checked, report: &report) else { continue }
+                report.damaged.append(
+                    DamagedFile(
+                        model: reference, path: file.path, file: file, badChunks: damage.badChunks,
+                        missing: damage.missing, inconsistentManifest: damage.inconsistent))
             }
         }
         return report
@@ -30,9 +39,9 @@ extension ContentStore {
 
     /// Checks one installed file; nil when intact.
     private func inspect(
-        _ file: Manifest.File, in root: Directory?, checked: inout [Directory.FileIdentity: [Int]],
+        _ file: Manifest.File, in root: Directory?, checked: inout [Directory.FileIdentity: FileCheck],
         report: inout VerificationReport
-    ) throws -> (chunks: [Int], missing: Bool)? {
+    ) throws -> (badChunks: [Int], missing: Bool, inconsistent: Bool)? {
         let everyChunk = Array(file.chunks.indices)
         var components = file.path.string.split(separator: "/").map(String.init)
         let name = components.removeLast()
@@ -40,15 +49,52 @@ extension ContentStore {
             let parent = components.isEmpty ? root : try? root.folder(components.joined(separator: "/")),
             parent.status(name)?.kind == .file, parent.fileSize(name) == file.size,
             let open = try? parent.openFile(name, .readOnly)
-        else { return (everyChunk, true) }
+        else { return (everyChunk, true, false) }
         defer { try? open.close() }
         let identity = try open.identity()
-        if let known = checked[identity] { return known.isEmpty ? nil : (known, false) }
-        let bad = try Self.badChunks(of: open, spans: file.chunkSpans)
-        checked[identity] = bad
-        report.checkedFiles += 1
-        report.checkedBytes += file.size
-        return bad.isEmpty ? nil : (bad, false)
+        let result: FileCheck
+        if let known = checked[identity] {
+            result = known
+        } else {
+            result = try Self.check(open, against: file)
+            checked[identity] = result
+            report.checkedFiles += 1
+            report.checkedBytes += file.size
+        }
+        guard !result.isIntact else { return nil }
+        return (result.badChunks, false, result.badChunks.isEmpty)
+    }
+
+    /// What re-hashing one file against its manifest entry found.
+    package struct FileCheck: Sendable, Hashable {
+        /// Chunks whose bytes do not hash to their digest (or could not be read in full).
+        package var badChunks: [Int]
+        /// Whether the bytes hash to the manifest's whole-file `sha256`.
+        package var wholeDigestMatches: Bool
+        /// Every chunk and the whole digest match.
+        package var isIntact: Bool { badChunks.isEmpty && wholeDigestMatches }
+    }
+
+    /// Re-hashes `file` against `entry`: every chunk, and in the same read the whole file (for a file of one chunk
+    /// or none, the chunk table already fixes the whole digest: it is compared without a second hash).
+    package static func check(_ file: OpenFile, against entry: Manifest.File) throws -> FileCheck {
+        let spans = entry.chunkSpans
+        var whole = entry.impliedSHA256 == nil ? SHA256() : nil
+        var bad: [Int] = []
+        if let largest = spans.map(\.size).max() {
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(largest), alignment: 64)
+            defer { buffer.deallocate() }
+            for span in spans {
+                let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[..<Int(span.size)])
+                let read = try file.readFully(into: slice, at: span.offset)
+                whole?.update(bufferPointer: UnsafeRawBufferPointer(rebasing: slice[..<read]))
+                if read != slice.count || SHA256Digest.of(buffer: UnsafeRawBufferPointer(slice)) != span.sha256 {
+                    bad.append(span.index)
+                }
+            }
+        }
+        let digest = whole.map { SHA256Digest($0.finalize()) } ?? entry.impliedSHA256
+        return FileCheck(badChunks: bad, wholeDigestMatches: digest == entry.sha256)
     }
 
     /// The chunks of `file` whose bytes do not hash to their span's digest.

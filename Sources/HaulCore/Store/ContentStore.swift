@@ -7,6 +7,8 @@ import SystemPackage
 /// <root>/
 ///   blobs/table-sha256/<key>           verified file contents, read-only, named by the SHA-256 of their chunk
 ///                                      table (``Manifest/File/blobKey``), one per distinct content
+///   blobs/verified/<key>               the blob's identity (inode, size, mtime) recorded at its commit: a blob
+///                                      that no longer matches it is re-verified before reuse (+BlobRecord)
 ///   manifests/sha256/<hex>.json        manifests of installed versions, named by the SHA-256 of their bytes
 ///   partial/<key>.partial              a blob being downloaded (preallocated, written in place)
 ///   partial/<key>.journal              chunks of the partial already verified (resume across restarts)
@@ -32,6 +34,7 @@ package struct ContentStore: Sendable {
     /// The store's folders, relative to its root.
     package enum Folder: String, CaseIterable, Sendable {
         case blobs = "blobs/table-sha256"
+        case blobRecords = "blobs/verified"
         case manifests = "manifests/sha256"
         case partial, staging, models, receipts, locks
         case pins = "locks/pins"
@@ -73,22 +76,15 @@ package struct ContentStore: Sendable {
     /// The name of a blob's download lock in `partial/`.
     package static func lockName(_ key: SHA256Digest) -> String { "\(key.hex).lock" }
 
-    /// Whether the verified blob of `file` is present.
-    package func hasBlob(_ file: Manifest.File) -> Bool { hasBlob(file.blobKey, size: file.size) }
-
-    /// Whether a verified blob named `key` of `size` bytes is present (a regular file, not a link).
-    package func hasBlob(_ key: SHA256Digest, size: Int64) -> Bool {
-        (try? folder(.blobs).fileSize(key.hex)) == size
-    }
-
     /// Commits the open, fully verified partial `file` as the blob `key`: fsync, read-only, then linked into
-    /// `blobs/` by descriptor (the folder itself is fsynced by the install that uses it).
+    /// `blobs/` by descriptor, and its identity recorded (``hasBlob(_:size:)``; the folder itself is fsynced by the
+    /// install that uses it).
     ///
     /// The blob name is given to *this* inode (by descriptor where the platform allows), so even if another process
     /// replaced the partial's name meanwhile, only the bytes this process verified become the blob. A blob that
-    /// appeared meanwhile is kept (whoever committed it verified it against the same chunk table); anything else
-    /// under the blob's name (a link, a file of another size) is removed first. With `replacing` (a repair), the
-    /// new blob atomically replaces whatever has the name, so a damaged blob of the right size is not kept.
+    /// another process committed meanwhile is kept when its record vouches for it; anything else under the blob's
+    /// name (a planted file, a link, a blob changed since its commit) is atomically replaced by this one. With
+    /// `replacing` (a repair), the new blob always replaces whatever has the name.
     /// - Throws: ``HaulError`` `.fileSystem` when it cannot be committed.
     package func commitBlob(_ file: OpenFile, key: SHA256Digest, replacing: Bool = false) throws {
         try file.sync()
@@ -99,34 +95,30 @@ package struct ContentStore: Sendable {
         let partial = try folder(.partial)
         let size = try file.size()
         let identity = try file.identity()
-        if let existing = blobs.status(key.hex), replacing || existing.kind != .file || existing.size != size {
-            if replacing, existing.kind == .file {
-                let temp = ".\(key.hex).replacing-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
-                if try file.link(into: blobs, as: temp) {
-                    try blobs.rename(temp, to: key.hex, in: blobs)
-                } else {
-                    try partial.rename(Self.partialName(key), to: key.hex, in: blobs)
-                }
+        let partialIsOurs = { partial.status(Self.partialName(key))?.identity == identity }
+        let existing = blobs.status(key.hex)
+        if existing != nil, !replacing, hasBlob(key, size: size) {
+            // Another process committed the same verified content first.
+        } else if existing == nil, (try? file.link(into: blobs, as: key.hex)) == true {
+            recordBlob(key)
+        } else if existing == nil, !replacing, hasBlob(key, size: size) {
+            // Another process committed it between our look and our link.
+        } else {
+            let temp = ".\(key.hex).replacing-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
+            if try file.link(into: blobs, as: temp) {
+                try blobs.rename(temp, to: key.hex, in: blobs)
             } else {
-                try blobs.remove(key.hex)
-            }
-        }
-        if blobs.status(key.hex) == nil {
-            do {
-                if try !file.link(into: blobs, as: key.hex) {
-                    guard partial.status(Self.partialName(key))?.identity == identity else {
-                        throw HaulError(
-                            .fileSystem,
-                            "The partial file \(file.path) was replaced by another process; retry the download.",
-                            context: ["path": file.path])
-                    }
-                    try partial.rename(Self.partialName(key), to: key.hex, in: blobs)
+                guard partialIsOurs() else {
+                    throw HaulError(
+                        .fileSystem,
+                        "The partial file \(file.path) was replaced by another process; retry the download.",
+                        context: ["path": file.path])
                 }
-            } catch let error as HaulError where blobs.fileSize(key.hex) == size {
-                _ = error  // another process committed the same verified content first
+                try partial.rename(Self.partialName(key), to: key.hex, in: blobs)
             }
+            recordBlob(key)
         }
-        if partial.status(Self.partialName(key))?.identity == identity { try partial.remove(Self.partialName(key)) }
+        if partialIsOurs() { try partial.remove(Self.partialName(key)) }
         // The folder is fsynced once, by ``install(_:manifestData:manifestDigest:repository:now:)``, before the
         // receipt: a link lost to a power cut before then only costs downloading that blob again.
     }

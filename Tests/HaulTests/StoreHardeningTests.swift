@@ -240,4 +240,40 @@ struct StoreHardeningTests {
             }
         }
     }
+
+    @Test("repairing a file shared by two installed versions repairs one blob and links it into both")
+    func repairSharedBlob() async throws {
+        try await withTemporaryDirectory { dir in
+            try Fixtures.publish(
+                repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("weights.bin", 12 << 20)])
+            try Fixtures.publish(
+                repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "2", files: [("weights.bin", 12 << 20)])
+            try await withTestOrigin(root: "\(dir)/repo") { server, url in
+                try await withTestManager(repository: [url], store: "\(dir)/store") { manager in
+                    let one = try await manager.downloadModel("m", version: "1")
+                    let two = try await manager.downloadModel("m", version: "2")
+                    let blobsBefore = FileSystem.contents(of: "\(dir)/store/blobs/table-sha256").sorted()
+                    let weights = one.url.appendingPathComponent("weights.bin").path
+                    chmod(weights, 0o644)
+                    let handle = try #require(FileHandle(forUpdatingAtPath: weights))
+                    try handle.seek(toOffset: 5 << 20)
+                    try handle.write(contentsOf: Data([0x5A, 0xA5]))
+                    try handle.close()
+                    server.injector.clearLog()
+                    _ = try await manager.repair()
+                    let fetched = server.injector.bytesSent(pathContains: "blobs/")
+                    #expect(fetched > 0 && fetched <= 4 << 20, "the damaged chunk once: \(fetched) bytes")
+                    #expect(try manager.verify().isIntact)
+                    #expect(FileSystem.contents(of: "\(dir)/store/blobs/table-sha256").sorted() == blobsBefore)
+                    let key = try #require(blobsBefore.first { !$0.contains(".") })
+                    var blob = stat(), first = stat(), second = stat()
+                    #expect(stat("\(dir)/store/blobs/table-sha256/\(key)", &blob) == 0)
+                    #expect(stat(weights, &first) == 0)
+                    #expect(stat(two.url.appendingPathComponent("weights.bin").path, &second) == 0)
+                    #expect(first.st_ino == blob.st_ino && second.st_ino == blob.st_ino, "one inode, still shared")
+                    #expect(try filesUnder(two.url.path) == filesUnder("\(dir)/src"))
+                }
+            }
+        }
+    }
 }

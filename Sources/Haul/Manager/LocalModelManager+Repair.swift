@@ -46,6 +46,8 @@ extension LocalModelManager {
             throw HaulError(.offline, "Offline mode is on; damaged models cannot be fetched again. Unset HAUL_OFFLINE.")
         }
         report.unrepairable = found.inconsistentFiles
+        // A blob shared by several installed versions is one inode: repaired once, then linked into each of them.
+        var repairedBlobs = Set<SHA256Digest>()
         for reference in found.brokenInstalls {
             guard let version = reference.version, let receipt = try store.receipt(reference.name, version) else {
                 continue
@@ -56,7 +58,7 @@ extension LocalModelManager {
             } else if damaged.isEmpty, !found.unreadableManifests.contains(reference) {
                 continue  // only unrepairable files
             }
-            let (fetched, reused) = try await restore(receipt, damaged: damaged)
+            let (fetched, reused) = try await restore(receipt, damaged: damaged, repairedBlobs: &repairedBlobs)
             report.fetchedBytes += fetched
             report.reusedBytes += reused
             report.repaired.append(reference)
@@ -80,8 +82,11 @@ extension LocalModelManager {
         }
     }
 
-    /// Restores one installed version; returns the bytes fetched and reused.
-    private func restore(_ receipt: InstallReceipt, damaged: [DamagedFile]) async throws -> (Int64, Int64) {
+    /// Restores one installed version; returns the bytes fetched and reused. Blobs in `repairedBlobs` were
+    /// restored earlier in this repair and are only linked again; those restored now are added.
+    private func restore(_ receipt: InstallReceipt, damaged: [DamagedFile], repairedBlobs: inout Set<SHA256Digest>)
+        async throws -> (Int64, Int64)
+    {
         let urls =
             config.repositoryURLs.isEmpty ? [URL(string: receipt.repository)].compactMap { $0 } : config.repositoryURLs
         guard !urls.isEmpty else {
@@ -96,12 +101,15 @@ extension LocalModelManager {
         let pin = try await transfer.makeLocks().pin(
             blobs: manifest.files.map(\.blobKey), manifest: receipt.manifest, in: store)
         defer { pin.release() }
-        let unique = Dictionary(damaged.map { ($0.file.blobKey, $0) }, uniquingKeysWith: { first, _ in first })
+        let unique = Dictionary(
+            damaged.filter { !repairedBlobs.contains($0.file.blobKey) }.map { ($0.file.blobKey, $0) },
+            uniquingKeysWith: { first, _ in first })
         var reused: Int64 = 0
         for entry in unique.values { reused += try await salvage(entry, receipt: receipt, locks: transfer.makeLocks()) }
         if !unique.isEmpty {
             try await transfer.run(unique.values.map(\.file), discardPartial: false, replacing: Set(unique.keys))
         }
+        repairedBlobs.formUnion(unique.keys)
         try store.install(
             manifest, manifestData: manifestData, manifestDigest: receipt.manifest, repository: receipt.repository,
             files: receipt.files.map(Set.init), reinstall: true)

@@ -8,6 +8,7 @@ import Synchronization
 final class MirrorSet: Sendable {
     let urls: [URL]
     private let state: Mutex<State>
+    private let elapsed: @Sendable () -> Duration
     private let logger: Logger
 
     private struct State {
@@ -16,9 +17,9 @@ final class MirrorSet: Sendable {
         var rates: [Double?]
         /// Mirrors currently demoted for slowness (so each slow spell is penalised once).
         var slow: [Bool]
-        /// When each mirror last had a transfer request (each gets one early and then now and again, so its speed
-        /// stays known).
-        var lastTried: [ContinuousClock.Instant?]
+        /// When each mirror last had a transfer request, as time since the set was made (each gets one early and
+        /// then now and again, so its speed stays known).
+        var lastTried: [Duration?]
     }
 
     /// A mirror whose rate is below the best mirror's divided by this is slow.
@@ -27,8 +28,10 @@ final class MirrorSet: Sendable {
     /// How often a mirror that is not the first choice gets a transfer request to measure it again.
     static let explorationInterval: Duration = .seconds(2)
 
-    init(urls: [URL], logger: Logger) {
+    /// A set of `urls` (the primary first) whose timing reads `clock`.
+    init(urls: [URL], clock: any Clock<Duration>, logger: Logger) {
         self.urls = urls
+        self.elapsed = clock.stopwatch()
         let count = urls.count
         self.state = Mutex(
             State(
@@ -46,8 +49,10 @@ final class MirrorSet: Sendable {
     /// ``explorationInterval`` (or never) gets this request, unless it is demoted far below the first choice (bad
     /// bytes, repeated errors). So each mirror's speed is measured early and again now and then: a slow primary is
     /// told from a fast fallback even when one measurement was unlucky, and a mirror that recovers is noticed.
-    func pickForTransfer(avoiding avoided: Int? = nil, now: ContinuousClock.Instant = .now) -> Int {
-        state.withLock { s in
+    /// `now` is the time since the set was made (default: the clock's).
+    func pickForTransfer(avoiding avoided: Int? = nil, now: Duration? = nil) -> Int {
+        let now = now ?? elapsed()
+        return state.withLock { s in
             let choice = Self.best(s.penalties, avoiding: avoided)
             s.lastTried[choice] = now
             let due = s.lastTried.indices.first { i in

@@ -113,7 +113,7 @@ extension LocalModelManager {
     private func perform(
         _ reference: ModelReference, meter: ProgressMeter, discardPartial: Bool, files selection: FileSelection
     ) async throws -> InstalledModel {
-        let mirrors = MirrorSet(urls: config.repositoryURLs, logger: logger)
+        let mirrors = MirrorSet(urls: config.repositoryURLs, clock: clock, logger: logger)
         let repository = RepositoryClient(
             transport: transport, mirrors: mirrors, limits: FormatLimits(), logger: logger)
         meter.setPhase(.resolving)

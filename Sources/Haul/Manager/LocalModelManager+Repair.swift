@@ -92,7 +92,7 @@ extension LocalModelManager {
         guard !urls.isEmpty else {
             throw HaulError.noRepository(for: "repair \(receipt.name)@\(receipt.version)")
         }
-        let mirrors = MirrorSet(urls: urls, logger: logger)
+        let mirrors = MirrorSet(urls: urls, clock: clock, logger: logger)
         let (manifest, manifestData) = try await storedOrFetchedManifest(receipt, mirrors: mirrors)
         let meter = ProgressMeter(clock: clock)
         let transfer = ModelTransfer(

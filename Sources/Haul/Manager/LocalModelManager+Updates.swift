@@ -22,7 +22,7 @@ extension LocalModelManager {
         guard !config.repositoryURLs.isEmpty else {
             throw HaulError.noRepository()
         }
-        let mirrors = MirrorSet(urls: config.repositoryURLs, logger: logger)
+        let mirrors = MirrorSet(urls: config.repositoryURLs, clock: clock, logger: logger)
         let client = RepositoryClient(transport: transport, mirrors: mirrors, limits: FormatLimits(), logger: logger)
         let (index, _) = try await trustedIndex(client, conditional: true)
         var newest: [ModelName: InstalledModel] = [:]

@@ -115,7 +115,7 @@ extension LocalModelManager {
         guard !config.repositoryURLs.isEmpty else {
             throw HaulError.noRepository()
         }
-        let mirrors = MirrorSet(urls: config.repositoryURLs, logger: logger)
+        let mirrors = MirrorSet(urls: config.repositoryURLs, clock: clock, logger: logger)
         return try await trustedIndex(
             RepositoryClient(transport: transport, mirrors: mirrors, limits: FormatLimits(), logger: logger)
         ).0

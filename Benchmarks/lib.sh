@@ -82,10 +82,12 @@ uncapped() {
     publish_model "$dir" "$size"
     start_nginx "$dir" ""
     local url="http://127.0.0.1:$PORT"
+    rm -rf "$dir/store" "$dir/c.bin"
     for i in $(seq "$runs"); do
-        rm -rf "$dir/store" "$dir/c.bin"
-        timed t r -- "$HAUL" pull bench --repo "$url" --store "$dir/store" --quiet; h+=("$t"); rss+=("$r")
-        timed t r -- curl -s -o "$dir/c.bin" "$url/blobs/sha256/$BLOB"; c+=("$t")
+        # Each command's own cleanup (removing what it wrote) is inside its timing, so no run pays for another's files.
+        timed t r -- bash -c '"$0" pull bench --repo "$1" --store "$2/store" --quiet && rm -rf "$2/store"' \
+            "$HAUL" "$url" "$dir"; h+=("$t"); rss+=("$r")
+        timed t r -- bash -c 'curl -s -o "$1/c.bin" "$0" && rm -f "$1/c.bin"' "$url/blobs/sha256/$BLOB" "$dir"; c+=("$t")
         printf '  run %d: haul %6.2f s (peak RSS %5.1f MiB)   curl %6.2f s\n' "$i" "${h[-1]}" "$(echo "${rss[-1]}/1024" | bc -l)" "${c[-1]}"
     done
     kill "$NGINX_PID"; wait "$NGINX_PID" 2>/dev/null || true

@@ -17,7 +17,7 @@ work=$(mktemp -d /tmp/haul-pull-local.XXXXXX)
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 mkdir -p "$work/src"
 head -c $((size << 20)) /dev/urandom >"$work/src/model.bin"
-"$1" publish "$work/src" --repo "$work/repo" --name big --version 1 >/dev/null
+"$1" publish "$work/src" --repo "$work/repo" big@1 --unsigned >/dev/null
 port=$((20000 + RANDOM % 20000))
 "$1" serve "$work/repo" --host 127.0.0.1 --port $port >/dev/null 2>&1 &
 server=$!

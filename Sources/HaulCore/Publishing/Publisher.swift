@@ -77,9 +77,11 @@ public struct Publisher: Sendable {
     public let configuration: Configuration
     private let logger: Logger
 
-    /// Creates a publisher for the repository at `repositoryPath` (created if needed).
+    /// Creates a publisher for the repository at `repositoryPath` (created if needed), logging to `logger` (by
+    /// default nowhere: a library never logs through the process's global handler unasked).
     public init(
-        repositoryPath: String, configuration: Configuration = .init(), logger: Logger = Logger(label: "haul.publish")
+        repositoryPath: String, configuration: Configuration = .init(),
+        logger: Logger = Logger(label: "haul.publish", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.repository = RepositoryLayout(root: repositoryPath)
         self.configuration = configuration

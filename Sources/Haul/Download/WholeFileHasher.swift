@@ -16,6 +16,10 @@ import Synchronization
 /// It reads through a descriptor of its own (a `dup` of the partial's), closed by ``close()`` after the queued
 /// work, so a transfer closing the partial never pulls a file from under a read.
 final class WholeFileHasher: Sendable {
+    /// Bytes read back per step (small: several blobs may be hashed at once, and the peak memory of a pull is part
+    /// of what it promises).
+    static let readSize: Int64 = 1 << 20
+
     /// The pool every hasher's queue runs on.
     private static let pool = DispatchQueue(label: "haul.whole-file-hash", qos: .utility, attributes: .concurrent)
 
@@ -69,14 +73,14 @@ final class WholeFileHasher: Sendable {
         }
     }
 
-    /// Hashes chunks from the last hashed one up to `goal` (exclusive), in reads of up to 4 MiB.
+    /// Hashes chunks from the last hashed one up to `goal` (exclusive), in reads of up to ``readSize``.
     private func hash(upTo goal: Int) {
         progress.withLock { p in
             guard !p.closed, p.failure == nil, p.hashed < goal else { return }
             let start = spans[p.hashed].offset
             let end = spans[goal - 1].end
             let buffer = UnsafeMutableRawBufferPointer.allocate(
-                byteCount: Int(min(4 << 20, end - start)), alignment: 64)
+                byteCount: Int(min(Self.readSize, end - start)), alignment: 64)
             defer { buffer.deallocate() }
             var offset = start
             do {

@@ -8,6 +8,7 @@ import Hummingbird
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Publish a sample model, serve it on 127.0.0.1, pull it with a progress bar, verify and list it.",
+        usage: "haul demo [--workdir <folder>] [--keep] [options]",
         discussion: """
             Example:
               haul demo --keep   (keeps the work folder and prints where it is)
@@ -104,7 +105,7 @@ struct Demo: AsyncParsableCommand {
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
                 try? FileSystem.remove(work)
-                FileHandle.standardError.write(Data("\nInterrupted; the demo's temporary folder was removed.\n".utf8))
+                printError("\nInterrupted; the demo's temporary folder was removed.\n")
                 Foundation.exit(130)
             }
             source.resume()

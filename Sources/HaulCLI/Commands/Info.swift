@@ -5,6 +5,7 @@ import Haul
 struct Info: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show a model's versions in the repository.",
+        usage: "haul info <name> [--repo <url> | --remote <name>] [options]",
         discussion: "Example:\n  haul info whisper-small --repo https://models.example.com/repo")
 
     @Argument(help: .init("The model's name.", valueName: "name"))

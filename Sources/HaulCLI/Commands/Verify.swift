@@ -5,6 +5,7 @@ import Haul
 struct Verify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Re-hash installed models chunk by chunk; with --repair, fetch only the damaged chunks again.",
+        usage: "haul verify [<name[@version]> ...] [--repair] [--repo <url>] [options]",
         discussion: """
             Without --repair nothing is changed: damaged files are listed with their bad chunks and the command \
             exits with 4. With --repair, every intact chunk is reused and only the damaged ones are fetched from \
@@ -15,7 +16,10 @@ struct Verify: AsyncParsableCommand {
               haul verify whisper-small --repair
             """)
 
-    @Argument(help: .init("Models to check (default: all).", valueName: "name"))
+    @Argument(
+        help: .init(
+            "Models to check, as name or name@version (default: all; a version names its model, all of whose versions are checked).",
+            valueName: "name"))
     var models: [String] = []
 
     @Flag(help: "Fetch the damaged chunks again and restore the files in place.")
@@ -27,15 +31,15 @@ struct Verify: AsyncParsableCommand {
     func run() async throws {
         let logger = global.makeLogger()
         try await Failure.guarding {
-            _ = try models.map(ModelName.init)
+            let names = try InstalledModels.require(models, in: try global.openStore()).map(\.name.string)
             guard repair else {
                 let config = try repository.config(global: global)
                 return try await LocalModelManager.withManager(config: config, logger: logger) {
-                    try report($0.verify(models))
+                    try report($0.verify(names))
                 }
             }
             // Each model is repaired from the repository it came from, unless one is named.
-            for (config, names) in try repository.configsForInstalled(global: global, names: models) {
+            for (config, names) in try repository.configsForInstalled(global: global, names: names) {
                 try await LocalModelManager.withManager(config: config, logger: logger) { manager in
                     let result = try await manager.repair(names)
                     if !result.found.isIntact { describe(result.found) }

@@ -7,9 +7,19 @@ enum CLIWording {
     static func rewrite(_ error: HaulError) -> HaulError {
         switch error.context[HaulError.settingContextKey] {
         case "config.trust.keys":
+            let url = error.context["url"] ?? "URL"
             return HaulError(
                 error.code,
-                "No trusted keys are configured for this repository, so its index cannot be verified. Save the publisher's public key (as `haul keygen` printed it) with `haul trust add ed25519:… [--remote NAME]`, or pass --trusted-key ed25519:… (or HAUL_TRUSTED_KEYS); --allow-unsigned accepts unsigned indexes for local testing.",
+                """
+                No trusted keys are configured for the repository
+                  \(url)
+                so its index cannot be verified. Save the publisher's public key (as
+                `haul keygen` printed it) for this URL once:
+                  haul remote add NAME \(url) --trusted-key ed25519:…
+                or pass --trusted-key ed25519:… (or set HAUL_TRUSTED_KEYS). A remote for
+                another spelling of the URL (another host name or port) does not apply.
+                --allow-unsigned accepts unsigned indexes for local testing.
+                """,
                 context: error.context, underlying: error)
         case "config.repositoryURLs":
             return HaulError(

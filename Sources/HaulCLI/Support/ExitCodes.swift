@@ -22,7 +22,7 @@ enum Failure {
     static func guarding<R>(_ body: () async throws -> R) async throws -> R {
         do { return try await body() } catch let error as HaulError {
             let error = CLIWording.rewrite(error)
-            FileHandle.standardError.write(Data("error: \(UntrustedText.escaped(error.message, limit: 4096))\n".utf8))
+            printError("error: \(UntrustedText.escaped(error.message, limit: 4096))\n")
             throw ExitCode(exitCode(for: error))
         }
     }

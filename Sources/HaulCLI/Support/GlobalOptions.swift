@@ -92,10 +92,7 @@ struct RepositoryOptions: ParsableArguments {
                 context: ["setting": "trust-threshold"])
         }
         if config.trust.allowUnsigned && config.trust.keys.isEmpty && !global.quiet {
-            FileHandle.standardError.write(
-                Data(
-                    "warning: accepting unsigned repository data (--allow-unsigned); anyone who can change the origin can change the model.\n"
-                        .utf8))
+            printError("warning: accepting unsigned repository data (--allow-unsigned); anyone who can change the origin can change the model.\n")
         }
         return config
     }
@@ -107,7 +104,7 @@ enum LoggingBootstrap {
         guard !done else { return }
         done = true
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = StreamLogHandler(label: label, stream: StandardStream.error)
             handler.logLevel = level
             return EscapingLogHandler(handler)
         }
@@ -154,10 +151,7 @@ struct IndexSigningOptions: ParsableArguments {
         // A signed index is refused by the publisher without --unsigned: warn only when the write goes ahead.
         let signedToday = (try? RepositoryLayout(root: repository).loadSignedIndex())??.0.signatures.isEmpty == false
         if key.isEmpty, !quiet, unsigned || !signedToday {
-            FileHandle.standardError.write(
-                Data(
-                    "warning: writing an unsigned index; clients refuse it unless told --allow-unsigned. Sign with --key (see `haul keygen`).\n"
-                        .utf8))
+            printError("warning: writing an unsigned index; clients refuse it unless told --allow-unsigned. Sign with --key (see `haul keygen`).\n")
         }
         return configuration
     }

@@ -39,7 +39,7 @@ final class ProgressBar: Sendable {
             let p = progress
             let line =
                 "\(label) \(p.phase.rawValue) \(Self.percent(p)) \(Self.sizes(p)) \(Self.rate(p)) \(Self.eta(p))\n"
-            FileHandle.standardError.write(Data(line.utf8))
+            printError(line)
         }
     }
 

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Haul
 import HaulCore
+import Synchronization
 
 struct Pull: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -95,6 +96,7 @@ struct Pull: AsyncParsableCommand {
             config.transfer.rateLimit = limitRate.flatMap(RateText.parse)
             if let minRate { config.transfer.minimumRate = RateText.parse(minRate) ?? 0 }
             let bar = ProgressBar(label: reference.description, quiet: global.quiet)
+            let verified = Mutex<Int64>(0)
             try await LocalModelManager.withManager(config: config, logger: logger) { manager in
                 let installed = try await CancelOnInterrupt.run(cancel: {
                     manager.cancelDownload(reference.name.string)
@@ -103,7 +105,18 @@ struct Pull: AsyncParsableCommand {
                     do {
                         return try await manager.downloadModel(
                             reference.name.string, version: reference.version?.string, discardPartial: discardPartial,
-                            files: files, onProgress: { bar.update($0) })
+                            files: files,
+                            placement: placement.force ? nil : placement.localDir.map { URL(fileURLWithPath: $0) },
+                            onProgress: { progress in
+                                verified.withLock { $0 = max($0, progress.bytesDone) }
+                                bar.update(progress)
+                            })
+                    } catch let error as HaulError
+                        where Self.isNetwork(error.code) && verified.withLock({ $0 }) > 0 && !discardPartial
+                    {
+                        throw HaulError(
+                            error.code, error.message + " Verified data kept; run the same command to resume.",
+                            context: error.context, underlying: error)
                     } catch let error as HaulError where error.code == .cancelled {
                         throw HaulError(
                             .cancelled,
@@ -116,6 +129,13 @@ struct Pull: AsyncParsableCommand {
                 try placement.finish(installed, store: manager.store, quiet: global.quiet, before: started)
             }
         }
+    }
+}
+
+extension Pull {
+    /// Whether a failure is the network's (exit 3), after which a rerun resumes from the verified chunks.
+    static func isNetwork(_ code: HaulError.Code) -> Bool {
+        [.unreachable, .timeout, .httpStatus, .badResponse].contains(code)
     }
 }
 

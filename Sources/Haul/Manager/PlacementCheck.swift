@@ -33,7 +33,7 @@ package enum PlacementCheck {
         return (try? digest(of: open, size: file.size)) != file.sha256
     }
 
-    private static func digest(of file: OpenFile, size: Int64) throws -> SHA256Digest {
+    private static func digest(of file: OpenFile, size: Int64) throws -> HaulCore.SHA256Digest {
         var hasher = SHA256()
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         var offset: Int64 = 0
@@ -43,6 +43,6 @@ package enum PlacementCheck {
             buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[..<count])) }
             offset += Int64(count)
         }
-        return SHA256Digest(hasher.finalize())
+        return HaulCore.SHA256Digest(hasher.finalize())
     }
 }

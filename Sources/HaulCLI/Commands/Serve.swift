@@ -89,9 +89,11 @@ struct Serve: AsyncParsableCommand {
             }
             let interrupted = InterruptFlag()
             do { try await app.runService(gracefulShutdownSignals: [.sigterm]) } catch {
+                interrupted.stop()
                 throw ListenFailure.describe(error, host: host, port: port) ?? error
             }
             // Ctrl-C is a cancellation (exit 130, as documented); the flag was set before the shutdown began.
+            interrupted.stop()
             if interrupted.isSet { throw ExitCode(130) }
         }
     }
@@ -108,20 +110,22 @@ extension Serve {
 /// Turns SIGINT into the service group's graceful shutdown (by sending SIGTERM to this process) and remembers that
 /// it arrived, so `serve` can exit 130 after a clean stop.
 final class InterruptFlag: Sendable {
-    private let source: any DispatchSourceSignal
     private let flag = Mutex(false)
+    // Dispatch sources are thread-safe; the type only lacks the annotation.
+    private nonisolated(unsafe) let source: any DispatchSourceSignal
 
     init() {
         signal(SIGINT, SIG_IGN)
         source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler { [flag] in
+        source.setEventHandler { [self] in
             flag.withLock { $0 = true }
             kill(getpid(), SIGTERM)
         }
         source.resume()
     }
 
-    deinit { source.cancel() }
+    /// Stops watching SIGINT.
+    func stop() { source.cancel() }
 
     /// True once SIGINT arrived.
     var isSet: Bool { flag.withLock { $0 } }

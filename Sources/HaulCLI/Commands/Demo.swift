@@ -52,7 +52,7 @@ struct Demo: AsyncParsableCommand {
             let report = try Publisher(repositoryPath: repo, configuration: publishing, logger: logger)
                 .publish(source, name: try ModelName("demo-model"), version: try ModelVersion("1.0.0"))
             say(
-                "   manifest sha256:\(report.manifestDigest.hex), \(report.manifest.files.reduce(0) { $0 + $1.chunks.count }) chunks"
+                "   manifest sha256:\(report.manifestDigest.hex), \(Plural.count(report.manifest.files.reduce(0) { $0 + $1.chunks.count }, "chunk"))"
             )
             var serverConfiguration = RepositoryServer.Configuration()
             serverConfiguration.port = 0

@@ -33,10 +33,16 @@ struct Keygen: AsyncParsableCommand {
             print(key.publicKey)
             if !global.quiet {
                 printError("""
-                        Wrote the private key to \(out) (keep it secret) and the public key to \(out).pub.
-                        Clients trust it with: haul trust add \(key.publicKey) [--remote NAME]
-                        (or per command: --trusted-key \(key.publicKey)   or   HAUL_TRUSTED_KEYS=\(key.publicKey))
-                        Next: haul publish ./my-model --repo ./repo my-model@1.0.0 --key \(out)
+                        Wrote the private key (keep it secret) and the public key to
+                          \(out)
+                          \(out).pub
+                        Clients trust it once with:
+                          haul trust add \(key.publicKey) [--remote NAME]
+                        or per command with:
+                          --trusted-key \(key.publicKey)
+                          HAUL_TRUSTED_KEYS=\(key.publicKey)
+                        Next:
+                          haul publish ./my-model --repo ./repo my-model@1.0.0 --key \(out)
 
                         """)
             }

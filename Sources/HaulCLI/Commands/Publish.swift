@@ -57,7 +57,7 @@ struct Publish: AsyncParsableCommand {
     func validate() throws {
         guard name == nil, version == nil else {
             throw ValidationError(
-                "publish takes the model as name@version: haul publish \(source) --repo \(repo) \(name ?? "NAME")@\(version ?? "VERSION")"
+                "publish takes the model as name@version: haul publish \(source) --repo \(repo) \(name ?? model ?? "NAME")@\(version ?? "VERSION")"
             )
         }
         guard let model else {
@@ -100,11 +100,11 @@ struct Publish: AsyncParsableCommand {
         }
         for file in manifest.files {
             print(
-                "  \(file.path)  \(ByteFormat.string(file.size))  sha256:\(file.sha256.hex.prefix(16))…  \(file.chunks.count) chunks"
+                "  \(file.path)  \(ByteFormat.string(file.size))  sha256:\(file.sha256.hex.prefix(16))…  \(Plural.count(file.chunks.count, "chunk"))"
             )
         }
         print(
-            "Published \(manifest.name)@\(manifest.version): \(manifest.files.count) files, \(ByteFormat.string(manifest.totalSize)), \(report.blobsWritten) blobs written, \(report.blobsReused) reused."
+            "Published \(manifest.name)@\(manifest.version): \(Plural.count(manifest.files.count, "file")), \(ByteFormat.string(manifest.totalSize)), \(Plural.count(report.blobsWritten, "blob")) written, \(report.blobsReused) reused."
         )
         if self.latest == nil, report.latest != manifest.version, SemanticVersion(manifest.version.string) == nil,
             SemanticVersion(report.latest.string) != nil

@@ -41,11 +41,16 @@ struct Verify: AsyncParsableCommand {
             // Each model is repaired from the repository it came from, unless one is named.
             for (config, names) in try repository.configsForInstalled(global: global, names: names) {
                 try await LocalModelManager.withManager(config: config, logger: logger) { manager in
-                    let result = try await manager.repair(names)
+                    let result: LocalModelManager.RepairReport
+                    do { result = try await manager.repair(names) } catch {
+                        // What is damaged first (the repair could not fetch it), then why.
+                        if let found = try? manager.verify(names), !found.isIntact { describe(found) }
+                        throw error
+                    }
                     if !result.found.isIntact { describe(result.found) }
                     say(
                         result.repaired.isEmpty
-                            ? "Checked \(result.found.checkedFiles) files (\(ByteFormat.string(result.found.checkedBytes))). All verified."
+                            ? "Checked \(Plural.count(result.found.checkedFiles, "file")) (\(ByteFormat.string(result.found.checkedBytes))). All verified."
                             : "Repaired \(result.repaired.map(\.description).joined(separator: ", ")): fetched \(ByteFormat.string(result.fetchedBytes)), reused \(ByteFormat.string(result.reusedBytes)) from the damaged files."
                     )
                 }
@@ -54,7 +59,7 @@ struct Verify: AsyncParsableCommand {
     }
 
     private func report(_ found: VerificationReport) throws {
-        say("Checked \(found.checkedFiles) files (\(ByteFormat.string(found.checkedBytes))).")
+        say("Checked \(Plural.count(found.checkedFiles, "file")) (\(ByteFormat.string(found.checkedBytes))).")
         guard !found.isIntact else { return say("All verified.") }
         describe(found)
         throw HaulError(

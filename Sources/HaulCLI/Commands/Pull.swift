@@ -128,11 +128,27 @@ struct Pull: AsyncParsableCommand {
                 }
                 try placement.finish(installed, store: manager.store, quiet: global.quiet, before: started)
             }
+            if !global.quiet, let hint = try rememberHint(config) { print(hint) }
         }
     }
 }
 
 extension Pull {
+    /// After a pull with `--repo` and `--trusted-key` from a repository no remote names: how to configure it once.
+    ///
+    /// The pull does not save the key itself (nor ask): a download must not change the configuration behind a
+    /// script's back, and a key typed once may be a mistake the user has not checked yet. Printing the command is
+    /// enough for the user to opt in.
+    func rememberHint(_ config: ModelConfig) throws -> String? {
+        guard repository.repo != nil, !repository.trustedKey.isEmpty, let url = config.repositoryURLs.first else {
+            return nil
+        }
+        let file = try ConfigFile.load(path: ConfigFile.defaultPath(environment: ProcessInfo.processInfo.environment))
+        guard file.remote(matching: url.absoluteString) == nil else { return nil }
+        let keys = repository.trustedKey.map { "--trusted-key \($0)" }.joined(separator: " \\\n      ")
+        return "To skip --repo and --trusted-key next time, save them once:\n  haul remote add NAME \(url.absoluteString) \\\n      \(keys)"
+    }
+
     /// Whether a failure is the network's (exit 3), after which a rerun resumes from the verified chunks.
     static func isNetwork(_ code: HaulError.Code) -> Bool {
         [.unreachable, .timeout, .httpStatus, .badResponse].contains(code)

@@ -65,7 +65,8 @@ struct FirstHourPolishTests {
                 func haul(_ arguments: String...) async throws -> HaulProcess.Result {
                     try await HaulProcess.run(arguments, environment: env, logFolder: dir)
                 }
-                let pull = try await haul("pull", "m", "--repo", url.absoluteString, "--trusted-key", "\(key.publicKey)")
+                let pull = try await haul(
+                    "pull", "m", "--repo", url.absoluteString, "--trusted-key", "\(key.publicKey)")
                 #expect(pull.status == 0, "\(pull.stderr)")
                 // Only a path, alone on its line, may be longer.
                 #expect(
@@ -74,7 +75,8 @@ struct FirstHourPolishTests {
                 let info = try await haul("info", "m")
                 #expect(info.status == 4, "\(info.stderr)")
                 #expect(info.stderr.contains(url.absoluteString), "names the repository: \(info.stderr)")
-                #expect(info.stderr.contains("haul remote add NAME \(url.absoluteString) --trusted-key"), "\(info.stderr)")
+                #expect(
+                    info.stderr.contains("haul remote add NAME \(url.absoluteString) --trusted-key"), "\(info.stderr)")
                 #expect(info.stderr.split(separator: "\n").allSatisfy { $0.count <= 80 }, "\(info.stderr)")
                 // The same repository spelled differently (upper-case scheme, no trailing slash) is one identity.
                 let spelled = "HTTP://127.0.0.1:\(url.port!)"
@@ -170,7 +172,8 @@ struct FirstHourPolishTests {
                 let verify = try await haul("verify", "nosuch")
                 #expect(verify.status == 5 && verify.stderr.contains("nosuch is not installed"), "\(verify)")
                 #expect(!verify.stdout.contains("All verified"))
-                let pull = try await haul("pull", "m", "--repo", url.absoluteString, "--trusted-key", "\(key.publicKey)")
+                let pull = try await haul(
+                    "pull", "m", "--repo", url.absoluteString, "--trusted-key", "\(key.publicKey)")
                 #expect(pull.status == 0, "\(pull.stderr)")
                 let pinned = try await haul("verify", "m@1.0.0")
                 #expect(pinned.status == 0 && pinned.stdout.contains("All verified"), "\(pinned)")

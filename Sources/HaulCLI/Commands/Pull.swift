@@ -146,7 +146,8 @@ extension Pull {
         let file = try ConfigFile.load(path: ConfigFile.defaultPath(environment: ProcessInfo.processInfo.environment))
         guard file.remote(matching: url.absoluteString) == nil else { return nil }
         let keys = repository.trustedKey.map { "--trusted-key \($0)" }.joined(separator: " \\\n      ")
-        return "To skip --repo and --trusted-key next time, save them once:\n  haul remote add NAME \(url.absoluteString) \\\n      \(keys)"
+        return
+            "To skip --repo and --trusted-key next time, save them once:\n  haul remote add NAME \(url.absoluteString) \\\n      \(keys)"
     }
 
     /// Whether a failure is the network's (exit 3), after which a rerun resumes from the verified chunks.

@@ -43,7 +43,8 @@ struct Keygen: AsyncParsableCommand {
                       --trusted-key \(key.publicKey)
                       HAUL_TRUSTED_KEYS=\(key.publicKey)
                     Next:
-                      haul publish ./my-model --repo ./repo my-model@1.0.0 --key \(out)
+                      haul publish ./my-model --repo ./repo my-model@1.0.0 \\
+                          --key \(out)
 
                     """)
             }

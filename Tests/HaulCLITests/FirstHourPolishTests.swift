@@ -247,4 +247,20 @@ struct FirstHourPolishTests {
             #expect(server.terminationStatus == 130, "\((try? String(contentsOfFile: err, encoding: .utf8)) ?? "")")
         }
     }
+
+    @Test(
+        "every command's USAGE line fits 80 columns",
+        arguments: [
+            "serve", "info", "verify", "outdated", "update", "renew", "demo", "pull", "publish", "list", "rm", "gc",
+            "keygen", "path",
+        ])
+    func usageFits(_ command: String) async throws {
+        try await withTemporaryDirectory { dir in
+            let help = try await HaulProcess.run([command, "--help"], logFolder: dir)
+            #expect(help.status == 0, "\(help.stderr)")
+            let usage = try #require(help.stdout.split(separator: "\n").first { $0.hasPrefix("USAGE:") })
+            #expect(usage.count <= 80, "\(usage.count): \(usage)")
+            #expect(!help.stdout.contains("mirror choices"), "-v's help fits every command")
+        }
+    }
 }

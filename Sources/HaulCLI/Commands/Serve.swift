@@ -9,7 +9,7 @@ import Synchronization
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve a repository folder over HTTP with strict range semantics.",
-        usage: "haul serve <folder> [--port <port>] [--host <address>] [--throttle <rate>] [options]",
+        usage: "haul serve <folder> [--port <port>] [--host <address>] [options]",
         discussion: """
             Ctrl-C stops the server (exit 130). A host other than loopback makes the repository reachable from \
             other machines; haul serve warns when it is.

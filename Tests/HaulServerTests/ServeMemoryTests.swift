@@ -28,9 +28,10 @@ struct ServeMemoryTests {
         try process.run()
         for _ in 0..<500 {
             let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
-            if let line = text.split(separator: "\n").first, let port = line.split(separator: ":").last.flatMap({
-                Int($0.trimmingCharacters(in: CharacterSet(charactersIn: "/")))
-            }) {
+            // "Serving ROOT on http://127.0.0.1:PORT/; Ctrl-C to stop."
+            if let line = text.split(separator: "\n").first, let address = line.firstRange(of: "http://127.0.0.1:"),
+                let port = Int(line[address.upperBound...].prefix { $0.isNumber })
+            {
                 return (process, port)
             }
             guard process.isRunning else { break }

@@ -56,7 +56,8 @@ struct Update: AsyncParsableCommand {
         let logger = global.makeLogger()
         try await Failure.guarding {
             let store = try global.openStore()
-            if let model { _ = try InstalledModels.require([model], in: store) }
+            // A bare name: update installs the repository's latest (a version here would mean nothing).
+            if let model { _ = try InstalledModels.require([try ModelName(model).string], in: store) }
             var installed: [InstalledModel] = []
             for (config, _) in try repository.configsForInstalled(global: global, names: model.map { [$0] } ?? []) {
                 installed += try await LocalModelManager.withManager(config: config, logger: logger) { manager in

@@ -263,4 +263,29 @@ struct FirstHourPolishTests {
             #expect(!help.stdout.contains("mirror choices"), "-v's help fits every command")
         }
     }
+
+    @Test("a network failure after verified chunks says the data is kept and how to resume")
+    func networkFailureMidPull() async throws {
+        try await withTemporaryDirectory { dir in
+            let report = try Fixtures.publish(
+                repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 8 << 20)])
+            let journal = "\(dir)/store/partial/\(report.manifest.files[0].blobKey.hex).journal"
+            let port = try FreePort.find()
+            let (server, _, _) = try HaulProcess.start(["serve", "\(dir)/repo", "--port", "\(port)"], logFolder: dir)
+            defer { if server.isRunning { server.terminate() } }
+            try await FreePort.waitUntilListening(port)
+            let args = [
+                "pull", "m", "--repo", "http://127.0.0.1:\(port)/", "--store", "\(dir)/store", "--allow-unsigned",
+                "--limit-rate", "1M",
+            ]
+            let (pull, _, err) = try HaulProcess.start(args, environment: FirstHourTests.freshHome(dir), logFolder: dir)
+            defer { if pull.isRunning { pull.terminate() } }
+            let log = { (try? String(contentsOfFile: err, encoding: .utf8)) ?? "" }
+            try await waitUntil("verified chunks on disk", detail: log) { (FileSystem.fileSize(journal) ?? 0) >= 100 }
+            server.terminate()
+            try await waitUntil("the pull to fail", timeout: .seconds(120), detail: log) { !pull.isRunning }
+            #expect(pull.terminationStatus == 3, "\(log())")
+            #expect(log().contains("Verified data kept; run the same command to resume."), "\(log())")
+        }
+    }
 }

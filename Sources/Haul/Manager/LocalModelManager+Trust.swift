@@ -81,7 +81,8 @@ extension LocalModelManager {
         -> Judged
     {
         do { return try judgeIndex(fetched, previous: previous, name: name) } catch let error as HaulError
-        where error.context[HaulError.settingContextKey] == "config.trust.keys" {
+            where error.context[HaulError.settingContextKey] == "config.trust.keys"
+        {
             // The verifier knows no URL: name the repository, so a user with several knows which one lacks keys.
             let url = config.repositoryURLs.first.map { UntrustedText.escaped($0.absoluteString, limit: 200) } ?? "?"
             var context = error.context

@@ -110,7 +110,8 @@ struct Publish: AsyncParsableCommand {
             SemanticVersion(report.latest.string) != nil
         {
             printError(
-                "warning: \(manifest.version) is not a semantic version (MAJOR.MINOR.PATCH), so \(report.latest) stays\nlatest; pass --latest to make \(manifest.name)@\(manifest.version) the latest.\n")
+                "warning: \(manifest.version) is not a semantic version (MAJOR.MINOR.PATCH), so \(report.latest) stays\nlatest; pass --latest to make \(manifest.name)@\(manifest.version) the latest.\n"
+            )
         }
         let latest = report.latest == manifest.version ? "latest" : "latest stays \(report.latest)"
         print("Manifest sha256:\(report.manifestDigest.hex), index version \(report.indexVersion), \(latest).")

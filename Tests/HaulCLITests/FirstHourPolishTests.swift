@@ -288,4 +288,33 @@ struct FirstHourPolishTests {
             #expect(log().contains("Verified data kept; run the same command to resume."), "\(log())")
         }
     }
+
+    @Test("verify --repair with the repository down lists what is damaged, then the error")
+    func repairOffline() async throws {
+        try await withTemporaryDirectory { dir in
+            let key = SigningKey()
+            try Self.publish(dir, "1", key: key)
+            var env = FirstHourTests.freshHome(dir)
+            env["HAUL_STORE"] = "\(dir)/store"
+            env["HAUL_TRUSTED_KEYS"] = "\(key.publicKey)"
+            let environment = env
+            try await withTestOrigin(root: "\(dir)/repo") { _, url in
+                let pull = try await HaulProcess.run(
+                    ["pull", "m", "--repo", url.absoluteString], environment: environment, logFolder: dir)
+                #expect(pull.status == 0, "\(pull.stderr)")
+            }
+            let file = "\(dir)/store/models/m/1/model.bin"
+            chmod(file, 0o644)
+            let handle = try #require(FileHandle(forUpdatingAtPath: file))
+            try handle.seek(toOffset: 1000)
+            try handle.write(contentsOf: Data([0x55, 0xAA, 0x55]))
+            try handle.close()
+            let down = "http://127.0.0.1:\(try FreePort.find())/"
+            let repair = try await HaulProcess.run(
+                ["verify", "--repair", "--repo", down], environment: env, logFolder: dir)
+            #expect(repair.status == 3, "\(repair.stderr)")
+            #expect(repair.stdout.contains("damaged: m@1 model.bin"), "\(repair.stdout)")
+            #expect(repair.stderr.contains("error:"), "\(repair.stderr)")
+        }
+    }
 }

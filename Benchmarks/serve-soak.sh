@@ -30,7 +30,7 @@ ulimit -n 4096 2>/dev/null || true
 "$HAUL" serve "$WORK/repo" --port 0 --header-timeout "$HEADER_TIMEOUT" > "$WORK/serve.out" 2> "$WORK/serve.err" &
 SERVE_PID=$!
 for _ in $(seq 100); do grep -q Serving "$WORK/serve.out" 2>/dev/null && break; sleep 0.1; done
-PORT=$(sed -n 's#.*:\([0-9]*\)/$#\1#p' "$WORK/serve.out" | head -1)
+PORT=$(sed -n 's#.*http://[^/]*:\([0-9][0-9]*\)/.*#\1#p' "$WORK/serve.out" | head -1)
 [ -n "$PORT" ] || { echo "haul serve did not start:"; cat "$WORK/serve.err"; exit 1; }
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$SERVE_PID/status"; }
 

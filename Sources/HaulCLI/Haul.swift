@@ -61,7 +61,7 @@ struct HaulCommand: AsyncParsableCommand {
             }
         } catch {
             if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                printError(fullMessage(for: error) + "\n")
                 Foundation.exit(2)
             }
             exit(withError: error)

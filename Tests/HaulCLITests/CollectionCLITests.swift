@@ -37,8 +37,8 @@ struct CollectionCLITests {
                     ["gc", "--partial-age", "0", "--store", "\(dir)/store"], logFolder: dir)
                 #expect(gc.status == 0, "\(gc.stderr)")
                 #expect(pull.isRunning, "the pull was still running while gc ran")
-                #expect(gc.stdout.contains("1 abandoned partial downloads (4.1 KiB)"), "\(gc.stdout)")
-                #expect(gc.stdout.contains("leftover lock files") && gc.stdout.contains("freed"), "\(gc.stdout)")
+                #expect(gc.stdout.contains("1 abandoned partial download (4.1 KiB)"), "\(gc.stdout)")
+                #expect(gc.stdout.contains("leftover lock file") && gc.stdout.contains("freed"), "\(gc.stdout)")
                 #expect(FileSystem.exists("\(partial)/\(key).partial"), "the running pull's partial stays")
                 #expect(!FileSystem.exists("\(partial)/\(abandoned).partial"))
                 #expect(!FileSystem.exists("\(partial)/\(lone).lock"))
@@ -49,7 +49,7 @@ struct CollectionCLITests {
             }
             #expect(try filesUnder("\(dir)/store/models/m/1") == filesUnder("\(dir)/src"))
             let after = try await HaulProcess.run(["gc", "--store", "\(dir)/store"], logFolder: dir)
-            #expect(after.status == 0 && after.stdout.contains("1 leftover lock files"), "the finished pull's lock")
+            #expect(after.status == 0 && after.stdout.contains("1 leftover lock file "), "the finished pull's lock")
             let again = try await HaulProcess.run(["gc", "--store", "\(dir)/store"], logFolder: dir)
             #expect(again.stdout.contains("Nothing to collect"), "\(again.stdout)")
         }

@@ -164,7 +164,7 @@ struct FirstHourTests {
                 #expect(some.status == 0, "\(some.stderr)")
                 #expect(
                     some.stdout.contains("(2 selected files)")
-                        && some.stdout.contains("Placed its files in \(dir)/local"))
+                        && some.stdout.contains("Placed its files in\n  \(dir)/local"))
                 #expect(try Set(filesUnder("\(dir)/local").keys) == ["config.json", "tokenizer/vocab.json"])
                 #expect(try Set(filesUnder("\(dir)/store/models/m/1").keys) == ["config.json", "tokenizer/vocab.json"])
                 let verify = try await haul("verify")
@@ -173,7 +173,8 @@ struct FirstHourTests {
                 try Data("mine".utf8).write(to: URL(fileURLWithPath: "\(dir)/local/model.bin"))
                 let blocked = try await haul("pull", "m", "--exclude", "*.onnx", "--local-dir", "\(dir)/local")
                 #expect(
-                    blocked.status == 6 && blocked.stderr.contains("model.bin") && blocked.stderr.contains("--force"))
+                    blocked.status == 2 && blocked.stderr.contains("model.bin") && blocked.stderr.contains("--force"),
+                    "checked before downloading, a usage error: \(blocked.stderr)")
                 #expect(try String(contentsOfFile: "\(dir)/local/model.bin", encoding: .utf8) == "mine")
                 let forced = try await haul(
                     "pull", "-q", "m", "--exclude", "*.onnx", "--local-dir", "\(dir)/local", "--force")

@@ -23,14 +23,22 @@ struct VersionOrderTests {
     }
 
     @Test(
-        "labels that are not semantic versions fall back to publish order",
+        "after a latest that is not a semantic version, publish order decides",
         arguments: [
-            ("1.1", "0.9"), ("2024-06-01", "2024-01-01"), ("1.1.0", "nightly"), ("nightly", "1.0.0"),
+            ("1.1", "0.9"), ("2024-06-01", "2024-01-01"), ("nightly", "1.0.0"),
             ("01.0.0", "1.0.0"), ("1.0.0-01", "0.1.0"), ("1.0.0+build", "1.0.0+other"),
         ])
     func publishOrder(_ pair: (String, String)) throws {
         let current = try ModelVersion(pair.0), published = try ModelVersion(pair.1)
         #expect(VersionOrder.latest(current: current, published: published) == published)
+    }
+
+    @Test(
+        "a label that is not a semantic version never replaces a semantic latest",
+        arguments: [("1.1.0", "nightly"), ("1.1.0", "1.0"), ("1.1.0", "v1.2.0"), ("1.0.0-rc.1", "2")])
+    func semanticLatestStays(_ pair: (String, String)) throws {
+        let current = try ModelVersion(pair.0), published = try ModelVersion(pair.1)
+        #expect(VersionOrder.latest(current: current, published: published) == current)
     }
 
     @Test(

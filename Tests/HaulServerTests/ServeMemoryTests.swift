@@ -28,9 +28,10 @@ struct ServeMemoryTests {
         try process.run()
         for _ in 0..<500 {
             let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
-            if let line = text.split(separator: "\n").first, let port = line.split(separator: ":").last.flatMap({
-                Int($0.trimmingCharacters(in: CharacterSet(charactersIn: "/")))
-            }) {
+            // "Serving ROOT on http://127.0.0.1:PORT/; Ctrl-C to stop."
+            if let line = text.split(separator: "\n").first, let address = line.firstRange(of: "http://127.0.0.1:"),
+                let port = Int(line[address.upperBound...].prefix { $0.isNumber })
+            {
                 return (process, port)
             }
             guard process.isRunning else { break }
@@ -42,28 +43,30 @@ struct ServeMemoryTests {
     }
 
     #if os(Linux)
-    @Test("thousands of long-path requests do not grow a real haul serve's resident memory")
-    func longPaths() async throws {
-        try await withTemporaryDirectory { dir in
-            try Fixtures.publish(repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("f", 10)])
-            let (process, port) = try await Self.startServe("\(dir)/repo", logFolder: dir)
-            defer { process.terminate() }
-            let long = "/blobs/" + String(repeating: "a", count: 200) + "/" + String(repeating: "b/", count: 8000) + "x"
-            let connection = try RawConnection(port: port)
-            func burst(_ count: Int) async throws {
-                for index in 0..<count {
-                    let path = index % 10 == 0 ? "/index.json" : "\(long)\(index)"
-                    let answer = try await connection.exchange("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-                    #expect(answer.status == (index % 10 == 0 ? 200 : 404))
+        @Test("thousands of long-path requests do not grow a real haul serve's resident memory")
+        func longPaths() async throws {
+            try await withTemporaryDirectory { dir in
+                try Fixtures.publish(
+                    repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("f", 10)])
+                let (process, port) = try await Self.startServe("\(dir)/repo", logFolder: dir)
+                defer { process.terminate() }
+                let long =
+                    "/blobs/" + String(repeating: "a", count: 200) + "/" + String(repeating: "b/", count: 8000) + "x"
+                let connection = try RawConnection(port: port)
+                func burst(_ count: Int) async throws {
+                    for index in 0..<count {
+                        let path = index % 10 == 0 ? "/index.json" : "\(long)\(index)"
+                        let answer = try await connection.exchange("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                        #expect(answer.status == (index % 10 == 0 ? 200 : 404))
+                    }
                 }
+                try await burst(200)
+                let before = try Self.residentKiB(process.processIdentifier)
+                try await burst(800)
+                let after = try Self.residentKiB(process.processIdentifier)
+                // The old server kept every request's path: 800 × 16 KB ≈ 13 MB. Allow allocator noise only.
+                #expect(after - before < 4 << 10, "RSS \(before) KiB → \(after) KiB over 800 long-path requests")
             }
-            try await burst(200)
-            let before = try Self.residentKiB(process.processIdentifier)
-            try await burst(800)
-            let after = try Self.residentKiB(process.processIdentifier)
-            // The old server kept every request's path: 800 × 16 KB ≈ 13 MB. Allow allocator noise only.
-            #expect(after - before < 4 << 10, "RSS \(before) KiB → \(after) KiB over 800 long-path requests")
         }
-    }
     #endif
 }

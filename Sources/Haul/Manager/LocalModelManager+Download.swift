@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Logging
 
 extension LocalModelManager {
@@ -12,6 +12,9 @@ extension LocalModelManager {
     ///   - files: which files of the version to install (``FileSelection``: include and exclude glob patterns);
     ///     the others are not downloaded, and the receipt lists what was installed. A later call with more files
     ///     adds them to the same install. Default: every file.
+    ///   - placement: a folder the caller will place the files in (``placeFiles(of:in:overwrite:)``), checked
+    ///     against the manifest before any byte is fetched (``PlacementCheck``): when files with other content are
+    ///     in the way, the download fails with `.invalidArgument` and nothing is fetched or changed. Default: nil.
     ///   - onProgress: called with a snapshot about five times a second, and once at the end.
     /// - Returns: the installed model.
     /// - Throws: ``HaulError``: `.offline`, `.unreachable`, `.timeout`, `.httpStatus`, `.unknownModel`,
@@ -22,7 +25,7 @@ extension LocalModelManager {
     @discardableResult
     public func downloadModel(
         _ name: String, version: String? = nil, discardPartial: Bool = false, files: FileSelection = .everything,
-        onProgress: @escaping @Sendable (DownloadProgress) -> Void = { _ in }
+        placement: URL? = nil, onProgress: @escaping @Sendable (DownloadProgress) -> Void = { _ in }
     ) async throws -> InstalledModel {
         // "latest" (in any case) means the repository's latest version, as `name@latest` does on the command line.
         let label = version.flatMap { $0.lowercased() == ModelVersion.reserved ? nil : $0 }
@@ -42,7 +45,7 @@ extension LocalModelManager {
             let model = try await withThrowingTaskGroup(of: InstalledModel?.self) { group in
                 group.addTask {
                     try await self.perform(
-                        reference, meter: meter, discardPartial: discardPartial, files: files)
+                        reference, meter: meter, discardPartial: discardPartial, files: files, placement: placement)
                 }
                 group.addTask {
                     for await _ in cancelSignal {
@@ -111,7 +114,8 @@ extension LocalModelManager {
     // MARK: - The pipeline
 
     private func perform(
-        _ reference: ModelReference, meter: ProgressMeter, discardPartial: Bool, files selection: FileSelection
+        _ reference: ModelReference, meter: ProgressMeter, discardPartial: Bool, files selection: FileSelection,
+        placement: URL?
     ) async throws -> InstalledModel {
         let mirrors = MirrorSet(urls: config.repositoryURLs, clock: clock, logger: logger)
         let repository = RepositoryClient(
@@ -137,6 +141,7 @@ extension LocalModelManager {
         }
         let selected = manifest.files.filter { selection.contains($0.path) }
         guard !selected.isEmpty else { throw Self.nothingSelected(reference.name, version, selection) }
+        if let placement { try Self.checkPlacement(selected, in: placement, model: "\(reference.name)@\(version)") }
         // One transfer per distinct content: the store names blobs by their chunk table (``Manifest/File/blobKey``).
         var unique: [SHA256Digest: Manifest.File] = [:]
         for file in selected {

@@ -14,4 +14,16 @@ extension LocalModelManager {
     {
         try store.export(model.name, model.version, to: folder.path, overwrite: overwrite)
     }
+
+    /// Fails when files with other content stand where `files` go in `folder` (``PlacementCheck``).
+    /// - Throws: ``HaulError`` `.invalidArgument` naming up to five of them; nothing has been fetched or changed.
+    static func checkPlacement(_ files: [Manifest.File], in folder: URL, model: String) throws {
+        let blocked = PlacementCheck.conflicts(of: files, in: folder.path).map(\.string)
+        guard !blocked.isEmpty else { return }
+        let list = blocked.prefix(5).joined(separator: ", ") + (blocked.count > 5 ? ", …" : "")
+        throw HaulError(
+            .invalidArgument,
+            "\(folder.path) already has \(blocked.count) \(blocked.count == 1 ? "file" : "files") with other content (or links or folders) where \(model) puts its files: \(list). Nothing was downloaded or changed; pass --force to replace them, or choose another folder.",
+            context: ["path": folder.path])
+    }
 }

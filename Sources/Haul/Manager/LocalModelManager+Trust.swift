@@ -80,6 +80,23 @@ extension LocalModelManager {
     func judge(_ fetched: RepositoryClient.FetchedIndex?, previous: RepositoryState?, name: String? = nil) throws
         -> Judged
     {
+        do { return try judgeIndex(fetched, previous: previous, name: name) } catch let error as HaulError
+            where error.context[HaulError.settingContextKey] == "config.trust.keys"
+        {
+            // The verifier knows no URL: name the repository, so a user with several knows which one lacks keys.
+            let url = config.repositoryURLs.first.map { UntrustedText.escaped($0.absoluteString, limit: 200) } ?? "?"
+            var context = error.context
+            context["url"] = url
+            throw HaulError(
+                error.code,
+                "No trusted keys are configured for the repository \(url), so its index cannot be verified. Give the publisher's public key (ed25519:…, as `haul keygen` printed it) in `config.trust.keys` or HAUL_TRUSTED_KEYS, or save it for this URL in the configuration file; `config.trust.allowUnsigned` accepts unsigned indexes for local testing.",
+                context: context, underlying: error)
+        }
+    }
+
+    private func judgeIndex(
+        _ fetched: RepositoryClient.FetchedIndex?, previous: RepositoryState?, name: String?
+    ) throws -> Judged {
         var trust = config.trust
         if trust.repositoryName == nil, let name { trust.repositoryName = name }
         guard let fetched else {

@@ -15,6 +15,9 @@ final class HTTPTransport: Sendable {
     /// The clock of retry waits and document deadlines (injected for tests).
     let clock: any Clock<Duration>
     let logger: Logger
+    /// The logger handed to AsyncHTTPClient: its connection-pool debug lines are noise below `trace`, so it logs at
+    /// `info` or above unless `logger` is at `trace`.
+    let clientLogger: Logger
 
     init(configuration: TransferConfiguration, clock: any Clock<Duration> = ContinuousClock(), logger: Logger) {
         // The client's idle-read timeout is a backstop for documents and silent connections; blob requests are judged
@@ -32,7 +35,11 @@ final class HTTPTransport: Sendable {
         http.connectionPool.idleTimeout = .seconds(30)
         // Connect failures come back at once; RetryPolicy decides (AHC would retry silently until the timeout).
         http.connectionPool.retryConnectionEstablishment = false
-        self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
+        var clientLogger = logger
+        if logger.logLevel > .trace { clientLogger.logLevel = max(logger.logLevel, .info) }
+        self.clientLogger = clientLogger
+        self.client = HTTPClient(
+            eventLoopGroupProvider: .singleton, configuration: http, backgroundActivityLogger: clientLogger)
         self.configuration = configuration
         self.limiter = configuration.rateLimit.map { RateLimiter(bytesPerSecond: $0, clock: clock) }
         self.clock = clock
@@ -84,7 +91,7 @@ final class HTTPTransport: Sendable {
                 "request",
                 metadata: ["haul.url": "\(UntrustedText.escaped(current.absoluteString))", "haul.loop": "\(loop)"])
             let task = client.execute(
-                request: request, delegate: delegate, eventLoop: .delegate(on: loop), logger: logger)
+                request: request, delegate: delegate, eventLoop: .delegate(on: loop), logger: clientLogger)
             control?.attach { task.fail(reason: $0) }
             do {
                 try await withTaskCancellationHandler {

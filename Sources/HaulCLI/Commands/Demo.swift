@@ -8,6 +8,7 @@ import Hummingbird
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Publish a sample model, serve it on 127.0.0.1, pull it with a progress bar, verify and list it.",
+        usage: "haul demo [--workdir <folder>] [--keep] [options]",
         discussion: """
             Example:
               haul demo --keep   (keeps the work folder and prints where it is)
@@ -44,14 +45,15 @@ struct Demo: AsyncParsableCommand {
             say("1. Generating a sample model\(place(source))")
             let size = try SampleModel.write(to: source)
             say("   \(SampleModel.files.count) files, \(ByteFormat.string(size))")
-            say("2. Publishing it as demo-model@1.0.0 into a repository\(place(repo)), signed with a new Ed25519 key")
+            say("2. Publishing it as demo-model@1.0.0 into a repository\(place(repo)),")
+            say("   signed with a new Ed25519 key")
             let key = SigningKey()
             var publishing = Publisher.Configuration()
             publishing.signingKeys = [key]
             let report = try Publisher(repositoryPath: repo, configuration: publishing, logger: logger)
                 .publish(source, name: try ModelName("demo-model"), version: try ModelVersion("1.0.0"))
             say(
-                "   manifest sha256:\(report.manifestDigest.hex), \(report.manifest.files.reduce(0) { $0 + $1.chunks.count }) chunks"
+                "   \(Plural.count(report.manifest.files.reduce(0) { $0 + $1.chunks.count }, "chunk")), manifest sha256:\n   \(report.manifestDigest.hex)"
             )
             var serverConfiguration = RepositoryServer.Configuration()
             serverConfiguration.port = 0
@@ -70,7 +72,7 @@ struct Demo: AsyncParsableCommand {
                     defer { bar.finish() }
                     return try await manager.downloadModel("demo-model") { bar.update($0) }
                 }
-                if !temporary || global.store != nil { say("   installed at \(model.url.path)") }
+                if !temporary || global.store != nil { say("   installed at\n   \(model.url.path)") }
                 say("5. Verifying every installed file, chunk by chunk")
                 let store = try ContentStore(root: storePath)
                 let verified = try store.verify(models: nil)
@@ -89,9 +91,11 @@ struct Demo: AsyncParsableCommand {
 
                 Next, publish and pull your own model:
                   haul keygen --out ~/.haul/publisher.key
-                  haul publish ./my-model --repo ./repo my-model@1.0.0 --key ~/.haul/publisher.key
+                  haul publish ./my-model --repo ./repo my-model@1.0.0 \\
+                      --key ~/.haul/publisher.key
                   haul serve ./repo --port 8080 &
-                  haul pull my-model --repo http://127.0.0.1:8080/ --trusted-key <the key keygen printed>
+                  haul pull my-model --repo http://127.0.0.1:8080/ \\
+                      --trusted-key <the key keygen printed>
                 """)
         }
     }
@@ -104,7 +108,7 @@ struct Demo: AsyncParsableCommand {
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
                 try? FileSystem.remove(work)
-                FileHandle.standardError.write(Data("\nInterrupted; the demo's temporary folder was removed.\n".utf8))
+                printError("\nInterrupted; the demo's temporary folder was removed.\n")
                 Foundation.exit(130)
             }
             source.resume()

@@ -40,11 +40,15 @@ struct GarbageCollect: AsyncParsableCommand {
     /// What a collection freed, for people.
     static func describe(_ report: CollectionReport, store: String) -> String {
         var parts: [String] = []
-        if report.blobs > 0 { parts.append("\(report.blobs) unused blobs (\(ByteFormat.string(report.blobBytes)))") }
-        if report.partials > 0 {
-            parts.append("\(report.partials) abandoned partial downloads (\(ByteFormat.string(report.partialBytes)))")
+        if report.blobs > 0 {
+            parts.append("\(Plural.count(report.blobs, "unused blob")) (\(ByteFormat.string(report.blobBytes)))")
         }
-        if report.lockFiles > 0 { parts.append("\(report.lockFiles) leftover lock files") }
+        if report.partials > 0 {
+            parts.append(
+                "\(Plural.count(report.partials, "abandoned partial download")) (\(ByteFormat.string(report.partialBytes)))"
+            )
+        }
+        if report.lockFiles > 0 { parts.append(Plural.count(report.lockFiles, "leftover lock file")) }
         guard !parts.isEmpty else { return "Nothing to collect in \(store)." }
         return "Removed \(parts.joined(separator: ", ")) from \(store); freed \(ByteFormat.string(report.freedBytes))."
     }

@@ -5,6 +5,7 @@ import Haul
 struct Info: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show a model's versions in the repository.",
+        usage: "haul info <name> [--repo <url> | --remote <name>] [options]",
         discussion: "Example:\n  haul info whisper-small --repo https://models.example.com/repo")
 
     @Argument(help: .init("The model's name.", valueName: "name"))
@@ -23,7 +24,9 @@ struct Info: AsyncParsableCommand {
                 try await $0.fetchIndex()
             }
             guard let entry = index.models[name.string] else { _ = try index.entry(for: name, version: nil); return }
-            print("\(name) in \(UntrustedText.escaped(index.repository)) (index version \(index.version), expires \(index.expires)):")
+            print(
+                "\(name) in \(UntrustedText.escaped(index.repository)) (index version \(index.version), expires \(index.expires)):"
+            )
             // Labels were validated when the index was decoded.
             let versions = entry.versions.compactMap { key, value in (try? ModelVersion(key)).map { ($0, value) } }
                 .sorted { $0.0 < $1.0 }

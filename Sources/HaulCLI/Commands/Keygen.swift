@@ -32,15 +32,21 @@ struct Keygen: AsyncParsableCommand {
             try FileSystem.writeAtomically(Data("\(key.publicKey)\n".utf8), to: "\(out).pub")
             print(key.publicKey)
             if !global.quiet {
-                FileHandle.standardError.write(
-                    Data(
-                        """
-                        Wrote the private key to \(out) (keep it secret) and the public key to \(out).pub.
-                        Clients trust it with: haul trust add \(key.publicKey) [--remote NAME]
-                        (or per command: --trusted-key \(key.publicKey)   or   HAUL_TRUSTED_KEYS=\(key.publicKey))
-                        Next: haul publish ./my-model --repo ./repo my-model@1.0.0 --key \(out)
+                printError(
+                    """
+                    Wrote the private key (keep it secret) and the public key to
+                      \(out)
+                      \(out).pub
+                    Clients trust it once with (--remote NAME for another remote):
+                      haul trust add \(key.publicKey)
+                    or per command with:
+                      --trusted-key \(key.publicKey)
+                      HAUL_TRUSTED_KEYS=\(key.publicKey)
+                    Next:
+                      haul publish ./my-model --repo ./repo my-model@1.0.0 \\
+                          --key \(out)
 
-                        """.utf8))
+                    """)
             }
         }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Haul
+import HaulCore
 
 struct Publish: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,8 +13,9 @@ struct Publish: AsyncParsableCommand {
                   --key ~/.haul/publisher.key
 
             The model's latest version (what `haul pull name` installs) is the highest semantic version \
-            (1.10.0 > 1.9.0 > 1.9.0-rc.1); when a label is not a semantic version, the version published last. \
-            --latest and --no-latest override that. A repository whose index is signed is never written unsigned \
+            (1.10.0 > 1.9.0 > 1.9.0-rc.1). A label that is not a semantic version (1.0, v1.2.0) does not replace a \
+            semantic latest (a warning says so); after a latest that is not one, the version published last is \
+            latest. --latest and --no-latest override that. A repository whose index is signed is never written unsigned \
             unless --unsigned is given.
             """)
 
@@ -55,7 +57,7 @@ struct Publish: AsyncParsableCommand {
     func validate() throws {
         guard name == nil, version == nil else {
             throw ValidationError(
-                "publish takes the model as name@version: haul publish \(source) --repo \(repo) \(name ?? "NAME")@\(version ?? "VERSION")"
+                "publish takes the model as name@version: haul publish \(source) --repo \(repo) \(name ?? model ?? "NAME")@\(version ?? "VERSION")"
             )
         }
         guard let model else {
@@ -98,12 +100,19 @@ struct Publish: AsyncParsableCommand {
         }
         for file in manifest.files {
             print(
-                "  \(file.path)  \(ByteFormat.string(file.size))  sha256:\(file.sha256.hex.prefix(16))…  \(file.chunks.count) chunks"
+                "  \(file.path)  \(ByteFormat.string(file.size))  sha256:\(file.sha256.hex.prefix(16))…  \(Plural.count(file.chunks.count, "chunk"))"
             )
         }
         print(
-            "Published \(manifest.name)@\(manifest.version): \(manifest.files.count) files, \(ByteFormat.string(manifest.totalSize)), \(report.blobsWritten) blobs written, \(report.blobsReused) reused."
+            "Published \(manifest.name)@\(manifest.version): \(Plural.count(manifest.files.count, "file")), \(ByteFormat.string(manifest.totalSize)), \(Plural.count(report.blobsWritten, "blob")) written, \(report.blobsReused) reused."
         )
+        if self.latest == nil, report.latest != manifest.version, SemanticVersion(manifest.version.string) == nil,
+            SemanticVersion(report.latest.string) != nil
+        {
+            printError(
+                "warning: \(manifest.version) is not a semantic version (MAJOR.MINOR.PATCH), so \(report.latest) stays\nlatest; pass --latest to make \(manifest.name)@\(manifest.version) the latest.\n"
+            )
+        }
         let latest = report.latest == manifest.version ? "latest" : "latest stays \(report.latest)"
         print("Manifest sha256:\(report.manifestDigest.hex), index version \(report.indexVersion), \(latest).")
         print("Next: upload \(repo) to your origin (see README), or try it here:")

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Haul
 import HaulCore
+import Synchronization
 
 struct Pull: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -95,6 +96,7 @@ struct Pull: AsyncParsableCommand {
             config.transfer.rateLimit = limitRate.flatMap(RateText.parse)
             if let minRate { config.transfer.minimumRate = RateText.parse(minRate) ?? 0 }
             let bar = ProgressBar(label: reference.description, quiet: global.quiet)
+            let verified = Mutex<Int64>(0)
             try await LocalModelManager.withManager(config: config, logger: logger) { manager in
                 let installed = try await CancelOnInterrupt.run(cancel: {
                     manager.cancelDownload(reference.name.string)
@@ -103,7 +105,18 @@ struct Pull: AsyncParsableCommand {
                     do {
                         return try await manager.downloadModel(
                             reference.name.string, version: reference.version?.string, discardPartial: discardPartial,
-                            files: files, onProgress: { bar.update($0) })
+                            files: files,
+                            placement: placement.force ? nil : placement.localDir.map { URL(fileURLWithPath: $0) },
+                            onProgress: { progress in
+                                verified.withLock { $0 = max($0, progress.bytesDone) }
+                                bar.update(progress)
+                            })
+                    } catch let error as HaulError
+                        where Self.isNetwork(error.code) && verified.withLock({ $0 }) > 0 && !discardPartial
+                    {
+                        throw HaulError(
+                            error.code, error.message + " Verified data kept; run the same command to resume.",
+                            context: error.context, underlying: error)
                     } catch let error as HaulError where error.code == .cancelled {
                         throw HaulError(
                             .cancelled,
@@ -115,7 +128,31 @@ struct Pull: AsyncParsableCommand {
                 }
                 try placement.finish(installed, store: manager.store, quiet: global.quiet, before: started)
             }
+            if !global.quiet, let hint = try rememberHint(config) { print(hint) }
         }
+    }
+}
+
+extension Pull {
+    /// After a pull with `--repo` and `--trusted-key` from a repository no remote names: how to configure it once.
+    ///
+    /// The pull does not save the key itself (nor ask): a download must not change the configuration behind a
+    /// script's back, and a key typed once may be a mistake the user has not checked yet. Printing the command is
+    /// enough for the user to opt in.
+    func rememberHint(_ config: ModelConfig) throws -> String? {
+        guard repository.repo != nil, !repository.trustedKey.isEmpty, let url = config.repositoryURLs.first else {
+            return nil
+        }
+        let file = try ConfigFile.load(path: ConfigFile.defaultPath(environment: ProcessInfo.processInfo.environment))
+        guard file.remote(matching: url.absoluteString) == nil else { return nil }
+        let keys = repository.trustedKey.map { "--trusted-key \($0)" }.joined(separator: " \\\n      ")
+        return
+            "To skip --repo and --trusted-key next time, save them once:\n  haul remote add NAME \(url.absoluteString) \\\n      \(keys)"
+    }
+
+    /// Whether a failure is the network's (exit 3), after which a rerun resumes from the verified chunks.
+    static func isNetwork(_ code: HaulError.Code) -> Bool {
+        [.unreachable, .timeout, .httpStatus, .badResponse].contains(code)
     }
 }
 

@@ -5,6 +5,7 @@ import Haul
 struct Renew: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Re-sign the index with a later expiry, changing no model (run it before the index expires).",
+        usage: "haul renew --repo <folder> [--key <file> ...] [--expires <days>]",
         discussion: "Example:\n  haul renew --repo ./repo --key ~/.haul/publisher.key --expires 30")
 
     @Option(name: .long, help: .init("The repository folder.", valueName: "folder"))

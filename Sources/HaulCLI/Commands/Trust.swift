@@ -12,7 +12,8 @@ struct Trust: AsyncParsableCommand {
 struct TrustReset: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reset",
-        abstract: "Forget the trust state of one repository; its next index is trusted on first use again.",
+        abstract:
+            "Forget one repository's trust state (rollback floor, pinned name, rotated keys); its next index must still be signed by a trusted key.",
         discussion: """
             Use this only when the publisher legitimately reset or renamed the repository. Rollback protection, the \
             pinned repository name and rotated keys for this URL are forgotten; other repositories keep theirs. \
@@ -22,7 +23,9 @@ struct TrustReset: AsyncParsableCommand {
               haul trust reset https://models.example.com/repo
             """)
 
-    @Argument(help: .init("The repository base URL, as given to --repo, or a configured remote's name.", valueName: "url-or-remote"))
+    @Argument(
+        help: .init(
+            "The repository base URL, as given to --repo, or a configured remote's name.", valueName: "url-or-remote"))
     var url: String
 
     @OptionGroup var global: GlobalOptions
@@ -41,7 +44,7 @@ struct TrustReset: AsyncParsableCommand {
             if let forgotten {
                 let name = forgotten.name.map { " (repository \"\($0)\")" } ?? ""
                 print(
-                    "Forgot the trust state of \(identity)\(name): index version \(forgotten.highestVersion)\(forgotten.rotatedTrust == nil ? "" : ", rotated keys"). Its next index is trusted on first use."
+                    "Forgot the trust state of \(identity)\(name): index version \(forgotten.highestVersion)\(forgotten.rotatedTrust == nil ? "" : ", rotated keys").\nIts next index sets a new rollback floor and name, but must still be signed\nby a trusted key."
                 )
             } else {
                 print("No trust state was stored for \(identity); nothing changed.")
@@ -73,7 +76,8 @@ struct TrustAdd: AsyncParsableCommand {
                         return "Remote \(name) already trusts \(trusted); nothing changed."
                     }
                     file.remotes[name]!.trustedKeys.append(trusted)
-                    return "Remote \(name) now trusts \(trusted) (\(file.remotes[name]!.trustedKeys.count) key(s))."
+                    return
+                        "Remote \(name) now trusts \(trusted) (\(Plural.count(file.remotes[name]!.trustedKeys.count, "key")))."
                 }, quiet: global.quiet)
         }
     }
@@ -112,7 +116,8 @@ struct TrustRemove: AsyncParsableCommand {
                         )
                     }
                     file.remotes[name] = entry
-                    return "Remote \(name) no longer trusts \(trusted) (\(entry.trustedKeys.count) key(s) left)."
+                    return
+                        "Remote \(name) no longer trusts \(trusted) (\(Plural.count(entry.trustedKeys.count, "key")) left)."
                 }, quiet: global.quiet)
         }
     }

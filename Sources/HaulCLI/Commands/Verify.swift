@@ -5,6 +5,7 @@ import Haul
 struct Verify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Re-hash installed models chunk by chunk; with --repair, fetch only the damaged chunks again.",
+        usage: "haul verify [<name[@version]> ...] [--repair] [--repo <url>] [options]",
         discussion: """
             Without --repair nothing is changed: damaged files are listed with their bad chunks and the command \
             exits with 4. With --repair, every intact chunk is reused and only the damaged ones are fetched from \
@@ -15,7 +16,10 @@ struct Verify: AsyncParsableCommand {
               haul verify whisper-small --repair
             """)
 
-    @Argument(help: .init("Models to check (default: all).", valueName: "name"))
+    @Argument(
+        help: .init(
+            "Models to check, as name or name@version (default: all; a version names its model, all of whose versions are checked).",
+            valueName: "name"))
     var models: [String] = []
 
     @Flag(help: "Fetch the damaged chunks again and restore the files in place.")
@@ -27,17 +31,22 @@ struct Verify: AsyncParsableCommand {
     func run() async throws {
         let logger = global.makeLogger()
         try await Failure.guarding {
-            _ = try models.map(ModelName.init)
+            let names = try InstalledModels.require(models, in: try global.openStore()).map(\.name.string)
             guard repair else {
                 let config = try repository.config(global: global)
                 return try await LocalModelManager.withManager(config: config, logger: logger) {
-                    try report($0.verify(models))
+                    try report($0.verify(names))
                 }
             }
             // Each model is repaired from the repository it came from, unless one is named.
-            for (config, names) in try repository.configsForInstalled(global: global, names: models) {
+            for (config, names) in try repository.configsForInstalled(global: global, names: names) {
                 try await LocalModelManager.withManager(config: config, logger: logger) { manager in
-                    let result = try await manager.repair(names)
+                    let result: LocalModelManager.RepairReport
+                    do { result = try await manager.repair(names) } catch {
+                        // What is damaged first (the repair could not fetch it), then why.
+                        if let found = try? manager.verify(names), !found.isIntact { describe(found) }
+                        throw error
+                    }
                     if !result.found.isIntact { describe(result.found) }
                     if !result.repaired.isEmpty {
                         say(
@@ -45,7 +54,7 @@ struct Verify: AsyncParsableCommand {
                         )
                     } else if result.unrepairable.isEmpty {
                         say(
-                            "Checked \(result.found.checkedFiles) files (\(ByteFormat.string(result.found.checkedBytes))). All verified."
+                            "Checked \(Plural.count(result.found.checkedFiles, "file")) (\(ByteFormat.string(result.found.checkedBytes))). All verified."
                         )
                     }
                     if !result.unrepairable.isEmpty { throw Self.inconsistent(result.unrepairable) }
@@ -55,7 +64,7 @@ struct Verify: AsyncParsableCommand {
     }
 
     private func report(_ found: VerificationReport) throws {
-        say("Checked \(found.checkedFiles) files (\(ByteFormat.string(found.checkedBytes))).")
+        say("Checked \(Plural.count(found.checkedFiles, "file")) (\(ByteFormat.string(found.checkedBytes))).")
         guard !found.isIntact else { return say("All verified.") }
         describe(found)
         if found.inconsistentFiles.count == found.damaged.count, found.missingFolders.isEmpty,

@@ -21,9 +21,8 @@ enum Failure {
     /// its code.
     static func guarding<R>(_ body: () async throws -> R) async throws -> R {
         do { return try await body() } catch let error as HaulError {
-            let error = CLIWording.rewrite(error)
-            FileHandle.standardError.write(Data("error: \(UntrustedText.escaped(error.message, limit: 4096))\n".utf8))
-            throw ExitCode(exitCode(for: error))
+            printError("error: \(CLIWording.printable(error))\n")
+            throw ExitCode(exitCode(for: CLIWording.rewrite(error)))
         }
     }
 }

@@ -28,11 +28,13 @@ struct GlobalOptions: ParsableArguments {
 /// Options of commands that talk to a repository.
 struct RepositoryOptions: ParsableArguments {
     @Option(
-        name: .long, help: .init("Repository base URL (default: $HAUL_REPOSITORY, else the default remote).", valueName: "url"))
+        name: .long,
+        help: .init("Repository base URL (default: $HAUL_REPOSITORY, else the default remote).", valueName: "url"))
     var repo: String?
 
     @Option(
-        name: .long, help: .init("A configured remote by name (`haul remote list`) instead of --repo.", valueName: "name"))
+        name: .long,
+        help: .init("A configured remote by name (`haul remote list`) instead of --repo.", valueName: "name"))
     var remote: String?
 
     @Option(
@@ -92,10 +94,9 @@ struct RepositoryOptions: ParsableArguments {
                 context: ["setting": "trust-threshold"])
         }
         if config.trust.allowUnsigned && config.trust.keys.isEmpty && !global.quiet {
-            FileHandle.standardError.write(
-                Data(
-                    "warning: accepting unsigned repository data (--allow-unsigned); anyone who can change the origin can change the model.\n"
-                        .utf8))
+            printError(
+                "warning: accepting unsigned repository data (--allow-unsigned); anyone who can change the origin can change the model.\n"
+            )
         }
         return config
     }
@@ -107,7 +108,7 @@ enum LoggingBootstrap {
         guard !done else { return }
         done = true
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = StreamLogHandler(label: label, stream: StandardStream.error)
             handler.logLevel = level
             return EscapingLogHandler(handler)
         }
@@ -154,10 +155,9 @@ struct IndexSigningOptions: ParsableArguments {
         // A signed index is refused by the publisher without --unsigned: warn only when the write goes ahead.
         let signedToday = (try? RepositoryLayout(root: repository).loadSignedIndex())??.0.signatures.isEmpty == false
         if key.isEmpty, !quiet, unsigned || !signedToday {
-            FileHandle.standardError.write(
-                Data(
-                    "warning: writing an unsigned index; clients refuse it unless told --allow-unsigned. Sign with --key (see `haul keygen`).\n"
-                        .utf8))
+            printError(
+                "warning: writing an unsigned index; clients refuse it unless told --allow-unsigned. Sign with --key (see `haul keygen`).\n"
+            )
         }
         return configuration
     }

@@ -4,10 +4,10 @@ import Logging
 
 /// Options every command shares: how much it prints.
 struct OutputOptions: ParsableArguments {
-    @Flag(name: .shortAndLong, help: "Print only errors.")
+    @Flag(name: .shortAndLong, help: "Print only errors (pull and path print just the install folder).")
     var quiet = false
 
-    @Flag(name: .shortAndLong, help: "Log retries, mirror choices and requests.")
+    @Flag(name: .shortAndLong, help: "Log more detail (debug level: requests, retries and decisions).")
     var verbose = false
 
     /// Bootstraps logging once (only the executable does this) and returns the CLI's logger. `HAUL_LOG_LEVEL`

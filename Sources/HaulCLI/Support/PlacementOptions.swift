@@ -41,16 +41,17 @@ struct PlacementOptions: ParsableArguments {
                 report.unchanged > 0 ? "\(report.unchanged) already there" : nil,
                 report.replaced > 0 ? "\(report.replaced) replaced" : nil,
             ].compactMap { $0 }
-            placed = "\nPlaced its files in \(folder) (\(parts.joined(separator: ", ")))."
+            placed = "\nPlaced its files in\n  \(folder)\n(\(parts.joined(separator: ", ")))."
         }
         guard !quiet else { return print(folder) }
         let partial = installed.files.map { " (\($0.count) selected files)" } ?? ""
         let what = "\(installed.name)@\(installed.version)\(partial) (\(ByteFormat.string(installed.size)), verified)"
         // The receipt of an earlier install predates this command (receipts keep whole seconds, rounded down).
         if installed.installedAt < before {
-            print("\(what) is already installed at \(installed.url.path)\(placed)")
+            print("\(what) is already installed at\n  \(installed.url.path)\(placed)")
         } else {
-            print("Installed \(what) at \(installed.url.path)\(placed)")
+            // The path on its own line: the first stays within 80 columns however long the path is.
+            print("Installed \(what) at\n  \(installed.url.path)\(placed)")
         }
     }
 }

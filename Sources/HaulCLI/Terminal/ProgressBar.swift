@@ -24,6 +24,12 @@ final class ProgressBar: Sendable {
             if let newLabel { label = newLabel }
             return label
         }
+        if progress.phase == .completed, progress.bytesReceived == 0 {
+            // Nothing was fetched: no rate or ETA to show (the model, or all of its content, was there already).
+            let line = "\(label): nothing to download, \(ByteFormat.string(progress.bytesTotal)) already installed"
+            if interactive { StatusLine.shared.show { _ in line } } else { printError(line + "\n") }
+            return
+        }
         if interactive {
             let layout = Self.layout(progress, label: label)
             StatusLine.shared.show { layout.line(columns: $0) }
@@ -39,7 +45,7 @@ final class ProgressBar: Sendable {
             let p = progress
             let line =
                 "\(label) \(p.phase.rawValue) \(Self.percent(p)) \(Self.sizes(p)) \(Self.rate(p)) \(Self.eta(p))\n"
-            FileHandle.standardError.write(Data(line.utf8))
+            printError(line)
         }
     }
 

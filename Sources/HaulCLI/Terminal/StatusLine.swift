@@ -83,5 +83,5 @@ final class StatusLine: Sendable {
         return source
     }
 
-    private static func write(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
+    private static func write(_ text: String) { printError(text) }
 }

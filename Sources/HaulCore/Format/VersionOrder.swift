@@ -4,17 +4,19 @@
 ///   by SemVer precedence: numeric fields compare as numbers, a pre-release ranks below its release
 ///   (`1.0.0-rc.1 < 1.0.0`), pre-release fields compare numerically when both are numbers, else in ASCII order, and
 ///   a numeric field ranks below an alphanumeric one; build metadata is ignored.
-/// - When the version being published or the current latest is not a semantic version (`1.0`, `2024-06-01`,
-///   `nightly`), publish order decides: the version published last becomes latest.
+/// - When the current latest is a semantic version and the version being published is not (`1.0`, `v1.2.0`,
+///   `nightly`), the current latest stays: a label without an order never moves `pull` and `update` backwards
+///   (`haul publish --latest` makes it latest anyway, and `haul publish` warns).
+/// - When the current latest is not a semantic version, publish order decides: the version published last becomes
+///   latest.
 /// - Equal precedence (`1.0.0+a` and `1.0.0+b`) is decided by publish order too.
 ///
 /// `haul publish --latest` / `--no-latest` (``Publisher/LatestPolicy``) override the ordering.
 package enum VersionOrder {
     /// The latest version after publishing `published` when `current` was latest (nil: the model is new).
     package static func latest(current: ModelVersion?, published: ModelVersion) -> ModelVersion {
-        guard let current, let a = SemanticVersion(current.string), let b = SemanticVersion(published.string) else {
-            return published
-        }
+        guard let current, let a = SemanticVersion(current.string) else { return published }
+        guard let b = SemanticVersion(published.string) else { return current }
         return a.precedes(b) || !b.precedes(a) ? published : current
     }
 

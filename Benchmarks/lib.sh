@@ -78,7 +78,7 @@ max() { sort -n | tail -1; }
 # uncapped DIR SIZE_MIB RUNS: haul pull vs curl -o from nginx without a cap, printing each run; sets H_MEDIAN,
 # C_MEDIAN and RSS_MAX (KiB). Used by pull-vs-curl.sh and by engine.sh's second comparison.
 uncapped() {
-    local dir=$1 size=$2 runs=$3 h=() c=() rss=() t r i
+    local dir=$1 size=$2 runs=$3 h=() c=() rss=() b=() brss=() t r i
     publish_model "$dir" "$size"
     start_nginx "$dir" ""
     local url="http://127.0.0.1:$PORT"
@@ -88,11 +88,22 @@ uncapped() {
         timed t r -- bash -c '"$0" pull bench --repo "$1" --store "$2/store" --quiet && rm -rf "$2/store"' \
             "$HAUL" "$url" "$dir"; h+=("$t"); rss+=("$r")
         timed t r -- bash -c 'curl -s -o "$1/c.bin" "$0" && rm -f "$1/c.bin"' "$url/blobs/sha256/$BLOB" "$dir"; c+=("$t")
-        printf '  run %d: haul %6.2f s (peak RSS %5.1f MiB)   curl %6.2f s\n' "$i" "${h[-1]}" "$(echo "${rss[-1]}/1024" | bc -l)" "${c[-1]}"
+        printf '  run %d: haul %6.2f s (peak RSS %5.1f MiB)   curl %6.2f s' "$i" "${h[-1]}" "$(echo "${rss[-1]}/1024" | bc -l)" "${c[-1]}"
+        if [ -n "${HAUL_BASELINE:-}" ]; then
+            # Another haul binary (an earlier commit), in the same alternation.
+            timed t r -- bash -c '"$0" pull bench --repo "$1" --store "$2/store" --quiet && rm -rf "$2/store"' \
+                "$HAUL_BASELINE" "$url" "$dir"; b+=("$t"); brss+=("$r")
+            printf '   baseline %6.2f s (peak RSS %5.1f MiB)' "${b[-1]}" "$(echo "${brss[-1]}/1024" | bc -l)"
+        fi
+        printf '\n'
     done
     kill "$NGINX_PID"; wait "$NGINX_PID" 2>/dev/null || true
     H_MEDIAN=$(printf '%s\n' "${h[@]}" | median)
     C_MEDIAN=$(printf '%s\n' "${c[@]}" | median)
     RSS_MAX=$(printf '%s\n' "${rss[@]}" | max)
+    if [ -n "${HAUL_BASELINE:-}" ]; then
+        B_MEDIAN=$(printf '%s\n' "${b[@]}" | median)
+        B_RSS_MAX=$(printf '%s\n' "${brss[@]}" | max)
+    fi
     rm -rf "$dir"
 }

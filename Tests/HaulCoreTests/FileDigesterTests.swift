@@ -6,7 +6,7 @@ import Testing
 
 /// The publisher's one-read pipeline: whatever the file's size against the buffers, its results and its copy equal
 /// what a plain single-threaded pass computes.
-@Suite("File digester")
+@Suite("File digester", .serialized)
 struct FileDigesterTests {
     /// A plain pass: the whole-file SHA-256 and the chunks of the byte-by-byte reference chunker, each hashed.
     static func expected(_ data: [UInt8]) -> FileDigester.Result {

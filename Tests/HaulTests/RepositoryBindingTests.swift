@@ -197,4 +197,32 @@ struct RepositoryBindingTests {
             }
         }
     }
+
+    @Test("a primary whose index fails the trust check names nothing: no mirror's index is accepted on first use")
+    func untrustedPrimaryNamesNothing() async throws {
+        try await withTemporaryDirectory { dir in
+            let key = SigningKey(), stranger = SigningKey()
+            // The primary serves an index naming "beta", signed by a key nobody trusts; the mirror serves a
+            // genuinely signed "beta".
+            try Self.publish(dir, repo: "\(dir)/primary", repositoryName: "beta", version: "1", key: stranger, seed: 5)
+            try Self.publish(dir, repo: "\(dir)/beta", repositoryName: "beta", version: "1", key: key, seed: 6)
+            try await withTestOrigin(root: "\(dir)/primary") { _, primary in
+                try await withTestOrigin(root: "\(dir)/beta") { mirrorOrigin, mirror in
+                    try await withTestManager(
+                        repository: [primary, mirror], store: "\(dir)/store", configure: Self.trusting(key)
+                    ) { manager in
+                        await #expect {
+                            try await manager.downloadModel("m", version: "1")
+                        } throws: { error in
+                            "\(error)".contains("bound by the primary")
+                        }
+                    }
+                    #expect(!FileSystem.exists("\(dir)/store/models/m"))
+                    #expect(
+                        !mirrorOrigin.injector.requests.contains { $0.path.hasSuffix("index.json") },
+                        "the mirror is not even asked while the primary names nothing")
+                }
+            }
+        }
+    }
 }

@@ -133,10 +133,14 @@ extension LocalModelManager {
         var expectedName = pinned
         let order = pinned == nil ? [0] + mirrors.order().filter { $0 != 0 } : mirrors.order()
         for mirror in order {
+            // Without a name from the primary (it failed), no mirror can be accepted: do not even ask them.
+            if mirror != 0, expectedName == nil { continue }
             do {
                 let fetched = try await repository.fetchIndex(from: mirror, ifNoneMatch: etag)
-                if mirror == 0, expectedName == nil { expectedName = fetched?.index.repository }
-                guard expectedName != nil else { continue }
+                if mirror == 0, expectedName == nil {
+                    // Only a primary index that passes every trust check names the repository.
+                    expectedName = try judge(fetched, previous: previous).index.repository
+                }
                 let served = fetched?.index.version ?? previous?.highestVersion ?? 0
                 let floor = max(previous?.highestVersion ?? 0, best?.judged.index.version ?? 0)
                 guard served >= floor else {

@@ -34,7 +34,7 @@ package enum HostAddress {
 
     /// RFC 5952 text of an IPv6 address (zeros compressed, lowercase), nil when `text` is not one.
     package static func ipv6(_ text: String) -> String? {
-        guard text.utf8.count <= 64, !text.contains("%") else { return nil }
+        guard text.utf8.count <= 64, !text.contains("%"), !text.utf8.contains(0) else { return nil }
         var address = in6_addr()
         guard inet_pton(AF_INET6, text, &address) == 1 else { return nil }
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))

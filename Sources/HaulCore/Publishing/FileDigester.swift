@@ -130,7 +130,13 @@ private struct Filler {
                     kernelCopies = false
                     break
                 }
-                if n == 0 { break }
+                if n == 0 {
+                    // Some file systems answer 0 where there is data: confirm the end by reading a byte.
+                    var probe: UInt8 = 0
+                    let more = try withUnsafeMutableBytes(of: &probe) { try input.read(into: $0, at: offset + copied) }
+                    if more != 0 { kernelCopies = false }
+                    break
+                }
                 copied += n
             }
             if kernelCopies { return try output.readFully(into: buffer, at: offset) }

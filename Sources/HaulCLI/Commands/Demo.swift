@@ -107,7 +107,13 @@ struct Demo: AsyncParsableCommand {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
-                try? FileSystem.remove(work)
+                // The demo keeps working while this runs, and may add a file while the folder is being removed:
+                // try again (at most about a second) until the folder is gone.
+                for _ in 0..<50 {
+                    try? FileSystem.remove(work)
+                    if !FileSystem.exists(work) { break }
+                    usleep(20_000)
+                }
                 printError("\nInterrupted; the demo's temporary folder was removed.\n")
                 Foundation.exit(130)
             }

@@ -268,7 +268,7 @@ struct FirstHourPolishTests {
     func networkFailureMidPull() async throws {
         try await withTemporaryDirectory { dir in
             let report = try Fixtures.publish(
-                repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 8 << 20)])
+                repo: "\(dir)/repo", source: "\(dir)/src", name: "m", version: "1", files: [("model.bin", 32 << 20)])
             let journal = "\(dir)/store/partial/\(report.manifest.files[0].blobKey.hex).journal"
             let port = try FreePort.find()
             let (server, _, _) = try HaulProcess.start(["serve", "\(dir)/repo", "--port", "\(port)"], logFolder: dir)
@@ -282,7 +282,9 @@ struct FirstHourPolishTests {
             defer { if pull.isRunning { pull.terminate() } }
             let log = { (try? String(contentsOfFile: err, encoding: .utf8)) ?? "" }
             try await waitUntil("verified chunks on disk", detail: log) { (FileSystem.fileSize(journal) ?? 0) >= 100 }
-            server.terminate()
+            // SIGKILL: a terminated server would finish its responses gracefully (and the pull would succeed); the
+            // file is large enough that what is left cannot sit in socket buffers.
+            kill(server.processIdentifier, SIGKILL)
             try await waitUntil("the pull to fail", timeout: .seconds(120), detail: log) { !pull.isRunning }
             #expect(pull.terminationStatus == 3, "\(log())")
             #expect(log().contains("Verified data kept; run the same command to resume."), "\(log())")
